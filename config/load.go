@@ -1,0 +1,315 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// Default paths of the fleet's configuration.
+const (
+	DefaultFleetFile = "/etc/herdctl/herdctl.toml"
+	DefaultEnvFile   = "/etc/herdctl/herdctl.env"
+)
+
+// maxFileSize bounds every configuration file; a larger one is refused
+// before it is parsed.
+const maxFileSize = 1 << 20
+
+// Fleet is the fleet file after interpolation, with every agent merged.
+type Fleet struct {
+	File        string // absolute path of the fleet file
+	Version     int
+	Name        string
+	Description string
+	EnvFile     string            // absolute path; may not exist when left at its default
+	Env         map[string]string // the env file's variables (secrets: never log or render them)
+	ClaudePath  string
+	Containerd  Containerd
+	Agents      []*AgentConfig
+}
+
+// AgentConfig is one agent's effective configuration: the fleet's
+// defaults, then its agent file, then the fleet's overrides for it.
+type AgentConfig struct {
+	Agent
+	// File is the agent file's absolute path.
+	File string
+	// Index is the agent's position in the fleet file's [[agents]] list.
+	Index int
+
+	origins   map[string]Location
+	agentKeys positions
+}
+
+// Where tells where the value at path (e.g. "schedules.weather.cron") of
+// the effective configuration was written; for a value nobody wrote, the
+// agent file.
+func (a *AgentConfig) Where(path string) Location {
+	for p := path; p != ""; p = parentPath(p) {
+		if loc, ok := a.origins[p]; ok {
+			if p != path {
+				loc.Field += path[len(p):]
+			}
+			return loc
+		}
+	}
+	return Location{File: a.File, Line: 1, Col: 1, Field: path}
+}
+
+// AgentFileField is one key the agent file itself wrote.
+type AgentFileField struct {
+	Path string
+	Location
+}
+
+// AgentFileFields lists every key the agent file wrote (tables and
+// values), sorted by path; policy uses it to enforce the tiers.
+func (a *AgentConfig) AgentFileFields() []AgentFileField {
+	out := make([]AgentFileField, 0, len(a.agentKeys))
+	for p, loc := range a.agentKeys {
+		out = append(out, AgentFileField{Path: p, Location: loc})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// LoadOptions changes how Load reads the world; the zero value reads the
+// process environment.
+type LoadOptions struct {
+	// Getenv looks up variables that the env file does not define.
+	Getenv Lookup
+}
+
+// Load reads and checks the fleet file at path and every agent file it
+// lists. A non-nil error is an Errors listing every problem found.
+func Load(path string, opts LoadOptions) (*Fleet, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.LookupEnv
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, Errors{Errorf(Location{File: path}, "%v", err)}
+	}
+	doc, err := readDocument(abs)
+	if err != nil {
+		return nil, err
+	}
+	var raw FleetFile
+	if errs := doc.decodeStrict(&raw); len(errs) > 0 {
+		return nil, errs
+	}
+	f := &Fleet{File: abs}
+	var errs Errors
+
+	envFile := raw.EnvFile
+	if envFile == "" {
+		envFile = DefaultEnvFile
+	} else if !filepath.IsAbs(envFile) {
+		envFile = filepath.Join(filepath.Dir(abs), envFile)
+	}
+	f.EnvFile = envFile
+	f.Env = map[string]string{}
+	if data, err := readLimited(envFile); err == nil {
+		env, err := ParseEnvFile(envFile, data)
+		if err != nil {
+			return nil, err
+		}
+		f.Env = env
+	} else if raw.EnvFile != "" || !errors.Is(err, os.ErrNotExist) {
+		return nil, Errors{Errorf(doc.idx.at(abs, "env_file"), "cannot read the env file: %v", unwrapPath(err))}
+	}
+
+	lookup := func(name string) (string, bool) {
+		if v, ok := f.Env[name]; ok {
+			return v, true
+		}
+		return opts.Getenv(name)
+	}
+	expandTree(doc.tree, "", lookup, func(p string, err error) {
+		errs = append(errs, Errorf(doc.idx.at(abs, p), "%v", err))
+	})
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var fleet FleetFile
+	if err := decodeTree(doc.tree, &fleet); err != nil {
+		return nil, Errors{Errorf(Location{File: abs}, "%v", err)}
+	}
+	f.Version, f.Name, f.Description = fleet.Version, fleet.Fleet.Name, fleet.Fleet.Description
+	f.ClaudePath, f.Containerd = fleet.ClaudePath, fleet.Containerd
+	errs = append(errs, checkFleet(f, &fleet, doc)...)
+
+	defaults, _ := doc.tree["defaults"].(map[string]any)
+	entries, _ := doc.tree["agents"].([]any)
+	names := map[string]Location{}
+	for i := range fleet.Agents {
+		entryPath := fmt.Sprintf("agents[%d]", i)
+		entry, _ := entries[i].(map[string]any)
+		a, aerrs := loadAgent(f, doc, defaults, entry, entryPath, i)
+		errs = append(errs, aerrs...)
+		if a == nil {
+			continue
+		}
+		if prev, dup := names[a.Name]; dup {
+			errs = append(errs, Errorf(a.Where("name"), "agent %q is already defined at %s: agent names must be unique in a fleet", a.Name, prev))
+			continue
+		}
+		names[a.Name] = a.Where("name")
+		f.Agents = append(f.Agents, a)
+	}
+	errs = append(errs, checkUnitNames(f)...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return f, nil
+}
+
+func loadAgent(f *Fleet, fleetDoc *document, defaults, entry map[string]any, entryPath string, i int) (*AgentConfig, Errors) {
+	p, _ := entry["path"].(string)
+	if p == "" {
+		return nil, Errors{Errorf(fleetDoc.idx.at(f.File, entryPath+".path"), "missing: every [[agents]] entry needs path = \"/path/to/agent.toml\"")}
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(f.File), p)
+	}
+	doc, err := readDocument(p)
+	if err != nil {
+		var errs Errors
+		if errors.As(err, &errs) && len(errs) == 1 && errs[0].Line == 0 {
+			// The file could not be read at all: point at the fleet's entry.
+			loc := fleetDoc.idx.at(f.File, entryPath+".path")
+			return nil, Errors{Errorf(loc, "%s", errs[0].Msg)}
+		}
+		return nil, err.(Errors)
+	}
+	var own Agent
+	if errs := doc.decodeStrict(&own); len(errs) > 0 {
+		return nil, errs
+	}
+	overrides, _ := entry["overrides"].(map[string]any)
+	merged, origins := mergeLayers(
+		layer{tree: defaults, idx: fleetDoc.idx, file: f.File, prefix: "defaults"},
+		layer{tree: doc.tree, idx: doc.idx, file: p},
+		layer{tree: overrides, idx: fleetDoc.idx, file: f.File, prefix: entryPath + ".overrides"},
+	)
+	a := &AgentConfig{File: p, Index: i, origins: origins, agentKeys: doc.idx}
+	if err := decodeTree(merged, &a.Agent); err != nil {
+		return nil, Errors{Errorf(Location{File: p}, "merging defaults, agent file and overrides: %v", err)}
+	}
+	if errs := checkAgent(a); len(errs) > 0 {
+		return nil, errs
+	}
+	return a, nil
+}
+
+// document is one parsed TOML file.
+type document struct {
+	file string
+	data []byte
+	tree map[string]any
+	idx  positions
+}
+
+func readLimited(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	if st.Size() > maxFileSize {
+		return nil, fmt.Errorf("file is %d bytes, more than the %d allowed: is this the right file?", st.Size(), maxFileSize)
+	}
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(fh); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func readDocument(path string) (*document, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, Errors{Errorf(Location{File: path}, "cannot read %s: %v", path, unwrapPath(err))}
+	}
+	d := &document{file: path, data: data}
+	if err := toml.Unmarshal(data, &d.tree); err != nil {
+		return nil, Errors{d.decodeError(err)}
+	}
+	d.idx = indexPositions(path, data)
+	return d, nil
+}
+
+// decodeStrict decodes the document into v, refusing unknown fields, and
+// turns every decoder error into an *Error with its field path.
+func (d *document) decodeStrict(v any) Errors {
+	dec := toml.NewDecoder(bytes.NewReader(d.data)).DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return nil
+	}
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var errs Errors
+		for i := range strict.Errors {
+			e := d.decodeError(&strict.Errors[i])
+			e.Msg = "unknown field: check its spelling against herdctl.toml(5); herdctl refuses fields it does not know"
+			errs = append(errs, e)
+		}
+		return errs
+	}
+	return Errors{d.decodeError(err)}
+}
+
+func (d *document) decodeError(err error) *Error {
+	var de *toml.DecodeError
+	if !errors.As(err, &de) {
+		return Errorf(Location{File: d.file}, "%v", err)
+	}
+	line, col := de.Position()
+	loc := Location{File: d.file, Line: line, Col: col}
+	if d.idx != nil {
+		if at, ok := d.idx.atLine(line, col); ok {
+			loc.Field = at.Field
+		}
+	}
+	if loc.Field == "" && len(de.Key()) > 0 {
+		for _, k := range de.Key() {
+			loc.Field = joinPath(loc.Field, k)
+		}
+	}
+	msg := de.Error()
+	if len(msg) > 6 && msg[:6] == "toml: " {
+		msg = msg[6:]
+	}
+	return &Error{Location: loc, Msg: msg}
+}
+
+// decodeTree turns a generic tree back into a typed value.
+func decodeTree(tree map[string]any, v any) error {
+	data, err := toml.Marshal(tree)
+	if err != nil {
+		return err
+	}
+	return toml.Unmarshal(data, v)
+}

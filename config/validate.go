@@ -1,0 +1,231 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// NameRe is what agent, schedule and MCP server names must match: they
+// become parts of systemd unit names and paths.
+var NameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
+
+// MaxNameLen bounds agent and schedule names so unit names stay short.
+const MaxNameLen = 64
+
+// PermissionModes are the Claude Code permission modes an agent may use.
+var PermissionModes = []string{"default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"}
+
+func checkName(kind, name string) string {
+	switch {
+	case name == "":
+		return fmt.Sprintf("missing: every %s needs a name", kind)
+	case len(name) > MaxNameLen:
+		return fmt.Sprintf("%s name is %d characters long, at most %d are allowed", kind, len(name), MaxNameLen)
+	case !NameRe.MatchString(name):
+		return fmt.Sprintf("invalid %s name %q: use letters, digits, _ and -, starting with a letter or digit", kind, name)
+	}
+	return ""
+}
+
+func oneOf(v string, allowed []string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func checkFleet(f *Fleet, raw *FleetFile, doc *document) Errors {
+	var errs Errors
+	at := func(p string) Location { return doc.idx.at(f.File, p) }
+	if raw.Version != 0 && raw.Version != 1 {
+		errs = append(errs, Errorf(at("version"), "unsupported version %d: this herdctl reads version = 1", raw.Version))
+	}
+	if f.Name == "" {
+		f.Name = "herdctl"
+	} else if msg := checkName("fleet", f.Name); msg != "" {
+		errs = append(errs, Errorf(at("fleet.name"), "%s", msg))
+	}
+	if f.ClaudePath != "" && !filepath.IsAbs(f.ClaudePath) {
+		errs = append(errs, Errorf(at("claude_path"), "must be an absolute path, e.g. /usr/bin/claude"))
+	}
+	if raw.Containerd.Address != "" && !filepath.IsAbs(raw.Containerd.Address) {
+		errs = append(errs, Errorf(at("containerd.address"), "must be the absolute path of containerd's socket, e.g. /run/containerd/containerd.sock"))
+	}
+	for _, p := range []string{"name", "working_directory"} {
+		if _, set := doc.idx["defaults."+p]; set {
+			errs = append(errs, Errorf(at("defaults."+p), "cannot be a default: set it in the agent file or in that agent's [agents.overrides]"))
+		}
+	}
+	if loc, set := overrideLoc(doc, "name"); set {
+		errs = append(errs, Errorf(loc, "an agent's name comes from its agent file and cannot be overridden"))
+	}
+	if len(raw.Agents) == 0 {
+		errs = append(errs, Errorf(Location{File: f.File, Line: 1, Col: 1, Field: "agents"}, "the fleet lists no agents: add [[agents]] path = \"agents/NAME.toml\""))
+	}
+	return errs
+}
+
+func overrideLoc(doc *document, field string) (Location, bool) {
+	keys := make([]string, 0)
+	for p := range doc.idx {
+		if strings.HasPrefix(p, "agents[") && strings.HasSuffix(p, "].overrides."+field) {
+			keys = append(keys, p)
+		}
+	}
+	if len(keys) == 0 {
+		return Location{}, false
+	}
+	sort.Strings(keys)
+	return doc.idx[keys[0]], true
+}
+
+// checkAgent checks each field of an effective agent configuration for
+// shape and syntax. Ranges and tiers are package policy's.
+func checkAgent(a *AgentConfig) Errors {
+	var errs Errors
+	bad := func(p, format string, args ...any) {
+		errs = append(errs, Errorf(a.Where(p), format, args...))
+	}
+	if msg := checkName("agent", a.Name); msg != "" {
+		bad("name", "%s", msg)
+	}
+	if a.PermissionMode != "" && !oneOf(a.PermissionMode, PermissionModes) {
+		bad("permission_mode", "invalid permission mode %q: use one of %s", a.PermissionMode, strings.Join(PermissionModes, ", "))
+	}
+	if a.MaxTurns < 0 {
+		bad("max_turns", "must be 1 or more (or left out for no limit)")
+	}
+	for i, t := range a.AllowedTools {
+		if strings.TrimSpace(t) == "" {
+			bad(fmt.Sprintf("allowed_tools[%d]", i), "empty tool name")
+		}
+	}
+	for i, t := range a.DeniedTools {
+		if strings.TrimSpace(t) == "" {
+			bad(fmt.Sprintf("denied_tools[%d]", i), "empty tool name")
+		}
+	}
+	for _, name := range sortedKeys(a.MCPServers) {
+		s := a.MCPServers[name]
+		p := joinPath("mcp_servers", name)
+		if msg := checkName("MCP server", name); msg != "" {
+			bad(p, "%s", msg)
+		}
+		if !oneOf(s.Type, []string{"", "stdio", "http", "sse"}) {
+			bad(p+".type", "invalid type %q: use stdio, http or sse", s.Type)
+		}
+		if (s.Command == "") == (s.URL == "") {
+			bad(p, "set exactly one of command (a program run inside the agent's container) or url")
+		}
+	}
+	if a.Instances.MaxConcurrent < 0 {
+		bad("instances.max_concurrent", "must be 1 or more")
+	}
+	if len(a.Command) > 0 && a.Command[0] == "" {
+		bad("command[0]", "the program to run cannot be empty")
+	}
+	for _, name := range sortedKeys(a.Schedules) {
+		errs = append(errs, checkSchedule(a, name)...)
+	}
+	d := a.Docker
+	if d.Enabled != nil && !*d.Enabled {
+		bad("docker.enabled", "herdctl always runs agents in a container; remove enabled = false")
+	}
+	if !oneOf(d.WorkspaceMode, []string{"", "rw", "ro"}) {
+		bad("docker.workspace_mode", "invalid workspace mode %q: use rw or ro", d.WorkspaceMode)
+	}
+	if !oneOf(d.Network, []string{"", "none", "host"}) {
+		bad("docker.network", "invalid network %q: use none (loopback only, the default) or host", d.Network)
+	}
+	if d.Memory != "" {
+		if _, err := ParseBytes(d.Memory); err != nil {
+			bad("docker.memory", "%v", err)
+		}
+	}
+	if d.HostConfig.TmpSize != "" {
+		if _, err := ParseBytes(d.HostConfig.TmpSize); err != nil {
+			bad("docker.host_config.tmp_size", "%v", err)
+		}
+	}
+	return errs
+}
+
+func checkSchedule(a *AgentConfig, name string) Errors {
+	var errs Errors
+	s := a.Schedules[name]
+	p := joinPath("schedules", name)
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, Errorf(a.Where(joinPath(p, field)), format, args...))
+	}
+	if msg := checkName("schedule", name); msg != "" {
+		errs = append(errs, Errorf(a.Where(p), "%s", msg))
+	}
+	switch s.Type {
+	case "interval":
+		if s.Cron != "" {
+			bad("cron", "an interval schedule takes interval, not cron: remove one, or set type = \"cron\"")
+		}
+		if s.Interval == "" {
+			bad("interval", "missing: an interval schedule needs interval = \"15m\" (s, m, h or d)")
+		} else if d, err := ParseDuration(s.Interval); err != nil {
+			bad("interval", "%v", err)
+		} else if d.Seconds() < 1 {
+			bad("interval", "must be at least 1s")
+		}
+	case "cron":
+		if s.Interval != "" {
+			bad("interval", "a cron schedule takes cron, not interval: remove one, or set type = \"interval\"")
+		}
+		if s.Cron == "" {
+			bad("cron", "missing: a cron schedule needs cron = \"MIN HOUR DOM MONTH DOW\", e.g. \"0 6 * * *\"")
+		} else if _, err := ParseCron(s.Cron); err != nil {
+			bad("cron", "%v", err)
+		}
+	case "":
+		bad("type", "missing: set type = \"interval\" or type = \"cron\"")
+	default:
+		bad("type", "invalid schedule type %q: use interval or cron", s.Type)
+	}
+	for field, v := range map[string]string{"timeout": s.Timeout, "jitter": s.Jitter} {
+		if v == "" {
+			continue
+		}
+		if _, err := ParseDuration(v); err != nil {
+			bad(field, "%v", err)
+		}
+	}
+	return errs
+}
+
+// checkUnitNames refuses two schedules whose unit names would collide:
+// agent "a-b" with schedule "c" and agent "a" with schedule "b-c" both
+// make herdctl-a-b-c.
+func checkUnitNames(f *Fleet) Errors {
+	var errs Errors
+	seen := map[string]string{}
+	for _, a := range f.Agents {
+		for _, s := range sortedKeys(a.Schedules) {
+			unit := a.Name + "-" + s
+			if other, dup := seen[unit]; dup {
+				errs = append(errs, Errorf(a.Where(joinPath("schedules", s)), "agent %q schedule %q gives the same unit name herdctl-%s as %s: rename one of them", a.Name, s, unit, other))
+				continue
+			}
+			seen[unit] = fmt.Sprintf("agent %q schedule %q", a.Name, s)
+		}
+	}
+	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,97 @@
+package policy
+
+import (
+	"time"
+
+	"github.com/herdctl/herdctl/config"
+)
+
+// Agent is one agent fully resolved: every value explicit, every path
+// absolute, nothing left to a default downstream. It is what the daemon
+// writes (root-only) for the runner, so it may hold secrets in
+// Container.Env: never render it into a unit or a log line.
+type Agent struct {
+	Fleet         string     `json:"fleet"`
+	Name          string     `json:"name"`
+	Description   string     `json:"description,omitempty"`
+	File          string     `json:"file"`
+	DefaultPrompt string     `json:"default_prompt,omitempty"`
+	Claude        Claude     `json:"claude"`
+	Command       []string   `json:"command,omitempty"` // replaces claude when set
+	Workspace     string     `json:"workspace"`
+	WorkspaceMode string     `json:"workspace_mode"` // "rw" or "ro"
+	Home          string     `json:"home"`
+	MaxConcurrent int        `json:"max_concurrent"`
+	Schedules     []Schedule `json:"schedules"`
+	Container     Container  `json:"container"`
+}
+
+// Claude is how Claude Code is invoked inside the container.
+type Claude struct {
+	Path           string   `json:"path"` // on the host; "" when not found
+	Model          string   `json:"model,omitempty"`
+	MaxTurns       int      `json:"max_turns,omitempty"`
+	PermissionMode string   `json:"permission_mode"`
+	SystemPrompt   string   `json:"system_prompt,omitempty"`
+	AllowedTools   []string `json:"allowed_tools,omitempty"`
+	DeniedTools    []string `json:"denied_tools,omitempty"`
+	MCPConfig      string   `json:"mcp_config,omitempty"` // JSON for --mcp-config
+}
+
+// Schedule is one resolved schedule.
+type Schedule struct {
+	Name          string        `json:"name"`
+	Type          string        `json:"type"` // "interval" or "cron"
+	Interval      time.Duration `json:"interval,omitempty"`
+	Cron          *config.Cron  `json:"cron,omitempty"`
+	Prompt        string        `json:"prompt"`
+	Enabled       bool          `json:"enabled"`
+	ResumeSession bool          `json:"resume_session"`
+	Timeout       time.Duration `json:"timeout"`
+	Jitter        time.Duration `json:"jitter"`
+	CatchUp       bool          `json:"catch_up"`
+}
+
+// Container is the container an agent's jobs run in.
+type Container struct {
+	Image          string            `json:"image"`   // "host" or an OCI reference
+	Network        string            `json:"network"` // "none" or "host"
+	UID            uint32            `json:"uid"`
+	GID            uint32            `json:"gid"`
+	MemoryBytes    int64             `json:"memory_bytes"`
+	CPUShares      uint64            `json:"cpu_shares,omitempty"`
+	CPUPeriod      uint64            `json:"cpu_period,omitempty"`
+	CPUQuota       int64             `json:"cpu_quota,omitempty"`
+	PidsLimit      int64             `json:"pids_limit"`
+	TmpSize        int64             `json:"tmp_size"`
+	Tmpfs          []Tmpfs           `json:"tmpfs,omitempty"`
+	Volumes        []Volume          `json:"volumes,omitempty"`
+	Env            map[string]string `json:"env,omitempty"`
+	Labels         map[string]string `json:"labels,omitempty"`
+	ReadonlyRootfs bool              `json:"readonly_rootfs"`
+	Ephemeral      bool              `json:"ephemeral"`
+	MaxContainers  int               `json:"max_containers"`
+}
+
+// Tmpfs is an extra tmpfs mount.
+type Tmpfs struct {
+	Path    string   `json:"path"`
+	Options []string `json:"options"`
+}
+
+// Volume is a fleet-granted bind mount.
+type Volume struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only"`
+}
+
+// Schedule returns the named schedule, or false.
+func (a *Agent) Schedule(name string) (Schedule, bool) {
+	for _, s := range a.Schedules {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Schedule{}, false
+}

@@ -1,0 +1,46 @@
+package policy
+
+import "time"
+
+// Defaults applied when neither the fleet nor the agent says otherwise.
+const (
+	DefaultImage          = "host"
+	DefaultNetwork        = "none"
+	DefaultMemory         = 2 << 30
+	DefaultPidsLimit      = 256
+	DefaultTmpSize        = 256 << 20
+	DefaultMaxConcurrent  = 1
+	DefaultMaxContainers  = 1
+	DefaultPermissionMode = "acceptEdits"
+	DefaultTimeout        = time.Hour
+	DefaultStateDir       = "/var/lib/herdctl"
+	DefaultRuntimeDir     = "/run/herdctl"
+)
+
+// Floors and ceilings of the container limits.
+const (
+	MinMemory        = 64 << 20
+	MinPidsLimit     = 16
+	MaxPidsLimit     = 1 << 20
+	MinCPUShares     = 2
+	MaxCPUShares     = 262144
+	MinCPUPeriod     = 1000
+	MaxCPUPeriod     = 1000000
+	MinCPUQuota      = 1000
+	MaxMaxConcurrent = 64
+	MaxMaxContainers = 100
+	MinTmpSize       = 1 << 20
+)
+
+// AgentFileSafe lists the [docker] options an agent file may set. Every
+// other docker option, and command, may only come from the fleet file.
+var AgentFileSafe = []string{"enabled", "ephemeral", "memory", "cpu_shares", "cpu_period",
+	"cpu_quota", "max_containers", "workspace_mode", "tmpfs", "pids_limit", "labels"}
+
+// FleetOnlyTopLevel lists the agent options outside [docker] that only the
+// fleet may set: they decide what runs, not how.
+var FleetOnlyTopLevel = []string{"command"}
+
+// ReservedLabelPrefix marks the labels herdctl puts on containers to find
+// them again; nobody may set them by configuration.
+const ReservedLabelPrefix = "dev.herdctl."

@@ -1,0 +1,28 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/herdctl/herdctl/config"
+)
+
+type fakeHost struct{ owner uint32 }
+
+func (h fakeHost) Owner(string) (uint32, uint32, error) { return h.owner, h.owner, nil }
+func (fakeHost) RealPath(p string) (string, error)     { return p, nil }
+func (fakeHost) HomeDirs() []string                    { return []string{"/home/alice"} }
+func (fakeHost) LookPath(string) (string, error)       { return "/usr/bin/claude", nil }
+
+func TestResolveExamples(t *testing.T) {
+	f, err := config.Load("../examples/herdctl.toml", config.LoadOptions{Getenv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents, err := ResolveFleet(f, Options{Host: fakeHost{owner: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		t.Logf("%+v", a)
+	}
+}

@@ -1,0 +1,44 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/herdctl/herdctl/config"
+)
+
+// checkTiers refuses every option the agent file set that only the fleet
+// file may set. The agent file is untrusted: it may sit in the agent's own
+// writable workspace.
+func checkTiers(a *config.AgentConfig) config.Errors {
+	var errs config.Errors
+	reported := map[string]bool{}
+	for _, f := range a.AgentFileFields() {
+		top, rest, _ := strings.Cut(f.Path, ".")
+		opt, _, _ := strings.Cut(rest, ".")
+		var msg string
+		switch {
+		case top == "docker" && opt != "" && !contains(AgentFileSafe, opt):
+			msg = "may only be set by the fleet file ([defaults.docker] or this agent's [agents.overrides.docker]); an agent file may set only " + strings.Join(AgentFileSafe, ", ")
+			top = "docker." + opt
+		case contains(FleetOnlyTopLevel, top):
+			msg = "may only be set by the fleet file ([defaults] or this agent's [agents.overrides])"
+		default:
+			continue
+		}
+		if reported[top] {
+			continue
+		}
+		reported[top] = true
+		errs = append(errs, &config.Error{Location: f.Location, Msg: msg})
+	}
+	return errs
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,174 @@
+package units
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/herdctl/herdctl/policy"
+)
+
+// DefaultRunner is where the packaged herdctl binary lives.
+const DefaultRunner = "/usr/sbin/herdctl"
+
+// Options change how units are rendered.
+type Options struct {
+	// Runner is the herdctl binary job units execute; DefaultRunner if "".
+	Runner string
+}
+
+func (o Options) runner() string {
+	if o.Runner == "" {
+		return DefaultRunner
+	}
+	return o.Runner
+}
+
+// Unit is one rendered unit file.
+type Unit struct {
+	Name    string
+	Content string
+}
+
+// JobService is the job unit of one schedule (or of a manual trigger) as
+// data: RenderService writes it as a unit file, and the daemon turns the
+// same values into the properties of a transient unit.
+type JobService struct {
+	Name        string
+	Description string
+	Agent       string
+	Schedule    string
+	ExecStart   []string
+	RuntimeMax  time.Duration
+	StopTimeout time.Duration
+}
+
+// StopTimeout is how long a job may take to stop (the runner kills its
+// task and records the outcome) before systemd kills it.
+const StopTimeout = 30 * time.Second
+
+// NewJobService describes the job unit of an agent's schedule. jobID is ""
+// for scheduled jobs (the runner makes one); manual triggers pass theirs.
+func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Options) JobService {
+	args := []string{opts.runner(), "job", "run", "--agent=" + a.Name, "--schedule=" + s.Name}
+	name := ServiceName(a.Name, s.Name)
+	desc := fmt.Sprintf("herdctl job %s/%s", a.Name, s.Name)
+	if jobID != "" {
+		args = append(args, "--job="+jobID, "--trigger=manual")
+		name = ManualServiceName(a.Name, jobID)
+		desc += " (manual " + jobID + ")"
+	}
+	return JobService{
+		Name:        name,
+		Description: desc,
+		Agent:       a.Name,
+		Schedule:    s.Name,
+		ExecStart:   args,
+		RuntimeMax:  s.Timeout,
+		StopTimeout: StopTimeout,
+	}
+}
+
+// RenderService writes a job service unit. The job runs the herdctl runner,
+// which runs the agent in its container; no secret is ever in the unit
+// (unit files are world-readable): the runner reads the agent's resolved
+// configuration from a root-only file.
+func RenderService(j JobService) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n[Unit]\n", GeneratedMarker)
+	fmt.Fprintf(&b, "Description=%s\n", j.Description)
+	b.WriteString("Documentation=man:herdctl(8)\n")
+	b.WriteString("Wants=containerd.service\nAfter=containerd.service\n")
+	fmt.Fprintf(&b, "X-Herdctl-Agent=%s\nX-Herdctl-Schedule=%s\n", j.Agent, j.Schedule)
+	b.WriteString("\n[Service]\nType=exec\n")
+	fmt.Fprintf(&b, "ExecStart=%s\n", strings.Join(j.ExecStart, " "))
+	fmt.Fprintf(&b, "RuntimeMaxSec=%s\n", span(j.RuntimeMax))
+	fmt.Fprintf(&b, "TimeoutStopSec=%s\n", span(j.StopTimeout))
+	// SIGTERM to the runner only: it stops the task and records the job.
+	b.WriteString("KillMode=mixed\n")
+	// Every stream-json event is a journal entry; never drop them.
+	b.WriteString("LogRateLimitIntervalSec=0\n")
+	b.WriteString("SyslogIdentifier=herdctl-job\n")
+	return b.String()
+}
+
+// RenderTimer writes the timer of one schedule.
+func RenderTimer(a *policy.Agent, s policy.Schedule) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n[Unit]\n", GeneratedMarker)
+	fmt.Fprintf(&b, "Description=herdctl schedule %s/%s (%s)\n", a.Name, s.Name, describe(s))
+	b.WriteString("Documentation=man:herdctl(8)\n")
+	// Stopping herdctl stops its timers; running jobs are not touched.
+	b.WriteString("PartOf=herdctl.service\n")
+	fmt.Fprintf(&b, "X-Herdctl-Agent=%s\nX-Herdctl-Schedule=%s\n", a.Name, s.Name)
+	b.WriteString("\n[Timer]\n")
+	fmt.Fprintf(&b, "Unit=%s\n", ServiceName(a.Name, s.Name))
+	switch s.Type {
+	case "interval":
+		fmt.Fprintf(&b, "OnActiveSec=%s\nOnUnitActiveSec=%s\n", span(s.Interval), span(s.Interval))
+	case "cron":
+		for _, cal := range OnCalendar(s.Cron) {
+			fmt.Fprintf(&b, "OnCalendar=%s\n", cal)
+		}
+		if s.CatchUp {
+			b.WriteString("Persistent=true\n")
+		}
+	}
+	b.WriteString("AccuracySec=1s\n")
+	if s.Jitter > 0 {
+		fmt.Fprintf(&b, "RandomizedDelaySec=%s\n", span(s.Jitter))
+	}
+	return b.String()
+}
+
+func describe(s policy.Schedule) string {
+	if s.Type == "interval" {
+		return "every " + span(s.Interval)
+	}
+	return "cron " + s.Cron.Expr
+}
+
+// RenderAgent renders the timer and service of each enabled schedule.
+func RenderAgent(a *policy.Agent, opts Options) []Unit {
+	var out []Unit
+	for _, s := range a.Schedules {
+		if !s.Enabled {
+			continue
+		}
+		out = append(out,
+			Unit{Name: TimerName(a.Name, s.Name), Content: RenderTimer(a, s)},
+			Unit{Name: ServiceName(a.Name, s.Name), Content: RenderService(NewJobService(a, s, "", opts))},
+		)
+	}
+	return out
+}
+
+// RenderFleet renders every agent's units, sorted by name.
+func RenderFleet(agents []*policy.Agent, opts Options) []Unit {
+	var out []Unit
+	for _, a := range agents {
+		out = append(out, RenderAgent(a, opts)...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// span writes a duration as a systemd time span, in the largest unit that
+// divides it exactly ("3d", "15min", "90s").
+func span(d time.Duration) string {
+	if d <= 0 {
+		return "infinity"
+	}
+	s := int64(d / time.Second)
+	switch {
+	case s%86400 == 0:
+		return fmt.Sprintf("%dd", s/86400)
+	case s%3600 == 0:
+		return fmt.Sprintf("%dh", s/3600)
+	case s%60 == 0:
+		return fmt.Sprintf("%dmin", s/60)
+	default:
+		return fmt.Sprintf("%ds", s)
+	}
+}

@@ -184,7 +184,7 @@ func loadAgent(f *Fleet, fleetDoc *document, defaults, entry map[string]any, ent
 		if errors.As(err, &errs) && len(errs) == 1 && errs[0].Line == 0 {
 			// The file could not be read at all: point at the fleet's entry.
 			loc := fleetDoc.idx.at(f.File, entryPath+".path")
-			return nil, Errors{Errorf(loc, "%s", errs[0].Msg)}
+			return nil, Errors{Errorf(loc, "agent file %s: %s", p, errs[0].Msg)}
 		}
 		return nil, err.(Errors)
 	}
@@ -250,11 +250,13 @@ func unwrapPath(err error) error {
 func readDocument(path string) (*document, error) {
 	data, err := readLimited(path)
 	if err != nil {
-		return nil, Errors{Errorf(Location{File: path}, "cannot read %s: %v", path, unwrapPath(err))}
+		return nil, Errors{Errorf(Location{File: path}, "cannot read it: %v", unwrapPath(err))}
 	}
 	d := &document{file: path, data: data}
 	if err := toml.Unmarshal(data, &d.tree); err != nil {
-		return nil, Errors{d.decodeError(err)}
+		e := d.decodeError(err)
+		e.Msg = "TOML syntax error: " + e.Msg
+		return nil, Errors{e}
 	}
 	d.idx = indexPositions(path, data)
 	return d, nil

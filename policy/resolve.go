@@ -350,3 +350,18 @@ func orBool(v *bool, def bool) bool {
 	}
 	return *v
 }
+
+// Load reads the fleet file at path with every agent file it lists and
+// resolves every agent: what the daemon does on start and reload, and
+// what `herdctlctl validate` checks. A non-nil error is a config.Errors.
+func Load(path string, lo config.LoadOptions, opts Options) (*config.Fleet, []*Agent, error) {
+	f, err := config.Load(path, lo)
+	if err != nil {
+		return nil, nil, err
+	}
+	agents, err := ResolveFleet(f, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, agents, nil
+}

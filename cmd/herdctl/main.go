@@ -1,0 +1,43 @@
+// Command herdctl is the herdctl daemon (run by herdctl.service) and the
+// job runner that every job unit executes. See herdctl(8).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/herdctl/herdctl/internal/cli"
+)
+
+const usage = `Usage: herdctl COMMAND [OPTIONS]
+
+herdctl runs a fleet of Claude Code agents on schedules, each locked inside
+a containerd task. Its daemon is started by systemd (herdctl.service); job
+units run "herdctl job run". Operators use herdctlctl(1), systemctl(1) and
+journalctl(1).
+
+Commands:
+  units      render the systemd units the daemon would write, for review
+  help       show this help
+
+Run "herdctl COMMAND --help" for a command's options. See herdctl(8).
+`
+
+func main() {
+	cli.Main("herdctl", func() error {
+		if len(os.Args) < 2 {
+			fmt.Fprint(os.Stderr, usage)
+			return &cli.ExitError{Code: cli.ExitUsage, Err: cli.ErrSilent}
+		}
+		args := os.Args[2:]
+		switch os.Args[1] {
+		case "units":
+			return runUnits(args)
+		case "help", "-h", "--help":
+			fmt.Print(usage)
+			return nil
+		default:
+			return cli.Exitf(cli.ExitUsage, "unknown command %q: run herdctl --help", os.Args[1])
+		}
+	})
+}

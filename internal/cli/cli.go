@@ -1,0 +1,121 @@
+// Package cli holds what herdctl's two commands share: exit codes, the
+// way errors are printed, and flag sets with man-page-style help.
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/herdctl/herdctl/config"
+)
+
+// Exit codes, the same for both commands.
+const (
+	ExitOK          = 0
+	ExitJobFailed   = 1
+	ExitUsage       = 2 // bad arguments, or an invalid configuration
+	ExitUnreachable = 3 // the daemon is not reachable
+	ExitDenied      = 4 // the caller may not do this
+)
+
+// ExitError carries an exit code out of a command.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Exitf returns an *ExitError with a formatted message.
+func Exitf(code int, format string, args ...any) error {
+	return &ExitError{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// Main runs a command's body and exits with its code, printing its error
+// as "prog: message" on stderr.
+func Main(prog string, run func() error) {
+	err := run()
+	if err == nil {
+		os.Exit(ExitOK)
+	}
+	code := ExitJobFailed
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		code = ee.Code
+	}
+	var ce config.Errors
+	if errors.As(err, &ce) {
+		code = ExitUsage
+	}
+	if !errors.Is(err, ErrSilent) {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prog, err)
+	}
+	os.Exit(code)
+}
+
+// ErrSilent marks an error whose message was already printed.
+var ErrSilent = errors.New("already reported")
+
+// NewFlagSet makes a flag set whose -h/--help prints usage text written
+// like a man page's synopsis and description.
+func NewFlagSet(name, synopsis, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n", synopsis, description)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintf(w, "\nOptions:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// Parse parses args; -h prints help and ends with exit 0, a bad flag
+// with exit 2.
+func Parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stdout)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(ExitOK)
+		}
+		return &ExitError{Code: ExitUsage, Err: ErrSilent}
+	}
+	return nil
+}
+
+// ConfigErrorJSON is one configuration error as --json prints it.
+type ConfigErrorJSON struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// ConfigErrors converts an error from config or policy for --json.
+func ConfigErrors(err error) []ConfigErrorJSON {
+	var ce config.Errors
+	if !errors.As(err, &ce) {
+		return []ConfigErrorJSON{{Message: err.Error()}}
+	}
+	out := make([]ConfigErrorJSON, len(ce))
+	for i, e := range ce {
+		out[i] = ConfigErrorJSON{File: e.File, Line: e.Line, Column: e.Col, Field: e.Field, Message: e.Msg}
+	}
+	return out
+}
+
+// WriteJSON writes v indented, with a final newline.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

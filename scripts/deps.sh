@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything herdctl's build and tests need on Debian/Ubuntu:
+# containerd, runc, systemd-container (the nspawn testbed), busybox-static
+# (tiny test rootfs), and the Claude Code CLI from npm into a cache outside
+# the repository. Idempotent: what is present is not fetched again.
+set -euo pipefail
+
+CACHE=${HERDCTL_TEST_CACHE:-/var/cache/herdctl-test}
+CLAUDE_VERSION=${CLAUDE_VERSION:-2.1.328}
+need_apt=()
+for pair in containerd:containerd runc:runc systemd-nspawn:systemd-container busybox:busybox-static \
+	systemd-analyze:systemd dbus-daemon:dbus journalctl:systemd npm:npm; do
+	cmd=${pair%%:*} pkg=${pair##*:}
+	command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: missing ${need_apt[*]}: run as root (sudo make test) or install them" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing ${need_apt[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+claude="$CACHE/claude/node_modules/@anthropic-ai/claude-code-linux-x64/claude"
+if [ ! -x "$claude" ]; then
+	echo "deps.sh: installing Claude Code $CLAUDE_VERSION into $CACHE/claude"
+	mkdir -p "$CACHE/claude"
+	(cd "$CACHE/claude" && npm install --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$CLAUDE_VERSION" >/dev/null)
+fi
+echo "deps.sh: ready (claude at $claude)"

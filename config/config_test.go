@@ -183,11 +183,11 @@ LITERAL = "$${NOT_EXPANDED}"
 
 func TestEnvFileErrors(t *testing.T) {
 	cases := map[string]string{
-		"NOVALUE\n":            "x.env:1:1: NOVALUE: expected KEY=VALUE; write the line as NAME=value or comment it out with #",
-		"1BAD=x\n":             "x.env:1:1: 1BAD: invalid variable name: use letters, digits and _, not starting with a digit",
-		"A=1\nB='open\n":       "x.env:2:3: B: unterminated single quote: close the value with '",
-		"C=\"x\" trailing\n":   "x.env:1:3: C: text after the closing quote: put a # before a comment",
-		"D=\"unterminated\n":   "x.env:1:3: D: unterminated double quote: close the value with \"",
+		"NOVALUE\n":           "x.env:1:1: NOVALUE: expected KEY=VALUE; write the line as NAME=value or comment it out with #",
+		"1BAD=x\n":            "x.env:1:1: 1BAD: invalid variable name: use letters, digits and _, not starting with a digit",
+		"A=1\nB='open\n":      "x.env:2:3: B: unterminated single quote: close the value with '",
+		"C=\"x\" trailing\n":  "x.env:1:3: C: text after the closing quote: put a # before a comment",
+		"D=\"unterminated\n":  "x.env:1:3: D: unterminated double quote: close the value with \"",
 		"OK=1 # comment\nE\n": "x.env:2:1: E: expected KEY=VALUE; write the line as NAME=value or comment it out with #",
 	}
 	for in, want := range cases {

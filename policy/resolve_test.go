@@ -9,9 +9,9 @@ import (
 type fakeHost struct{ owner uint32 }
 
 func (h fakeHost) Owner(string) (uint32, uint32, error) { return h.owner, h.owner, nil }
-func (fakeHost) RealPath(p string) (string, error)     { return p, nil }
-func (fakeHost) HomeDirs() []string                    { return []string{"/home/alice"} }
-func (fakeHost) LookPath(string) (string, error)       { return "/usr/bin/claude", nil }
+func (fakeHost) RealPath(p string) (string, error)      { return p, nil }
+func (fakeHost) HomeDirs() []string                     { return []string{"/home/alice"} }
+func (fakeHost) LookPath(string) (string, error)        { return "/usr/bin/claude", nil }
 
 func TestResolveExamples(t *testing.T) {
 	f, err := config.Load("../examples/herdctl.toml", config.LoadOptions{Getenv: func(string) (string, bool) { return "", false }})

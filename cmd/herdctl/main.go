@@ -17,6 +17,7 @@ units run "herdctl job run". Operators use herdctlctl(1), systemctl(1) and
 journalctl(1).
 
 Commands:
+  job run    run one job of an agent (what job units execute)
   units      render the systemd units the daemon would write, for review
   help       show this help
 
@@ -31,6 +32,8 @@ func main() {
 		}
 		args := os.Args[2:]
 		switch os.Args[1] {
+		case "job":
+			return runJob(args)
 		case "units":
 			return runUnits(args)
 		case "help", "-h", "--help":

@@ -1,0 +1,162 @@
+package containerd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"syscall"
+	"time"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/cio"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Task is one job's container and task, from creation to removal.
+type Task struct {
+	ID     string
+	Spec   *specs.Spec
+	Labels map[string]string
+	// Image is an OCI reference to snapshot the root from; "" when the
+	// spec's root is a host path (the built-in host image).
+	Image  string
+	Stdout io.Writer
+	Stderr io.Writer
+	// Started, if set, is called once the task runs, with its host pid.
+	Started func(pid uint32)
+	// StopGrace is how long the task gets between SIGTERM and SIGKILL.
+	StopGrace time.Duration
+}
+
+// Exit is how a task ended.
+type Exit struct {
+	Code     uint32
+	Signaled bool // stopped by Run because ctx was cancelled
+	ExitedAt time.Time
+}
+
+// Run creates the container and task, starts it with /dev/null as stdin,
+// and waits for it to exit. If ctx is cancelled, the task gets SIGTERM,
+// then SIGKILL after StopGrace. The task, the container and its snapshot
+// are removed in every case, also on error.
+func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
+	// Cleanup must happen even when ctx is cancelled.
+	bg := c.ctx(context.WithoutCancel(ctx))
+	defer func() {
+		if rerr := c.Remove(bg, t.ID); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	opts := []containerd.NewContainerOpts{
+		containerd.WithContainerLabels(t.Labels),
+		containerd.WithRuntime("io.containerd.runc.v2", nil),
+	}
+	if t.Image != "" {
+		img, err := c.c.GetImage(bg, t.Image)
+		if err != nil {
+			return Exit{}, fmt.Errorf("image %s: %w", t.Image, err)
+		}
+		opts = append(opts, containerd.WithNewSnapshot(t.ID+"-snapshot", img))
+	}
+	opts = append(opts, containerd.WithSpec(t.Spec))
+	ctr, err := c.c.NewContainer(bg, t.ID, opts...)
+	if err != nil {
+		return Exit{}, fmt.Errorf("creating container %s: %w", t.ID, err)
+	}
+	task, err := ctr.NewTask(bg, cio.NewCreator(cio.WithStreams(nil, t.Stdout, t.Stderr)))
+	if err != nil {
+		return Exit{}, fmt.Errorf("creating task %s: %w", t.ID, err)
+	}
+	statusC, err := task.Wait(bg)
+	if err != nil {
+		return Exit{}, fmt.Errorf("waiting on task %s: %w", t.ID, err)
+	}
+	if err := task.Start(bg); err != nil {
+		return Exit{}, fmt.Errorf("starting task %s: %w", t.ID, err)
+	}
+	if t.Started != nil {
+		t.Started(task.Pid())
+	}
+	var stopped bool
+	select {
+	case st := <-statusC:
+		return exitOf(st, false)
+	case <-ctx.Done():
+		stopped = true
+	}
+	grace := t.StopGrace
+	if grace <= 0 {
+		grace = 10 * time.Second
+	}
+	if err := task.Kill(bg, syscall.SIGTERM); ignoreNotFound(err) != nil {
+		return Exit{}, fmt.Errorf("stopping task %s: %w", t.ID, err)
+	}
+	select {
+	case st := <-statusC:
+		return exitOf(st, stopped)
+	case <-time.After(grace):
+	}
+	if err := task.Kill(bg, syscall.SIGKILL, containerd.WithKillAll); ignoreNotFound(err) != nil {
+		return Exit{}, fmt.Errorf("killing task %s: %w", t.ID, err)
+	}
+	return exitOf(<-statusC, stopped)
+}
+
+func exitOf(st containerd.ExitStatus, stopped bool) (Exit, error) {
+	code, at, err := st.Result()
+	if err != nil {
+		return Exit{}, err
+	}
+	return Exit{Code: code, Signaled: stopped, ExitedAt: at}, nil
+}
+
+// Remove deletes a job's task (killing it if needed), its container and
+// its snapshot. What is already gone is not an error.
+func (c *Client) Remove(ctx context.Context, id string) error {
+	ctx = c.ctx(ctx)
+	ctr, err := c.c.LoadContainer(ctx, id)
+	if err != nil {
+		return ignoreNotFound(err)
+	}
+	if task, err := ctr.Task(ctx, nil); err == nil {
+		if _, err := task.Delete(ctx, containerd.WithProcessKill); ignoreNotFound(err) != nil {
+			return fmt.Errorf("deleting task %s: %w", id, err)
+		}
+	} else if ignoreNotFound(err) != nil {
+		return fmt.Errorf("loading task %s: %w", id, err)
+	}
+	if err := ctr.Delete(ctx, containerd.WithSnapshotCleanup); ignoreNotFound(err) != nil {
+		return fmt.Errorf("deleting container %s: %w", id, err)
+	}
+	return nil
+}
+
+// Container is a container herdctl made, as reconcile sees it.
+type Container struct {
+	ID     string
+	Job    string
+	Agent  string
+	Labels map[string]string
+}
+
+// List returns every container in herdctl's namespace that carries a job
+// label.
+func (c *Client) List(ctx context.Context) ([]Container, error) {
+	ctx = c.ctx(ctx)
+	ctrs, err := c.c.Containers(ctx, fmt.Sprintf("labels.%q", LabelJob))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Container, 0, len(ctrs))
+	for _, ctr := range ctrs {
+		labels, err := ctr.Labels(ctx)
+		if err != nil {
+			if IsNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, Container{ID: ctr.ID(), Job: labels[LabelJob], Agent: labels[LabelAgent], Labels: labels})
+	}
+	return out, nil
+}

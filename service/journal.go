@@ -1,0 +1,68 @@
+package service
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+
+	"github.com/coreos/go-systemd/v22/journal"
+)
+
+// Message ids of the job start and end entries, fixed forever so
+// `journalctl MESSAGE_ID=...` finds every job's start or end.
+const (
+	MessageIDJobStarted  = "9c77dc1366b04445a3eaf9b0894597be"
+	MessageIDJobFinished = "c3b0c14f1866495db55712de35793412"
+)
+
+// Priorities used for job entries (syslog levels).
+const (
+	PriErr     = 3
+	PriWarning = 4
+	PriInfo    = 6
+)
+
+// Sink receives journal entries: MESSAGE, a priority and fields.
+type Sink interface {
+	Send(message string, priority int, fields map[string]string) error
+}
+
+// NewSink writes to journald through its native protocol when journald
+// is there, and JSON lines to fallback otherwise (unit tests, a shell).
+func NewSink(fallback io.Writer) Sink {
+	if journal.Enabled() {
+		return journaldSink{}
+	}
+	return &JSONSink{W: fallback}
+}
+
+type journaldSink struct{}
+
+func (journaldSink) Send(msg string, pri int, fields map[string]string) error {
+	return journal.Send(msg, journal.Priority(pri), fields)
+}
+
+// JSONSink writes each entry as one JSON object per line, with MESSAGE and
+// PRIORITY beside the fields, as `journalctl -o json` would show them.
+type JSONSink struct {
+	mu sync.Mutex
+	W  io.Writer
+}
+
+// Send implements Sink.
+func (s *JSONSink) Send(msg string, pri int, fields map[string]string) error {
+	entry := make(map[string]string, len(fields)+2)
+	for k, v := range fields {
+		entry[k] = v
+	}
+	entry["MESSAGE"] = msg
+	entry["PRIORITY"] = string(rune('0' + pri))
+	b, err := json.Marshal(entry)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err = s.W.Write(append(b, '\n'))
+	return err
+}

@@ -1,0 +1,341 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/herdctl/herdctl/containerd"
+	"github.com/herdctl/herdctl/policy"
+)
+
+// TaskRunner runs one container task to its end; *containerd.Client is
+// the real one.
+type TaskRunner interface {
+	Run(ctx context.Context, t containerd.Task) (containerd.Exit, error)
+}
+
+// Job says which job the runner runs.
+type Job struct {
+	Agent      string
+	Schedule   string // "" for a manual job without a schedule
+	ID         string // "" makes a new one
+	Trigger    string // "schedule" or "manual"
+	PromptFile string // a root-only file holding the prompt (manual jobs); removed once read
+	Unit       string // the systemd unit running this job, if any
+}
+
+// Runner runs jobs.
+type Runner struct {
+	StateDir   string // /var/lib/herdctl
+	RuntimeDir string // /run/herdctl
+	Tasks      TaskRunner
+	Sink       Sink
+	Now        func() time.Time
+	// StopGrace is the time between SIGTERM and SIGKILL when a job stops.
+	StopGrace time.Duration
+}
+
+// AgentFile is where the daemon writes an agent's resolved configuration.
+func AgentFile(runtimeDir, agent string) string {
+	return filepath.Join(runtimeDir, "agents", agent+".json")
+}
+
+// LoadAgent reads a resolved agent written by the daemon.
+func LoadAgent(path string) (*policy.Agent, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the agent's resolved configuration: %w (is herdctl.service running? it writes these files)", err)
+	}
+	var a policy.Agent
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &a, nil
+}
+
+// NewJobID makes a job id: the start time and a random suffix.
+func NewJobID(now time.Time) string {
+	var b [3]byte
+	rand.Read(b[:])
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// Run runs one job of agent a to its end and records it. Cancelling ctx
+// (SIGTERM from systemd: a stop or the unit's runtime limit) stops the
+// task; the job is then recorded cancelled or timed_out. The returned
+// record is always written, also when err is not nil.
+func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*JobRecord, error) {
+	now := r.now()
+	if j.ID == "" {
+		j.ID = NewJobID(now)
+	}
+	if j.Trigger == "" {
+		j.Trigger = "schedule"
+	}
+	rec := &JobRecord{ID: j.ID, Agent: a.Name, Schedule: j.Schedule, Trigger: j.Trigger, Unit: j.Unit, Started: now, Status: StatusRunning}
+	records := Records{Dir: filepath.Join(r.StateDir, "jobs")}
+	fields := map[string]string{"HERDCTL_AGENT": a.Name, "HERDCTL_SCHEDULE": j.Schedule, "HERDCTL_JOB": j.ID}
+
+	sched, timeout, prompt, err := r.jobPrompt(a, j)
+	rec.Prompt = prompt
+	if err == nil {
+		err = records.Write(rec)
+	}
+	if err != nil {
+		return r.finish(rec, records, fields, nil, err)
+	}
+	r.Sink.Send(fmt.Sprintf("job %s of %s started (%s)", j.ID, a.Name, j.Trigger), PriInfo,
+		with(fields, "MESSAGE_ID", MessageIDJobStarted, "HERDCTL_EVENT", "job_started", "HERDCTL_TRIGGER", j.Trigger))
+
+	resume := ""
+	if sched.ResumeSession {
+		resume = r.lastSession(a.Name)
+	}
+	out, err := r.runTask(ctx, a, j, prompt, resume, fields, rec)
+	if err == nil && ctx.Err() != nil {
+		rec.Status = StatusCancelled
+		if timeout > 0 && r.now().Sub(now) >= timeout-time.Second {
+			rec.Status = StatusTimedOut
+		}
+	}
+	return r.finish(rec, records, fields, out, err)
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// jobPrompt finds the schedule, its timeout and the prompt of the job.
+func (r *Runner) jobPrompt(a *policy.Agent, j Job) (policy.Schedule, time.Duration, string, error) {
+	var s policy.Schedule
+	if j.Schedule != "" {
+		var ok bool
+		if s, ok = a.Schedule(j.Schedule); !ok {
+			return s, 0, "", fmt.Errorf("agent %q has no schedule %q: check herdctlctl agent %s", a.Name, j.Schedule, a.Name)
+		}
+	}
+	prompt := s.Prompt
+	if prompt == "" {
+		prompt = a.DefaultPrompt
+	}
+	if j.PromptFile != "" {
+		b, err := os.ReadFile(j.PromptFile)
+		if err != nil {
+			return s, 0, "", fmt.Errorf("reading the prompt: %w", err)
+		}
+		os.Remove(j.PromptFile)
+		prompt = string(b)
+	}
+	if prompt == "" && len(a.Command) == 0 {
+		return s, 0, "", fmt.Errorf("no prompt: give one with --prompt or set default_prompt for agent %q", a.Name)
+	}
+	return s, s.Timeout, prompt, nil
+}
+
+type taskOutcome struct {
+	exit   containerd.Exit
+	result *Result
+	sessID string
+}
+
+func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, resume string, fields map[string]string, rec *JobRecord) (*taskOutcome, error) {
+	jobDir := filepath.Join(r.RuntimeDir, "jobs", j.ID)
+	defer os.RemoveAll(jobDir)
+	spec := policy.JobSpec{ID: j.ID}
+	if len(a.Command) > 0 {
+		spec.Args = a.Command
+		spec.Env = []string{"HERDCTL_PROMPT=" + prompt}
+	} else {
+		if a.Claude.Path == "" {
+			return nil, errors.New("claude not found on this host: install Claude Code, or set claude_path in the fleet file")
+		}
+		spec.Args = policy.ClaudeArgs(a, prompt, resume)
+	}
+	if err := prepareHome(a); err != nil {
+		return nil, err
+	}
+	image := ""
+	if a.Container.Image == containerd.HostImage {
+		spec.Rootfs = filepath.Join(jobDir, "rootfs")
+		spec.EtcDir = filepath.Join(jobDir, "etc")
+		var files []string
+		if len(a.Command) == 0 {
+			files = []string{policy.ClaudeInContainer[1:]}
+		}
+		if err := containerd.PrepareHostRoot(spec.Rootfs, policy.SkeletonDirs(a), files); err != nil {
+			return nil, fmt.Errorf("preparing the host image root: %w", err)
+		}
+		if err := containerd.WriteEtc(spec.EtcDir, containerd.Etc{User: a.Name, UID: a.Container.UID, GID: a.Container.GID,
+			Home: policy.HomeIn(a.Name), Hostname: a.Name, HostNetwork: a.Container.Network == "host"}); err != nil {
+			return nil, fmt.Errorf("writing the container's /etc: %w", err)
+		}
+	} else {
+		image = a.Container.Image
+	}
+	s, err := policy.Spec(ctx, a, spec)
+	if err != nil {
+		return nil, fmt.Errorf("building the container spec: %w", err)
+	}
+
+	out := &taskOutcome{}
+	stdoutR, stdoutW := io.Pipe()
+	stderrR, stderrW := io.Pipe()
+	done := make(chan struct{}, 2)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		ReadLines(stdoutR, MaxLine, func(line []byte, truncated bool) {
+			ev := ParseEvent(line)
+			f := with(fields, "HERDCTL_EVENT", ev.Type, "HERDCTL_EVENT_JSON", string(ev.Raw))
+			if ev.SessionID != "" {
+				out.sessID = ev.SessionID
+			}
+			if out.sessID != "" {
+				f["HERDCTL_SESSION"] = out.sessID
+			}
+			if ev.Tool != "" {
+				f["HERDCTL_TOOL"] = ev.Tool
+			}
+			if truncated {
+				f["HERDCTL_TRUNCATED"] = "1"
+			}
+			if ev.Result != nil {
+				out.result = ev.Result
+			}
+			r.Sink.Send(ev.Summary, PriInfo, f)
+		})
+		io.Copy(io.Discard, stdoutR)
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		ReadLines(stderrR, 64*1024, func(line []byte, _ bool) {
+			r.Sink.Send("stderr: "+string(line), PriWarning, with(fields, "HERDCTL_EVENT", "stderr"))
+		})
+		io.Copy(io.Discard, stderrR)
+	}()
+	out.exit, err = r.Tasks.Run(ctx, containerd.Task{
+		ID:        "herdctl-" + j.ID,
+		Spec:      s,
+		Image:     image,
+		Labels:    map[string]string{containerd.LabelJob: j.ID, containerd.LabelAgent: a.Name},
+		Stdout:    stdoutW,
+		Stderr:    stderrW,
+		StopGrace: r.StopGrace,
+	})
+	stdoutW.Close()
+	stderrW.Close()
+	<-done
+	<-done
+	return out, err
+}
+
+// prepareHome makes the agent's persistent home, owned by its user, so
+// ~/.claude sessions survive from one job to the next.
+func prepareHome(a *policy.Agent) error {
+	if err := os.MkdirAll(a.Home, 0o700); err != nil {
+		return fmt.Errorf("agent home %s: %w", a.Home, err)
+	}
+	if err := os.Chown(a.Home, int(a.Container.UID), int(a.Container.GID)); err != nil {
+		return fmt.Errorf("agent home %s: %w", a.Home, err)
+	}
+	return nil
+}
+
+func (r *Runner) finish(rec *JobRecord, records Records, fields map[string]string, out *taskOutcome, runErr error) (*JobRecord, error) {
+	end := r.now()
+	rec.Finished = &end
+	rec.DurationMS = end.Sub(rec.Started).Milliseconds()
+	if out != nil {
+		code := int(out.exit.Code)
+		rec.ExitCode = &code
+		rec.SessionID = out.sessID
+		if res := out.result; res != nil {
+			rec.Turns, rec.CostUSD = res.NumTurns, res.TotalCostUSD
+			rec.InputTokens = res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens
+			rec.OutputTokens = res.Usage.OutputTokens
+		}
+	}
+	switch {
+	case runErr != nil:
+		rec.Status, rec.Error = StatusFailed, runErr.Error()
+		rec.ExitReason = "error"
+	case rec.Status == StatusCancelled:
+		rec.ExitReason = "stopped (herdctlctl cancel or systemctl stop)"
+	case rec.Status == StatusTimedOut:
+		rec.ExitReason = "the schedule's timeout was reached"
+	case out.exit.Code == 0 && (out.result == nil || !out.result.IsError):
+		rec.Status, rec.ExitReason = StatusCompleted, "exited 0"
+	default:
+		rec.Status = StatusFailed
+		rec.ExitReason = exitReason(out)
+	}
+	if rec.SessionID != "" {
+		WriteFileAtomic(filepath.Join(r.StateDir, "agents", rec.Agent, "session"), []byte(rec.SessionID+"\n"), 0o600)
+	}
+	werr := records.Write(rec)
+	msg := fmt.Sprintf("job %s of %s %s: %s", rec.ID, rec.Agent, rec.Status, rec.ExitReason)
+	if rec.Error != "" {
+		msg += ": " + rec.Error
+	}
+	pri := PriInfo
+	if rec.Status != StatusCompleted {
+		pri = PriErr
+	}
+	r.Sink.Send(msg, pri, with(fields, "MESSAGE_ID", MessageIDJobFinished, "HERDCTL_EVENT", "job_finished",
+		"HERDCTL_STATUS", rec.Status, "HERDCTL_SESSION", rec.SessionID, "HERDCTL_DURATION_MS", strconv.FormatInt(rec.DurationMS, 10)))
+	if runErr != nil {
+		return rec, runErr
+	}
+	if werr != nil {
+		return rec, fmt.Errorf("writing the job record: %w", werr)
+	}
+	return rec, nil
+}
+
+func exitReason(out *taskOutcome) string {
+	code := out.exit.Code
+	switch {
+	case code == 137:
+		return "killed (SIGKILL): most likely the memory limit (OOM) or the pids limit"
+	case code > 128:
+		return fmt.Sprintf("killed by signal %d", code-128)
+	case out.result != nil && out.result.IsError:
+		return "Claude Code reported an error: " + out.result.Subtype
+	default:
+		return fmt.Sprintf("exited %d", code)
+	}
+}
+
+func (r *Runner) lastSession(agent string) string {
+	b, err := os.ReadFile(filepath.Join(r.StateDir, "agents", agent, "session"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// with returns a copy of fields with more key/value pairs.
+func with(fields map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(fields)+len(kv)/2)
+	for k, v := range fields {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			out[kv[i]] = kv[i+1]
+		}
+	}
+	return out
+}

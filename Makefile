@@ -31,6 +31,7 @@ unit:
 fuzz:
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzParseCron$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./service -run '^$$' -fuzz '^FuzzStreamJSON$$' -fuzztime $(FUZZTIME)
 
 test: deps lint build
 	HERDCTL_INTEGRATION=1 $(GO) test -count=1 ./...

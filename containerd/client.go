@@ -64,4 +64,6 @@ func ignoreNotFound(err error) error {
 }
 
 // IsNotFound reports whether err says the object does not exist.
-func IsNotFound(err error) bool { return errors.Is(err, errdefs.ErrNotFound) || errdefs.IsNotFound(err) }
+func IsNotFound(err error) bool {
+	return errors.Is(err, errdefs.ErrNotFound) || errdefs.IsNotFound(err)
+}

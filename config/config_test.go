@@ -216,3 +216,20 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysAreExact: the decoder would take "[Docker] Image" for
+// docker.image; herdctl refuses it, so the tier check cannot be dodged.
+func TestKeysAreExact(t *testing.T) {
+	_, err := load(t, map[string]string{
+		"herdctl.toml": "[[agents]]\npath = \"a.toml\"\n",
+		"a.toml":       agentA + "[Docker]\nImage = \"evil\"\nNetwork = \"host\"\n",
+	}, nil)
+	want := "a.toml:3:2: Docker: unknown field (names are lower case and exact): check its spelling against herdctl.toml(5)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	_, err = load(t, map[string]string{"herdctl.toml": "[[Agents]]\npath = \"a.toml\"\n", "a.toml": agentA}, nil)
+	if err == nil || !strings.Contains(err.Error(), "Agents: unknown field") {
+		t.Fatalf("[[Agents]] accepted: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -150,7 +151,10 @@ func Load(path string, opts LoadOptions) (*Fleet, error) {
 	names := map[string]Location{}
 	for i := range fleet.Agents {
 		entryPath := fmt.Sprintf("agents[%d]", i)
-		entry, _ := entries[i].(map[string]any)
+		var entry map[string]any
+		if i < len(entries) {
+			entry, _ = entries[i].(map[string]any)
+		}
 		a, aerrs := loadAgent(f, doc, defaults, entry, entryPath, i)
 		errs = append(errs, aerrs...)
 		if a == nil {
@@ -268,7 +272,11 @@ func (d *document) decodeStrict(v any) Errors {
 	dec := toml.NewDecoder(bytes.NewReader(d.data)).DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
-		return nil
+		var errs Errors
+		for _, p := range exactKeys(d.tree, reflect.TypeOf(v), "") {
+			errs = append(errs, Errorf(d.idx.at(d.file, p), "unknown field (names are lower case and exact): check its spelling against herdctl.toml(5)"))
+		}
+		return errs
 	}
 	var strict *toml.StrictMissingError
 	if errors.As(err, &strict) {

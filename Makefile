@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X github.com/herdctl/herdctl/internal/version.Version=$(VERSIO
 FUZZTIME ?= 15s
 export HERDCTL_TEST_CACHE ?= /var/cache/herdctl-test
 
-.PHONY: all build test unit deps lint fuzz clean
+.PHONY: all build test unit deps lint fuzz bench clean
 
 all: build
 
@@ -39,3 +39,6 @@ test: deps lint build
 
 clean:
 	rm -rf bin dist
+
+bench: build
+	bash bench/runner.sh

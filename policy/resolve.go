@@ -109,6 +109,7 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 	var cerrs config.Errors
 	r.Container, cerrs = resolveContainer(a, ws, opts)
 	errs = append(errs, cerrs...)
+	r.Container.Env = withCredentials(r.Container.Env, f.Env)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -349,6 +350,23 @@ func orBool(v *bool, def bool) bool {
 		return def
 	}
 	return *v
+}
+
+// withCredentials copies the Claude credentials from the fleet's env file
+// into the container's environment, unless the fleet set them itself.
+func withCredentials(env, envFile map[string]string) map[string]string {
+	out := make(map[string]string, len(env)+len(CredentialVars))
+	for k, v := range env {
+		out[k] = v
+	}
+	for _, k := range CredentialVars {
+		if _, set := out[k]; !set {
+			if v, ok := envFile[k]; ok {
+				out[k] = v
+			}
+		}
+	}
+	return out
 }
 
 // Load reads the fleet file at path with every agent file it lists and

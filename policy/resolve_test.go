@@ -26,3 +26,17 @@ func TestResolveExamples(t *testing.T) {
 		t.Logf("%+v", a)
 	}
 }
+
+func TestCredentialsFromEnvFile(t *testing.T) {
+	f, err := config.Load("../examples/herdctl.toml", config.LoadOptions{Getenv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents, err := ResolveFleet(f, Options{Host: fakeHost{owner: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := agents[0].Container.Env["ANTHROPIC_API_KEY"]; got != "sk-ant-example-not-a-real-key" {
+		t.Errorf("ANTHROPIC_API_KEY = %q, want the env file's value", got)
+	}
+}

@@ -48,18 +48,6 @@ func mergeInto(dst, src map[string]any, path string, l layer, origins map[string
 		}
 		dropBelow(origins, p)
 		dst[k] = v
-		recordBelow(p, l, origins)
-	}
-}
-
-// recordBelow records the elements of an array value, so an error in the
-// third element of allowed_tools points at it.
-func recordBelow(path string, l layer, origins map[string]Location) {
-	want := l.full(path) + "["
-	for full, loc := range l.idx {
-		if strings.HasPrefix(full, want) {
-			origins[path+full[len(want)-1:]] = loc
-		}
 	}
 }
 

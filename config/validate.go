@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -28,15 +29,6 @@ func checkName(kind, name string) string {
 		return fmt.Sprintf("invalid %s name %q: use letters, digits, _ and -, starting with a letter or digit", kind, name)
 	}
 	return ""
-}
-
-func oneOf(v string, allowed []string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
 }
 
 func checkFleet(f *Fleet, raw *FleetFile, doc *document) Errors {
@@ -94,7 +86,7 @@ func checkAgent(a *AgentConfig) Errors {
 	if msg := checkName("agent", a.Name); msg != "" {
 		bad("name", "%s", msg)
 	}
-	if a.PermissionMode != "" && !oneOf(a.PermissionMode, PermissionModes) {
+	if a.PermissionMode != "" && !slices.Contains(PermissionModes, a.PermissionMode) {
 		bad("permission_mode", "invalid permission mode %q: use one of %s", a.PermissionMode, strings.Join(PermissionModes, ", "))
 	}
 	if a.MaxTurns < 0 {
@@ -116,7 +108,7 @@ func checkAgent(a *AgentConfig) Errors {
 		if msg := checkName("MCP server", name); msg != "" {
 			bad(p, "%s", msg)
 		}
-		if !oneOf(s.Type, []string{"", "stdio", "http", "sse"}) {
+		if !slices.Contains([]string{"", "stdio", "http", "sse"}, s.Type) {
 			bad(p+".type", "invalid type %q: use stdio, http or sse", s.Type)
 		}
 		if (s.Command == "") == (s.URL == "") {
@@ -136,10 +128,10 @@ func checkAgent(a *AgentConfig) Errors {
 	if d.Enabled != nil && !*d.Enabled {
 		bad("docker.enabled", "herdctl always runs agents in a container; remove enabled = false")
 	}
-	if !oneOf(d.WorkspaceMode, []string{"", "rw", "ro"}) {
+	if !slices.Contains([]string{"", "rw", "ro"}, d.WorkspaceMode) {
 		bad("docker.workspace_mode", "invalid workspace mode %q: use rw or ro", d.WorkspaceMode)
 	}
-	if !oneOf(d.Network, []string{"", "none", "host"}) {
+	if !slices.Contains([]string{"", "none", "host"}, d.Network) {
 		bad("docker.network", "invalid network %q: use none (loopback only, the default) or host", d.Network)
 	}
 	if d.Memory != "" {

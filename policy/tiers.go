@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/herdctl/herdctl/config"
@@ -17,10 +18,10 @@ func checkTiers(a *config.AgentConfig) config.Errors {
 		opt, _, _ := strings.Cut(rest, ".")
 		var msg string
 		switch {
-		case top == "docker" && opt != "" && !contains(AgentFileSafe, opt):
+		case top == "docker" && opt != "" && !slices.Contains(AgentFileSafe, opt):
 			msg = "may only be set by the fleet file ([defaults.docker] or this agent's [agents.overrides.docker]); an agent file may set only " + strings.Join(AgentFileSafe, ", ")
 			top = "docker." + opt
-		case contains(FleetOnlyTopLevel, top):
+		case slices.Contains(FleetOnlyTopLevel, top):
 			msg = "may only be set by the fleet file ([defaults] or this agent's [agents.overrides])"
 		default:
 			continue
@@ -32,13 +33,4 @@ func checkTiers(a *config.AgentConfig) config.Errors {
 		errs = append(errs, &config.Error{Location: f.Location, Msg: msg})
 	}
 	return errs
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
 )
@@ -308,11 +309,7 @@ func (d *document) decodeError(err error) *Error {
 			loc.Field = joinPath(loc.Field, k)
 		}
 	}
-	msg := de.Error()
-	if len(msg) > 6 && msg[:6] == "toml: " {
-		msg = msg[6:]
-	}
-	return &Error{Location: loc, Msg: msg}
+	return &Error{Location: loc, Msg: strings.TrimPrefix(de.Error(), "toml: ")}
 }
 
 // decodeTree turns a generic tree back into a typed value.

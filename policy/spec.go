@@ -144,10 +144,8 @@ func WithAgentMounts(a *Agent, j JobSpec) oci.SpecOpts {
 		}
 		var m []specs.Mount
 		if j.Rootfs != "" {
-			m = append(m, bind("/usr", "/usr", true), bind(j.EtcDir, "/etc", true))
-			if j.EtcDir != "" {
-				m = append(m, bind("/etc/ssl/certs", "/etc/ssl/certs", true))
-			}
+			m = append(m, bind("/usr", "/usr", true), bind(j.EtcDir, "/etc", true),
+				bind("/etc/ssl/certs", "/etc/ssl/certs", true))
 		}
 		if a.Claude.Path != "" && len(a.Command) == 0 {
 			m = append(m, bind(a.Claude.Path, ClaudeInContainer, true))

@@ -86,7 +86,7 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*JobRecord, e
 	records := Records{Dir: filepath.Join(r.StateDir, "jobs")}
 	fields := map[string]string{"HERDCTL_AGENT": a.Name, "HERDCTL_SCHEDULE": j.Schedule, "HERDCTL_JOB": j.ID}
 
-	sched, timeout, prompt, err := r.jobPrompt(a, j)
+	sched, prompt, err := r.jobPrompt(a, j)
 	rec.Prompt = prompt
 	if err == nil {
 		err = records.Write(rec)
@@ -104,7 +104,7 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*JobRecord, e
 	out, err := r.runTask(ctx, a, j, prompt, resume, fields, rec)
 	if err == nil && ctx.Err() != nil {
 		rec.Status = StatusCancelled
-		if timeout > 0 && r.now().Sub(now) >= timeout-time.Second {
+		if sched.Timeout > 0 && r.now().Sub(now) >= sched.Timeout-time.Second {
 			rec.Status = StatusTimedOut
 		}
 	}
@@ -118,13 +118,13 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
-// jobPrompt finds the schedule, its timeout and the prompt of the job.
-func (r *Runner) jobPrompt(a *policy.Agent, j Job) (policy.Schedule, time.Duration, string, error) {
+// jobPrompt finds the schedule and the prompt of the job.
+func (r *Runner) jobPrompt(a *policy.Agent, j Job) (policy.Schedule, string, error) {
 	var s policy.Schedule
 	if j.Schedule != "" {
 		var ok bool
 		if s, ok = a.Schedule(j.Schedule); !ok {
-			return s, 0, "", fmt.Errorf("agent %q has no schedule %q: check herdctlctl agent %s", a.Name, j.Schedule, a.Name)
+			return s, "", fmt.Errorf("agent %q has no schedule %q: check herdctlctl agent %s", a.Name, j.Schedule, a.Name)
 		}
 	}
 	prompt := s.Prompt
@@ -134,15 +134,15 @@ func (r *Runner) jobPrompt(a *policy.Agent, j Job) (policy.Schedule, time.Durati
 	if j.PromptFile != "" {
 		b, err := os.ReadFile(j.PromptFile)
 		if err != nil {
-			return s, 0, "", fmt.Errorf("reading the prompt: %w", err)
+			return s, "", fmt.Errorf("reading the prompt: %w", err)
 		}
 		os.Remove(j.PromptFile)
 		prompt = string(b)
 	}
 	if prompt == "" && len(a.Command) == 0 {
-		return s, 0, "", fmt.Errorf("no prompt: give one with --prompt or set default_prompt for agent %q", a.Name)
+		return s, "", fmt.Errorf("no prompt: give one with --prompt or set default_prompt for agent %q", a.Name)
 	}
-	return s, s.Timeout, prompt, nil
+	return s, prompt, nil
 }
 
 type taskOutcome struct {

@@ -13,29 +13,24 @@ func (fakeHost) RealPath(p string) (string, error)      { return p, nil }
 func (fakeHost) HomeDirs() []string                     { return []string{"/home/alice"} }
 func (fakeHost) LookPath(string) (string, error)        { return "/usr/bin/claude", nil }
 
+// loadExamples resolves the example fleet as the daemon would.
+func loadExamples(t *testing.T) []*Agent {
+	t.Helper()
+	_, agents, err := Load("../examples/herdctl.toml", config.LoadOptions{Getenv: noEnv}, Options{Host: fakeHost{owner: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return agents
+}
+
 func TestResolveExamples(t *testing.T) {
-	f, err := config.Load("../examples/herdctl.toml", config.LoadOptions{Getenv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agents, err := ResolveFleet(f, Options{Host: fakeHost{owner: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range agents {
+	for _, a := range loadExamples(t) {
 		t.Logf("%+v", a)
 	}
 }
 
 func TestCredentialsFromEnvFile(t *testing.T) {
-	f, err := config.Load("../examples/herdctl.toml", config.LoadOptions{Getenv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agents, err := ResolveFleet(f, Options{Host: fakeHost{owner: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	agents := loadExamples(t)
 	if got := agents[0].Container.Env["ANTHROPIC_API_KEY"]; got != "sk-ant-example-not-a-real-key" {
 		t.Errorf("ANTHROPIC_API_KEY = %q, want the env file's value", got)
 	}

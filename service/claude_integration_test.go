@@ -86,33 +86,33 @@ func TestClaudeReadOnlyWorkspace(t *testing.T) {
 	t.Logf("ro workspace: job %s, %s", rec.Status, rec.ExitReason)
 }
 
-func TestClaudeBashRefusedWhenNotAllowed(t *testing.T) {
+// bashTouches has the agent ask for Bash to touch a file in its
+// workspace, and reports whether the file appeared.
+func bashTouches(t *testing.T, mode string, allowed []string) bool {
 	r := newRig(t)
-	a, _ := r.claudeAgent("nobash", []testbed.Turn{
+	a, _ := r.claudeAgent("bash", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": "touch /workspace/pwned", "description": "touch"}},
 		{Text: "done"},
 	})
-	a.Claude.PermissionMode = "dontAsk"
-	a.Claude.AllowedTools = []string{"Read"}
+	a.Claude.PermissionMode = mode
+	a.Claude.AllowedTools = allowed
 	rec := r.run(context.Background(), a)
-	if _, err := os.Stat(filepath.Join(a.Workspace, "pwned")); err == nil {
-		t.Fatalf("Bash ran although not in allowed_tools under dontAsk\n%s", r.out)
+	_, err := os.Stat(filepath.Join(a.Workspace, "pwned"))
+	t.Logf("Bash under %s with allowed_tools %v: job %s, file made: %v", mode, allowed, rec.Status, err == nil)
+	return err == nil
+}
+
+func TestClaudeBashRefusedWhenNotAllowed(t *testing.T) {
+	if bashTouches(t, "dontAsk", []string{"Read"}) {
+		t.Fatal("Bash ran although not in allowed_tools under dontAsk")
 	}
-	t.Logf("Bash refused: job %s", rec.Status)
 }
 
 // TestClaudeBashRunsWhenAllowed is the control of the test above: the
 // same script under bypassPermissions does run, so the refusal is the
 // permission policy's doing.
 func TestClaudeBashRunsWhenAllowed(t *testing.T) {
-	r := newRig(t)
-	a, _ := r.claudeAgent("bash", []testbed.Turn{
-		{Tool: "Bash", Input: map[string]any{"command": "touch /workspace/pwned", "description": "touch"}},
-		{Text: "done"},
-	})
-	a.Claude.PermissionMode = "bypassPermissions"
-	r.run(context.Background(), a)
-	if _, err := os.Stat(filepath.Join(a.Workspace, "pwned")); err != nil {
-		t.Fatalf("Bash did not run under bypassPermissions: %v\n%s", err, r.out)
+	if !bashTouches(t, "bypassPermissions", nil) {
+		t.Fatal("Bash did not run under bypassPermissions")
 	}
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/herdctl/herdctl/internal/cli"
@@ -26,21 +25,9 @@ Run "herdctl COMMAND --help" for a command's options. See herdctl(8).
 
 func main() {
 	cli.Main("herdctl", func() error {
-		if len(os.Args) < 2 {
-			fmt.Fprint(os.Stderr, usage)
-			return &cli.ExitError{Code: cli.ExitUsage, Err: cli.ErrSilent}
-		}
-		args := os.Args[2:]
-		switch os.Args[1] {
-		case "job":
-			return runJob(args)
-		case "units":
-			return runUnits(args)
-		case "help", "-h", "--help":
-			fmt.Print(usage)
-			return nil
-		default:
-			return cli.Exitf(cli.ExitUsage, "unknown command %q: run herdctl --help", os.Args[1])
-		}
+		return cli.Dispatch("herdctl", usage, os.Args[1:], map[string]func([]string) error{
+			"job":   runJob,
+			"units": runUnits,
+		})
 	})
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/herdctl/herdctl/internal/cli"
@@ -25,19 +24,8 @@ Run "herdctlctl COMMAND --help" for a command's options. See herdctlctl(1).
 
 func main() {
 	cli.Main("herdctlctl", func() error {
-		if len(os.Args) < 2 {
-			fmt.Fprint(os.Stderr, usage)
-			return &cli.ExitError{Code: cli.ExitUsage, Err: cli.ErrSilent}
-		}
-		args := os.Args[2:]
-		switch os.Args[1] {
-		case "validate":
-			return runValidate(args)
-		case "help", "-h", "--help":
-			fmt.Print(usage)
-			return nil
-		default:
-			return cli.Exitf(cli.ExitUsage, "unknown command %q: run herdctlctl --help", os.Args[1])
-		}
+		return cli.Dispatch("herdctlctl", usage, os.Args[1:], map[string]func([]string) error{
+			"validate": runValidate,
+		})
 	})
 }

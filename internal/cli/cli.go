@@ -119,3 +119,23 @@ func WriteJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// Dispatch runs the subcommand named by args[0] with the rest of args.
+// No command prints usage to stderr (exit 2); help, -h and --help print it
+// to stdout; an unknown command is a usage error.
+func Dispatch(prog, usage string, args []string, commands map[string]func([]string) error) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return &ExitError{Code: ExitUsage, Err: ErrSilent}
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	run, ok := commands[args[0]]
+	if !ok {
+		return Exitf(ExitUsage, "unknown command %q: run %s --help", args[0], prog)
+	}
+	return run(args[1:])
+}

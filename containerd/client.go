@@ -22,6 +22,7 @@ const (
 const (
 	LabelJob   = "dev.herdctl.job"
 	LabelAgent = "dev.herdctl.agent"
+	LabelUnit  = "dev.herdctl.unit" // the systemd unit running the job
 )
 
 // Client is a connection to containerd in herdctl's namespace.

@@ -136,6 +136,7 @@ type Container struct {
 	ID     string
 	Job    string
 	Agent  string
+	Unit   string
 	Labels map[string]string
 }
 
@@ -156,7 +157,7 @@ func (c *Client) List(ctx context.Context) ([]Container, error) {
 			}
 			return nil, err
 		}
-		out = append(out, Container{ID: ctr.ID(), Job: labels[LabelJob], Agent: labels[LabelAgent], Labels: labels})
+		out = append(out, Container{ID: ctr.ID(), Job: labels[LabelJob], Agent: labels[LabelAgent], Unit: labels[LabelUnit], Labels: labels})
 	}
 	return out, nil
 }

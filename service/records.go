@@ -5,40 +5,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/herdctl/herdctl/service/api"
 )
 
-// Job statuses.
+// Job statuses, as package api names them.
 const (
-	StatusRunning   = "running"
-	StatusCompleted = "completed"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
-	StatusTimedOut  = "timed_out"
+	StatusQueued    = api.StatusQueued
+	StatusRunning   = api.StatusRunning
+	StatusCompleted = api.StatusCompleted
+	StatusFailed    = api.StatusFailed
+	StatusCancelled = api.StatusCancelled
+	StatusTimedOut  = api.StatusTimedOut
 )
 
 // JobRecord is what herdctl remembers of one job, in
-// /var/lib/herdctl/jobs/<id>.json.
-type JobRecord struct {
-	ID           string     `json:"id"`
-	Agent        string     `json:"agent"`
-	Schedule     string     `json:"schedule,omitempty"`
-	Trigger      string     `json:"trigger"` // schedule or manual
-	Prompt       string     `json:"prompt"`
-	Unit         string     `json:"unit,omitempty"`
-	Started      time.Time  `json:"started"`
-	Finished     *time.Time `json:"finished,omitempty"`
-	DurationMS   int64      `json:"duration_ms"`
-	Status       string     `json:"status"`
-	ExitCode     *int       `json:"exit_code,omitempty"`
-	ExitReason   string     `json:"exit_reason,omitempty"`
-	SessionID    string     `json:"session_id,omitempty"`
-	Turns        int        `json:"turns"`
-	InputTokens  int64      `json:"input_tokens"`
-	OutputTokens int64      `json:"output_tokens"`
-	CostUSD      float64    `json:"cost_usd"`
-	Error        string     `json:"error,omitempty"`
-}
+// /var/lib/herdctl/jobs/<id>.json: the same value GetJob returns.
+type JobRecord = api.Job
 
 // Records stores job records in a directory, one file per job, each
 // written atomically (temporary file, fsync, rename).

@@ -32,6 +32,7 @@ type Job struct {
 	Trigger    string // "schedule" or "manual"
 	PromptFile string // a root-only file holding the prompt (manual jobs); removed once read
 	Unit       string // the systemd unit running this job, if any
+	Invocation string // systemd's INVOCATION_ID of that unit run
 }
 
 // Runner runs jobs.
@@ -82,7 +83,7 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*JobRecord, e
 	if j.Trigger == "" {
 		j.Trigger = "schedule"
 	}
-	rec := &JobRecord{ID: j.ID, Agent: a.Name, Schedule: j.Schedule, Trigger: j.Trigger, Unit: j.Unit, Started: now, Status: StatusRunning}
+	rec := &JobRecord{ID: j.ID, Agent: a.Name, Schedule: j.Schedule, Trigger: j.Trigger, Unit: j.Unit, Invocation: j.Invocation, Started: now, Status: StatusRunning}
 	records := Records{Dir: filepath.Join(r.StateDir, "jobs")}
 	fields := map[string]string{"HERDCTL_AGENT": a.Name, "HERDCTL_SCHEDULE": j.Schedule, "HERDCTL_JOB": j.ID}
 
@@ -229,7 +230,7 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 		ID:        "herdctl-" + j.ID,
 		Spec:      s,
 		Image:     image,
-		Labels:    map[string]string{containerd.LabelJob: j.ID, containerd.LabelAgent: a.Name},
+		Labels:    with(map[string]string{containerd.LabelJob: j.ID, containerd.LabelAgent: a.Name}, containerd.LabelUnit, j.Unit),
 		Stdout:    stdoutW,
 		Stderr:    stderrW,
 		StopGrace: r.StopGrace,

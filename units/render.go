@@ -40,6 +40,7 @@ type JobService struct {
 	Agent       string
 	Schedule    string
 	ExecStart   []string
+	Environment []string // KEY=VALUE; never a secret (unit files are world-readable)
 	RuntimeMax  time.Duration
 	StopTimeout time.Duration
 }
@@ -65,6 +66,7 @@ func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Option
 		Agent:       a.Name,
 		Schedule:    s.Name,
 		ExecStart:   args,
+		Environment: []string{"HERDCTL_UNIT=" + name},
 		RuntimeMax:  s.Timeout,
 		StopTimeout: StopTimeout,
 	}
@@ -83,6 +85,9 @@ func RenderService(j JobService) string {
 	fmt.Fprintf(&b, "X-Herdctl-Agent=%s\nX-Herdctl-Schedule=%s\n", j.Agent, j.Schedule)
 	b.WriteString("\n[Service]\nType=exec\n")
 	fmt.Fprintf(&b, "ExecStart=%s\n", strings.Join(j.ExecStart, " "))
+	for _, e := range j.Environment {
+		fmt.Fprintf(&b, "Environment=%s\n", e)
+	}
 	fmt.Fprintf(&b, "RuntimeMaxSec=%s\n", span(j.RuntimeMax))
 	fmt.Fprintf(&b, "TimeoutStopSec=%s\n", span(j.StopTimeout))
 	// SIGTERM to the runner only: it stops the task and records the job.

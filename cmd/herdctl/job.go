@@ -43,6 +43,7 @@ Exit status: 0 when the job completed, 1 otherwise.`)
 		return cli.Exitf(cli.ExitUsage, "job run: --agent is required")
 	}
 	o.Unit = os.Getenv("HERDCTL_UNIT")
+	o.Invocation = os.Getenv("INVOCATION_ID")
 	if *agentFile == "" {
 		*agentFile = service.AgentFile(*runtimeDir, o.Agent)
 	}

@@ -1,0 +1,131 @@
+package api
+
+import "time"
+
+// Names on the system bus.
+const (
+	BusName    = "dev.herdctl.Manager1"
+	ObjectPath = "/dev/herdctl/Manager1"
+	Interface  = "dev.herdctl.Manager1"
+)
+
+// Error names the daemon replies with.
+const (
+	ErrAccessDenied  = "org.freedesktop.DBus.Error.AccessDenied"
+	ErrInvalidArgs   = "org.freedesktop.DBus.Error.InvalidArgs"
+	ErrNotFound      = "dev.herdctl.Error.NotFound"
+	ErrInvalidConfig = "dev.herdctl.Error.InvalidConfig"
+	ErrBusy          = "dev.herdctl.Error.Busy"
+	ErrFailed        = "dev.herdctl.Error.Failed"
+)
+
+// Job statuses.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+	StatusTimedOut  = "timed_out"
+)
+
+// Finished reports whether a job in status s has ended.
+func Finished(s string) bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimedOut
+}
+
+// Job is one job: what the runner records in /var/lib/herdctl/jobs/<id>.json
+// and what GetJob and ListJobs return.
+type Job struct {
+	ID           string     `json:"id"`
+	Agent        string     `json:"agent"`
+	Schedule     string     `json:"schedule,omitempty"`
+	Trigger      string     `json:"trigger"` // schedule or manual
+	Prompt       string     `json:"prompt"`
+	Unit         string     `json:"unit,omitempty"`
+	Invocation   string     `json:"invocation,omitempty"` // systemd's INVOCATION_ID of the unit run
+	Started      time.Time  `json:"started"`
+	Finished     *time.Time `json:"finished,omitempty"`
+	DurationMS   int64      `json:"duration_ms"`
+	Status       string     `json:"status"`
+	ExitCode     *int       `json:"exit_code,omitempty"`
+	ExitReason   string     `json:"exit_reason,omitempty"`
+	SessionID    string     `json:"session_id,omitempty"`
+	Turns        int        `json:"turns"`
+	InputTokens  int64      `json:"input_tokens"`
+	OutputTokens int64      `json:"output_tokens"`
+	CostUSD      float64    `json:"cost_usd"`
+	Error        string     `json:"error,omitempty"`
+	// UnitState is systemd's ActiveState of the job's unit when asked
+	// (not stored).
+	UnitState string `json:"unit_state,omitempty"`
+}
+
+// Schedule is one schedule of an agent with its timer's state.
+type Schedule struct {
+	Name      string        `json:"name"`
+	Type      string        `json:"type"` // interval or cron
+	Every     time.Duration `json:"every_usec,omitempty"`
+	Cron      string        `json:"cron,omitempty"`
+	Enabled   bool          `json:"enabled"`
+	Timeout   time.Duration `json:"timeout_usec"`
+	Timer     string        `json:"timer,omitempty"`
+	NextRun   time.Time     `json:"next_run,omitzero"`
+	LastRun   time.Time     `json:"last_run,omitzero"`
+	TimerUnit string        `json:"timer_state,omitempty"` // ActiveState of the timer
+}
+
+// Agent is one agent as GetAgent and ListAgents return it.
+type Agent struct {
+	Name          string     `json:"name"`
+	Description   string     `json:"description,omitempty"`
+	File          string     `json:"file"`
+	Image         string     `json:"image"`
+	Network       string     `json:"network"`
+	Workspace     string     `json:"workspace"`
+	WorkspaceMode string     `json:"workspace_mode"`
+	User          string     `json:"user"`
+	MaxConcurrent int        `json:"max_concurrent"`
+	Running       int        `json:"running"`
+	Schedules     []Schedule `json:"schedules"`
+	LastJob       string     `json:"last_job,omitempty"`
+	LastStatus    string     `json:"last_status,omitempty"`
+	LastFinished  time.Time  `json:"last_finished,omitzero"`
+}
+
+// ConfigError is one error in the fleet's configuration.
+type ConfigError struct {
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Status is the fleet summary GetStatus returns.
+type Status struct {
+	Version     string        `json:"version"`
+	FleetName   string        `json:"fleet_name"`
+	ConfigFile  string        `json:"config_file"`
+	Agents      int           `json:"agents"`
+	Timers      int           `json:"timers"`
+	RunningJobs int           `json:"running_jobs"`
+	Since       time.Time     `json:"since"`
+	LastReload  time.Time     `json:"last_reload"`
+	ReloadError string        `json:"reload_error,omitempty"`
+	Errors      []ConfigError `json:"reload_errors,omitempty"`
+}
+
+// JobFilter narrows ListJobs.
+type JobFilter struct {
+	Agent  string `json:"agent,omitempty"`
+	Status string `json:"status,omitempty"`
+	Limit  int    `json:"limit,omitempty"` // newest first; 0 means all
+}
+
+// TriggerOptions change how Trigger starts a job.
+type TriggerOptions struct {
+	// Queue waits for a free slot instead of refusing when the agent
+	// already runs max_concurrent jobs.
+	Queue bool `json:"queue,omitempty"`
+}

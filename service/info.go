@@ -1,0 +1,152 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/internal/version"
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/units"
+)
+
+// ListAgents returns every agent of the fleet, by name.
+func (d *Daemon) ListAgents(ctx context.Context) ([]*api.Agent, error) {
+	d.mu.Lock()
+	names := make([]string, 0, len(d.agents))
+	for n := range d.agents {
+		names = append(names, n)
+	}
+	d.mu.Unlock()
+	sort.Strings(names)
+	state, err := d.unitStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*api.Agent, 0, len(names))
+	for _, n := range names {
+		if a, err := d.agentInfo(ctx, n, state); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// GetAgent returns one agent.
+func (d *Daemon) GetAgent(ctx context.Context, name string) (*api.Agent, error) {
+	state, err := d.unitStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.agentInfo(ctx, name, state)
+}
+
+func (d *Daemon) agentInfo(ctx context.Context, name string, state map[string]UnitState) (*api.Agent, error) {
+	d.mu.Lock()
+	a := d.agents[name]
+	var last *api.Job
+	for _, j := range d.jobs {
+		if j.Agent == name && (last == nil || j.Started.After(last.Started)) {
+			last = j
+		}
+	}
+	running := 0
+	for unit, u := range state {
+		if u.Active() && d.unitAgent[unit] == name {
+			running++
+		}
+	}
+	d.mu.Unlock()
+	if a == nil {
+		return nil, errorf(api.ErrNotFound, "no agent %q in the fleet: list them with herdctlctl agents", name)
+	}
+	info := &api.Agent{
+		Name: a.Name, Description: a.Description, File: a.File, Image: a.Container.Image,
+		Network: a.Container.Network, Workspace: a.Workspace, WorkspaceMode: a.WorkspaceMode,
+		User:          fmt.Sprintf("%d:%d", a.Container.UID, a.Container.GID),
+		MaxConcurrent: a.MaxConcurrent, Running: running, Schedules: []api.Schedule{},
+	}
+	for _, s := range a.Schedules {
+		info.Schedules = append(info.Schedules, d.scheduleInfo(ctx, a, s))
+	}
+	if last != nil {
+		info.LastJob, info.LastStatus = last.ID, last.Status
+		if last.Finished != nil {
+			info.LastFinished = *last.Finished
+		}
+	}
+	return info, nil
+}
+
+func (d *Daemon) scheduleInfo(ctx context.Context, a *policy.Agent, s policy.Schedule) api.Schedule {
+	out := api.Schedule{Name: s.Name, Type: s.Type, Every: s.Interval, Enabled: s.Enabled, Timeout: s.Timeout}
+	if s.Cron != nil {
+		out.Cron = s.Cron.Expr
+	}
+	if !s.Enabled {
+		return out
+	}
+	out.Timer = units.TimerName(a.Name, s.Name)
+	if us, err := d.Systemd.Units(ctx, out.Timer); err == nil && len(us) == 1 {
+		out.TimerUnit = us[0].ActiveState
+	}
+	out.NextRun, out.LastRun, _ = d.Systemd.Timer(ctx, out.Timer)
+	return out
+}
+
+// Status summarizes the fleet.
+func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
+	state, err := d.unitStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := &api.Status{Version: version.Version, FleetName: d.fleetName, ConfigFile: d.ConfigFile,
+		Agents: len(d.agents), Since: d.since, LastReload: d.lastReload}
+	for name := range d.units {
+		if len(name) > 6 && name[len(name)-6:] == ".timer" {
+			st.Timers++
+		}
+	}
+	for unit, u := range state {
+		if u.Active() && d.unitAgent[unit] != "" {
+			st.RunningJobs++
+		}
+	}
+	if d.reloadErr != nil {
+		st.ReloadError = d.reloadErr.Error()
+		st.Errors = ConfigErrors(d.reloadErr)
+	}
+	return st, nil
+}
+
+// Validate checks a fleet file without applying it.
+func (d *Daemon) Validate(path string) []api.ConfigError {
+	if path == "" {
+		path = d.ConfigFile
+	}
+	opts := d.PolicyOptions
+	opts.StateDir, opts.RuntimeDir = d.StateDir, d.RuntimeDir
+	_, _, err := policy.Load(path, d.LoadOptions, opts)
+	if err == nil {
+		return nil
+	}
+	return ConfigErrors(err)
+}
+
+// ConfigErrors lists the errors of a configuration as the API carries them.
+func ConfigErrors(err error) []api.ConfigError {
+	var ce config.Errors
+	if !errors.As(err, &ce) {
+		return []api.ConfigError{{Message: err.Error()}}
+	}
+	out := make([]api.ConfigError, len(ce))
+	for i, e := range ce {
+		out[i] = api.ConfigError{File: e.File, Line: e.Line, Column: e.Col, Field: e.Field, Message: e.Msg}
+	}
+	return out
+}

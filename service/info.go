@@ -2,11 +2,10 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
-	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/internal/version"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
@@ -108,7 +107,7 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 	st := &api.Status{Version: version.Version, FleetName: d.fleetName, ConfigFile: d.ConfigFile,
 		Agents: len(d.agents), Since: d.since, LastReload: d.lastReload}
 	for name := range d.units {
-		if len(name) > 6 && name[len(name)-6:] == ".timer" {
+		if strings.HasSuffix(name, ".timer") {
 			st.Timers++
 		}
 	}
@@ -119,7 +118,7 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 	}
 	if d.reloadErr != nil {
 		st.ReloadError = d.reloadErr.Error()
-		st.Errors = ConfigErrors(d.reloadErr)
+		st.Errors = api.ConfigErrorsOf(d.reloadErr)
 	}
 	return st, nil
 }
@@ -135,18 +134,5 @@ func (d *Daemon) Validate(path string) []api.ConfigError {
 	if err == nil {
 		return nil
 	}
-	return ConfigErrors(err)
-}
-
-// ConfigErrors lists the errors of a configuration as the API carries them.
-func ConfigErrors(err error) []api.ConfigError {
-	var ce config.Errors
-	if !errors.As(err, &ce) {
-		return []api.ConfigError{{Message: err.Error()}}
-	}
-	out := make([]api.ConfigError, len(ce))
-	for i, e := range ce {
-		out[i] = api.ConfigError{File: e.File, Line: e.Line, Column: e.Col, Field: e.Field, Message: e.Msg}
-	}
-	return out
+	return api.ConfigErrorsOf(err)
 }

@@ -6,13 +6,14 @@ import (
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/journal"
+
+	"github.com/herdctl/herdctl/service/api"
 )
 
-// Message ids of the job start and end entries, fixed forever so
-// `journalctl MESSAGE_ID=...` finds every job's start or end.
+// Message ids of the job start and end entries (see package api).
 const (
-	MessageIDJobStarted  = "9c77dc1366b04445a3eaf9b0894597be"
-	MessageIDJobFinished = "c3b0c14f1866495db55712de35793412"
+	MessageIDJobStarted  = api.MessageIDJobStarted
+	MessageIDJobFinished = api.MessageIDJobFinished
 )
 
 // Priorities used for job entries (syslog levels).

@@ -16,6 +16,7 @@ units run "herdctl job run". Operators use herdctlctl(1), systemctl(1) and
 journalctl(1).
 
 Commands:
+  daemon     run the daemon in the foreground (what herdctl.service runs)
   job run    run one job of an agent (what job units execute)
   units      render the systemd units the daemon would write, for review
   help       show this help
@@ -26,8 +27,9 @@ Run "herdctl COMMAND --help" for a command's options. See herdctl(8).
 func main() {
 	cli.Main("herdctl", func() error {
 		return cli.Dispatch("herdctl", usage, os.Args[1:], map[string]func([]string) error{
-			"job":   runJob,
-			"units": runUnits,
+			"daemon": runDaemon,
+			"job":    runJob,
+			"units":  runUnits,
 		})
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/internal/cli"
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/service/api"
 )
 
 func runValidate(args []string) error {
@@ -32,7 +33,7 @@ file:line:column, the field path, and what is allowed.`)
 	if *asJSON {
 		res := map[string]any{"file": path, "valid": err == nil}
 		if err != nil {
-			res["errors"] = cli.ConfigErrors(err)
+			res["errors"] = api.ConfigErrorsOf(err)
 		} else {
 			res["fleet"] = f.Name
 			res["agents"] = len(agents)

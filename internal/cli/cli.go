@@ -91,28 +91,6 @@ func Parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// ConfigErrorJSON is one configuration error as --json prints it.
-type ConfigErrorJSON struct {
-	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}
-
-// ConfigErrors converts an error from config or policy for --json.
-func ConfigErrors(err error) []ConfigErrorJSON {
-	var ce config.Errors
-	if !errors.As(err, &ce) {
-		return []ConfigErrorJSON{{Message: err.Error()}}
-	}
-	out := make([]ConfigErrorJSON, len(ce))
-	for i, e := range ce {
-		out[i] = ConfigErrorJSON{File: e.File, Line: e.Line, Column: e.Col, Field: e.Field, Message: e.Msg}
-	}
-	return out
-}
-
 // WriteJSON writes v indented, with a final newline.
 func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -118,7 +118,9 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 }
 
 // Agents calls ListAgents.
-func (c *Client) Agents(ctx context.Context) ([]Agent, error) { return list[Agent](ctx, c, "ListAgents") }
+func (c *Client) Agents(ctx context.Context) ([]Agent, error) {
+	return list[Agent](ctx, c, "ListAgents")
+}
 
 // Agent calls GetAgent.
 func (c *Client) Agent(ctx context.Context, name string) (*Agent, error) {

@@ -9,6 +9,13 @@ const (
 	Interface  = "dev.herdctl.Manager1"
 )
 
+// Message ids of the job start and end journal entries, fixed forever so
+// journalctl MESSAGE_ID=... finds every job's start or end.
+const (
+	MessageIDJobStarted  = "9c77dc1366b04445a3eaf9b0894597be"
+	MessageIDJobFinished = "c3b0c14f1866495db55712de35793412"
+)
+
 // Error names the daemon replies with.
 const (
 	ErrAccessDenied  = "org.freedesktop.DBus.Error.AccessDenied"

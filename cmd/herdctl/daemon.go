@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/godbus/dbus/v5"
+	"go.uber.org/zap"
+
+	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/containerd"
+	"github.com/herdctl/herdctl/internal/cli"
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/service"
+)
+
+func runDaemon(args []string) error {
+	fs := cli.NewFlagSet("daemon", "herdctl daemon [OPTIONS]",
+		`Run the herdctl daemon in the foreground: what herdctl.service starts.
+It loads and validates the fleet file, closes job records and removes
+containers an earlier run left behind, writes a timer and a job service for
+every enabled schedule into the unit directory (one daemon-reload), starts
+the timers, and serves the D-Bus API dev.herdctl.Manager1 that herdctlctl(1)
+uses. It tells systemd READY=1 when all that is done (Type=notify), keeps
+STATUS= current, and pets the watchdog when WatchdogSec= is set.
+
+SIGHUP (systemctl reload herdctl) rereads the fleet: an invalid fleet is
+refused with every error logged as file:line and the running fleet stays
+exactly as it was; a valid one is applied as a difference. Running jobs are
+never touched. SIGTERM stops the daemon; its timers stop with it
+(PartOf=herdctl.service) but running jobs go on to their end.
+Exit status: 0 on a clean stop, 2 when the fleet is invalid at start, 1 on
+any other failure.`)
+	cfg := fs.String("config", config.DefaultFleetFile, "the fleet file")
+	unitDir := fs.String("unit-dir", service.DefaultUnitDir, "where to write the generated units")
+	stateDir := fs.String("state-dir", policy.DefaultStateDir, "herdctl's state directory (job records, agent homes)")
+	runtimeDir := fs.String("runtime-dir", policy.DefaultRuntimeDir, "herdctl's runtime directory (resolved agents, prompts)")
+	address := fs.String("containerd", containerd.DefaultAddress, "containerd's socket")
+	group := fs.String("group", service.DefaultGroup, "group whose members may trigger, cancel and reload")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	log := service.NewLogger()
+	defer log.Sync()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if p, err := filepath.EvalSymlinks(self); err == nil {
+		self = p
+	}
+	sd, err := service.ConnectSystemd(ctx)
+	if err != nil {
+		return err
+	}
+	defer sd.Close()
+	d := &service.Daemon{
+		ConfigFile: *cfg, UnitDir: *unitDir, StateDir: *stateDir, RuntimeDir: *runtimeDir,
+		Runner: self, Systemd: sd, Log: log,
+	}
+	if c, err := containerd.Connect(ctx, *address, containerd.DefaultNamespace); err != nil {
+		log.Warn("containerd is not reachable: no container reconcile, and jobs will fail until it is (systemctl status containerd)", zap.Error(err))
+	} else {
+		defer c.Close()
+		d.Containers = c
+	}
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	// The system bus, or DBUS_SYSTEM_BUS_ADDRESS when set.
+	conn, err := dbus.ConnectSystemBus()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := service.ServeBus(conn, d, *group); err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	log.Info("herdctl ready", zap.String("config_file", *cfg))
+	return d.Serve(ctx, reload, service.Notify)
+}

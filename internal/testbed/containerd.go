@@ -22,11 +22,18 @@ import (
 // fails the test instead.
 func Require(t *testing.T, programs ...string) {
 	t.Helper()
+	RequireTools(t, append([]string{"containerd", "runc"}, programs...)...)
+}
+
+// RequireTools skips the test unless it runs as root with programs
+// installed; with HERDCTL_INTEGRATION=1 it fails instead.
+func RequireTools(t *testing.T, programs ...string) {
+	t.Helper()
 	why := ""
 	if os.Geteuid() != 0 {
 		why = "needs root"
 	}
-	for _, p := range append([]string{"containerd", "runc"}, programs...) {
+	for _, p := range programs {
 		if _, err := exec.LookPath(p); err != nil && why == "" {
 			why = p + " is not installed (make deps)"
 		}

@@ -36,6 +36,12 @@ func StartAPI(t *testing.T, script []Turn) *API {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ServeAPI(t, ln, script)
+}
+
+// ServeAPI serves script on ln until the test ends.
+func ServeAPI(t *testing.T, ln net.Listener, script []Turn) *API {
+	t.Helper()
 	api := &API{URL: "http://" + ln.Addr().String()}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/v1/messages") {

@@ -1,7 +1,10 @@
 # herdctl — the one entry point for building, testing and packaging.
 #   make build     binaries into bin/
 #   make test      everything: vet, format, unit, integration (real containerd,
-#                  real Claude Code CLI) and bounded fuzzing; installs what it needs
+#                  real Claude Code CLI), the system test (a systemd-nspawn
+#                  machine running herdctl.service) and bounded fuzzing;
+#                  installs what it needs
+#   make e2e       only the system test
 #   make fuzz      the fuzzers, a little longer
 #   make clean
 
@@ -11,7 +14,7 @@ LDFLAGS := -s -w -X github.com/herdctl/herdctl/internal/version.Version=$(VERSIO
 FUZZTIME ?= 15s
 export HERDCTL_TEST_CACHE ?= /var/cache/herdctl-test
 
-.PHONY: all build test unit deps lint fuzz bench clean
+.PHONY: all build test unit e2e deps lint fuzz bench clean
 
 all: build
 
@@ -33,8 +36,11 @@ fuzz:
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzParseCron$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./service -run '^$$' -fuzz '^FuzzStreamJSON$$' -fuzztime $(FUZZTIME)
 
+e2e: deps
+	HERDCTL_E2E=1 $(GO) test -count=1 -v ./internal/e2e
+
 test: deps lint build
-	HERDCTL_INTEGRATION=1 $(GO) test -count=1 ./...
+	HERDCTL_INTEGRATION=1 HERDCTL_E2E=1 $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
 clean:

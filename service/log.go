@@ -3,6 +3,8 @@ package service
 import (
 	"fmt"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/journal"
@@ -38,10 +40,22 @@ func (c *journalCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.
 	return ce
 }
 
+// Write sends one entry. The fields are journal fields; they are also
+// appended to MESSAGE as key=value, so that journalctl's plain output,
+// which shows MESSAGE only, still says which job or agent is meant.
 func (c *journalCore) Write(e zapcore.Entry, fs []zapcore.Field) error {
 	vars := c.add(fs)
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	msg := e.Message
+	for _, k := range keys {
+		msg += " " + strings.ToLower(strings.TrimPrefix(k, "HERDCTL_")) + "=" + strconv.Quote(vars[k])
+	}
 	vars["SYSLOG_IDENTIFIER"] = "herdctl"
-	return journal.Send(e.Message, priority(e.Level), vars)
+	return journal.Send(msg, priority(e.Level), vars)
 }
 
 func (c *journalCore) Sync() error { return nil }

@@ -114,7 +114,12 @@ func (s *SystemdConn) Timer(ctx context.Context, unit string) (next, last time.T
 	if err != nil {
 		return next, last, err
 	}
-	return usec(p["NextElapseUSecRealtime"]), usec(p["LastTriggerUSec"]), nil
+	next = usec(p["NextElapseUSecRealtime"])
+	if mono := usec(p["NextElapseUSecMonotonic"]); next.IsZero() && !mono.IsZero() {
+		// An interval timer elapses on the monotonic clock.
+		next = time.Now().Add(time.Duration(mono.UnixMicro()-monotonicUsec()) * time.Microsecond)
+	}
+	return next, usec(p["LastTriggerUSec"]), nil
 }
 
 // Invocation implements Systemd.

@@ -52,9 +52,15 @@ const StopTimeout = 30 * time.Second
 // NewJobService describes the job unit of an agent's schedule. jobID is ""
 // for scheduled jobs (the runner makes one); manual triggers pass theirs.
 func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Options) JobService {
-	args := []string{opts.runner(), "job", "run", "--agent=" + a.Name, "--schedule=" + s.Name}
+	args := []string{opts.runner(), "job", "run", "--agent=" + a.Name}
+	if s.Name != "" {
+		args = append(args, "--schedule="+s.Name)
+	}
 	name := ServiceName(a.Name, s.Name)
 	desc := fmt.Sprintf("herdctl job %s/%s", a.Name, s.Name)
+	if s.Name == "" {
+		desc = "herdctl job " + a.Name
+	}
 	if jobID != "" {
 		args = append(args, "--job="+jobID, "--trigger=manual")
 		name = ManualServiceName(a.Name, jobID)

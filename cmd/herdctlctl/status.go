@@ -167,6 +167,10 @@ its schedules with their timers, and its last job.`)
 			}
 			w.Flush()
 			fmt.Println()
+			if len(a.Schedules) == 0 {
+				fmt.Printf("  No schedules: manual jobs only (herdctlctl trigger %s).\n", a.Name)
+				return
+			}
 			w = table(os.Stdout)
 			fmt.Fprintln(w, "  SCHEDULE\tWHEN\tTIMEOUT\tTIMER\tSTATE\tNEXT\tLAST")
 			for _, s := range a.Schedules {

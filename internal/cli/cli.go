@@ -80,15 +80,34 @@ func NewFlagSet(name, synopsis, description string) *flag.FlagSet {
 
 // Parse parses args; -h prints help and ends with exit 0, a bad flag
 // with exit 2.
+//
+// Flags may come before or after the arguments ("logs gardener -n 5"), as
+// with most Linux commands; everything after "--" is an argument.
 func Parse(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(os.Stdout)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(ExitOK)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				os.Exit(ExitOK)
+			}
+			return &ExitError{Code: ExitUsage, Err: ErrSilent}
 		}
-		return &ExitError{Code: ExitUsage, Err: ErrSilent}
+		// fs.Parse stops at the first argument, or after "--".
+		consumed := len(args) - fs.NArg()
+		rest := fs.Args()
+		if consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	// Leave the arguments where fs.Args sees them.
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // WriteJSON writes v indented, with a final newline.

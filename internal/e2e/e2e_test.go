@@ -230,6 +230,15 @@ func TestSystem(t *testing.T) {
 		}
 	})
 
+	t.Run("human output", func(t *testing.T) {
+		for _, args := range [][]string{{"status"}, {"agents"}, {"agent", "writer"}, {"jobs", "--limit=5"}, {"logs", "writer", "-n", "8"}} {
+			t.Logf("$ herdctlctl %s\n%s", strings.Join(args, " "), m.run(append([]string{"herdctlctl"}, args...)...))
+		}
+		if ts := m.run("systemctl", "show", "-p", "WatchdogTimestampMonotonic", "herdctl"); strings.TrimSpace(ts) == "WatchdogTimestampMonotonic=0" {
+			t.Errorf("the watchdog was never petted: %s", ts)
+		}
+	})
+
 	t.Run("stop keeps running jobs", func(t *testing.T) {
 		id := strings.TrimSpace(m.run("herdctlctl", "trigger", "napper"))
 		m.run("systemctl", "stop", "herdctl")

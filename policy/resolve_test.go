@@ -35,3 +35,16 @@ func TestCredentialsFromEnvFile(t *testing.T) {
 		t.Errorf("ANTHROPIC_API_KEY = %q, want the env file's value", got)
 	}
 }
+
+// TestPackagedFleet: the fleet the packages install as
+// /etc/herdctl/herdctl.toml loads, with its workspace owned by the
+// herdctl-agent system user.
+func TestPackagedFleet(t *testing.T) {
+	_, agents, err := Load("../packaging/etc/herdctl.toml", config.LoadOptions{Getenv: noEnv}, Options{Host: fakeHost{owner: 998}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(agents) != 1 || agents[0].Workspace != "/var/lib/herdctl/workspaces/gardener" || agents[0].Container.UID != 998 {
+		t.Fatalf("packaged fleet: %+v", agents)
+	}
+}

@@ -344,3 +344,26 @@ func TestReconcileClosesJobsAndRemovesOrphans(t *testing.T) {
 		t.Errorf("removed containers %v, want the ones without an active unit", got)
 	}
 }
+
+func TestTeardownLeavesNothing(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.set("herdctl-alpha-tick.service", "active")
+	r.ctr.list = []containerd.Container{{ID: "herdctl-x", Unit: "herdctl-alpha-tick.service"}}
+	r.write("units/unrelated.service", "[Service]\n")
+	r.sd.take()
+	if err := r.d.Teardown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(r.unitFiles()); !reflect.DeepEqual(got, []string{"unrelated.service"}) {
+		t.Errorf("unit files left: %v", got)
+	}
+	reloads, _, stopped := r.sd.take()
+	want := []string{"herdctl-alpha-nightly.timer", "herdctl-alpha-tick.service", "herdctl-alpha-tick.timer", "herdctl-beta-daily.timer"}
+	if reloads != 1 || !reflect.DeepEqual(stopped, want) {
+		t.Errorf("teardown: %d reloads, stopped %v; want 1 and %v", reloads, stopped, want)
+	}
+	if !reflect.DeepEqual(r.ctr.removed, []string{"herdctl-x"}) {
+		t.Errorf("containers removed: %v", r.ctr.removed)
+	}
+}

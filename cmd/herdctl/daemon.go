@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,11 +35,7 @@ never touched. SIGTERM stops the daemon; its timers stop with it
 (PartOf=herdctl.service) but running jobs go on to their end.
 Exit status: 0 on a clean stop, 2 when the fleet is invalid at start, 1 on
 any other failure.`)
-	cfg := fs.String("config", config.DefaultFleetFile, "the fleet file")
-	unitDir := fs.String("unit-dir", service.DefaultUnitDir, "where to write the generated units")
-	stateDir := fs.String("state-dir", policy.DefaultStateDir, "herdctl's state directory (job records, agent homes)")
-	runtimeDir := fs.String("runtime-dir", policy.DefaultRuntimeDir, "herdctl's runtime directory (resolved agents, prompts)")
-	address := fs.String("containerd", containerd.DefaultAddress, "containerd's socket")
+	o := daemonFlags(fs)
 	group := fs.String("group", service.DefaultGroup, "group whose members may trigger, cancel and reload")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -47,29 +44,12 @@ any other failure.`)
 	defer log.Sync()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-
-	self, err := os.Executable()
+	d, closeAll, err := o.daemon(ctx, log)
 	if err != nil {
 		return err
 	}
-	if p, err := filepath.EvalSymlinks(self); err == nil {
-		self = p
-	}
-	sd, err := service.ConnectSystemd(ctx)
-	if err != nil {
-		return err
-	}
-	defer sd.Close()
-	d := &service.Daemon{
-		ConfigFile: *cfg, UnitDir: *unitDir, StateDir: *stateDir, RuntimeDir: *runtimeDir,
-		Runner: self, Systemd: sd, Log: log,
-	}
-	if c, err := containerd.Connect(ctx, *address, containerd.DefaultNamespace); err != nil {
-		log.Warn("containerd is not reachable: no container reconcile, and jobs will fail until it is (systemctl status containerd)", zap.Error(err))
-	} else {
-		defer c.Close()
-		d.Containers = c
-	}
+	defer closeAll()
+	cfg := &o.config
 	if err := d.Start(ctx); err != nil {
 		return err
 	}
@@ -95,4 +75,71 @@ any other failure.`)
 	}()
 	log.Info("herdctl ready", zap.String("config_file", *cfg))
 	return d.Serve(ctx, reload, service.Notify)
+}
+
+// daemonOptions are the flags the daemon and teardown share.
+type daemonOptions struct {
+	config, unitDir, stateDir, runtimeDir, containerd string
+}
+
+func daemonFlags(fs *flag.FlagSet) *daemonOptions {
+	o := &daemonOptions{}
+	fs.StringVar(&o.config, "config", config.DefaultFleetFile, "the fleet file")
+	fs.StringVar(&o.unitDir, "unit-dir", service.DefaultUnitDir, "where the generated units are written")
+	fs.StringVar(&o.stateDir, "state-dir", policy.DefaultStateDir, "herdctl's state directory (job records, agent homes)")
+	fs.StringVar(&o.runtimeDir, "runtime-dir", policy.DefaultRuntimeDir, "herdctl's runtime directory (resolved agents, prompts)")
+	fs.StringVar(&o.containerd, "containerd", containerd.DefaultAddress, "containerd's socket")
+	return o
+}
+
+// daemon connects to systemd and containerd (which may be down: then
+// there is no container reconcile, and it is logged).
+func (o *daemonOptions) daemon(ctx context.Context, log *zap.Logger) (*service.Daemon, func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	if p, err := filepath.EvalSymlinks(self); err == nil {
+		self = p
+	}
+	sd, err := service.ConnectSystemd(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &service.Daemon{
+		ConfigFile: o.config, UnitDir: o.unitDir, StateDir: o.stateDir, RuntimeDir: o.runtimeDir,
+		Runner: self, Systemd: sd, Log: log,
+	}
+	closeAll := sd.Close
+	if c, err := containerd.Connect(ctx, o.containerd, containerd.DefaultNamespace); err != nil {
+		log.Warn("containerd is not reachable: no container cleanup, and jobs will fail until it is (systemctl status containerd)", zap.Error(err))
+	} else {
+		d.Containers = c
+		closeAll = func() { c.Close(); sd.Close() }
+	}
+	return d, closeAll, nil
+}
+
+func runTeardown(args []string) error {
+	fs := cli.NewFlagSet("teardown", "herdctl teardown [OPTIONS]",
+		`Undo what herdctl put into systemd and containerd: stop every herdctl
+timer and job unit (running jobs end as cancelled), remove the generated
+units from the unit directory with one daemon-reload, and delete every
+container left in containerd's herdctl namespace. Configuration, job
+records and workspaces are left alone. Run it after systemctl stop herdctl;
+the package's removal does. Exit status: 0, or 1 when something could not
+be undone (each failure is logged).`)
+	o := daemonFlags(fs)
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	log := service.NewLogger()
+	defer log.Sync()
+	ctx := context.Background()
+	d, closeAll, err := o.daemon(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return d.Teardown(ctx)
 }

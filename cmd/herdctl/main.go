@@ -18,6 +18,7 @@ journalctl(1).
 Commands:
   daemon     run the daemon in the foreground (what herdctl.service runs)
   job run    run one job of an agent (what job units execute)
+  teardown   stop and remove every herdctl timer, job unit and container
   units      render the systemd units the daemon would write, for review
   help       show this help
 
@@ -27,9 +28,10 @@ Run "herdctl COMMAND --help" for a command's options. See herdctl(8).
 func main() {
 	cli.Main("herdctl", func() error {
 		return cli.Dispatch("herdctl", usage, os.Args[1:], map[string]func([]string) error{
-			"daemon": runDaemon,
-			"job":    runJob,
-			"units":  runUnits,
+			"daemon":   runDaemon,
+			"job":      runJob,
+			"teardown": runTeardown,
+			"units":    runUnits,
 		})
 	})
 }

@@ -5,21 +5,31 @@
 #                  machine running herdctl.service) and bounded fuzzing;
 #                  installs what it needs
 #   make e2e       only the system test
+#   make package   dist/herdctl_VERSION_ARCH.deb and dist/herdctl-VERSION.ARCH.rpm
+#   make install   package, install the .deb with apt (dependencies come
+#                  in), start herdctl.service with the example fleet
 #   make fuzz      the fuzzers, a little longer
 #   make clean
 
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# 0.1.0+git<commits>.<sha>, or the tag's version on a tagged commit.
+VERSION ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null); \
+	if [ -n "$$v" ]; then echo $${v\#v}; else echo 0.1.0+git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); fi)
+ARCH    ?= $(shell go env GOARCH)
+NFPM_VERSION ?= v2.45.2
+NFPM    ?= $(shell command -v nfpm || echo $(HOME)/go/bin/nfpm)
 GO      ?= go
-LDFLAGS := -s -w -X github.com/herdctl/herdctl/internal/version.Version=$(VERSION)
+LDFLAGS := -s -w -linkmode=external -extldflags=-Wl,-z,relro,-z,now -X github.com/herdctl/herdctl/internal/version.Version=$(VERSION)
 FUZZTIME ?= 15s
 export HERDCTL_TEST_CACHE ?= /var/cache/herdctl-test
 
-.PHONY: all build test unit e2e deps lint fuzz bench clean
+.PHONY: all build test unit e2e deps lint fuzz bench clean package install man
 
 all: build
 
+# cgo: os/user then asks NSS (LDAP, sssd) who is in group herdctl, and
+# the binaries are dynamically linked like the rest of the distribution.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+	CGO_ENABLED=1 $(GO) build -buildmode=pie -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
 
 deps:
 	bash scripts/deps.sh
@@ -42,6 +52,28 @@ e2e: deps
 test: deps lint build
 	HERDCTL_INTEGRATION=1 HERDCTL_E2E=1 $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
+
+man:
+	mkdir -p dist/man
+	for f in packaging/man/*.[158]; do gzip -9n < $$f > dist/man/$$(basename $$f).gz; done
+	printf 'herdctl (%s) unstable; urgency=medium\n\n  * Built from git %s.\n\n -- herdctl developers <herdctl@herdctl.dev>  %s\n' \
+		'$(VERSION)' "$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+		"$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" | gzip -9n > dist/changelog.gz
+
+$(NFPM):
+	GOBIN=$(dir $(NFPM)) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+package: build man $(NFPM)
+	rm -f dist/*.deb dist/*.rpm
+	VERSION='$(VERSION)' ARCH='$(ARCH)' $(NFPM) package --config nfpm.yaml --packager deb --target dist/
+	VERSION='$(VERSION)' ARCH='$(ARCH)' $(NFPM) package --config nfpm.yaml --packager rpm --target dist/
+	@ls -l dist/*.deb dist/*.rpm
+
+install: package
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ./dist/herdctl_*.deb
+	systemctl enable --now herdctl
+	systemctl --no-pager status herdctl | head -n 5
+	@command -v claude >/dev/null || echo 'herdctl: installed. Agents need Claude Code on this host: npm install -g @anthropic-ai/claude-code, then put ANTHROPIC_API_KEY in /etc/herdctl/herdctl.env and run systemctl reload herdctl'
 
 clean:
 	rm -rf bin dist

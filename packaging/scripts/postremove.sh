@@ -1,0 +1,26 @@
+#!/bin/sh
+# herdctl post-removal. deb: "remove", "purge", "upgrade NEW-VERSION", ...;
+# rpm: 0 on erase, 1 or more on upgrade. Job records, agent homes and
+# workspaces under /var/lib/herdctl stay unless the package is purged.
+set -e
+
+case "$1" in
+purge)
+	rm -rf /var/lib/herdctl /run/herdctl
+	;;
+remove | 0)
+	rm -rf /run/herdctl
+	;;
+[1-9]*)
+	# rpm upgrade: the new files are in place.
+	if [ -d /run/systemd/system ]; then
+		systemctl daemon-reload || true
+		systemctl try-restart herdctl.service || true
+	fi
+	exit 0
+	;;
+*) exit 0 ;;
+esac
+if [ -d /run/systemd/system ]; then
+	systemctl daemon-reload || true
+fi

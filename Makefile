@@ -46,10 +46,10 @@ fuzz:
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzParseCron$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./service -run '^$$' -fuzz '^FuzzStreamJSON$$' -fuzztime $(FUZZTIME)
 
-e2e: deps
+e2e: deps package
 	HERDCTL_E2E=1 $(GO) test -count=1 -v ./internal/e2e
 
-test: deps lint build
+test: deps lint build package
 	HERDCTL_INTEGRATION=1 HERDCTL_E2E=1 $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 

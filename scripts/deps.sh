@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything herdctl's build and tests need on Debian/Ubuntu:
 # containerd, runc, systemd-container (the nspawn testbed), busybox-static
-# (tiny test rootfs), and the Claude Code CLI from npm into a cache outside
+# (tiny test rootfs), rpm and lintian (package checks), and the Claude Code CLI from npm into a cache outside
 # the repository. Idempotent: what is present is not fetched again.
 set -euo pipefail
 
@@ -9,7 +9,7 @@ CACHE=${HERDCTL_TEST_CACHE:-/var/cache/herdctl-test}
 CLAUDE_VERSION=${CLAUDE_VERSION:-2.1.328}
 need_apt=()
 for pair in containerd:containerd runc:runc systemd-nspawn:systemd-container busybox:busybox-static \
-	systemd-analyze:systemd dbus-daemon:dbus dbus-send:dbus-bin journalctl:systemd npm:npm; do
+	systemd-analyze:systemd dbus-daemon:dbus dbus-send:dbus-bin journalctl:systemd npm:npm rpm:rpm lintian:lintian gzip:gzip; do
 	cmd=${pair%%:*} pkg=${pair##*:}
 	command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herdctl/herdctl/internal/testbed"
+	"github.com/herdctl/herdctl/service/api"
+)
+
+// packages finds the .deb and .rpm "make package" built.
+func packages(t *testing.T) (deb, rpm string) {
+	t.Helper()
+	debs, _ := filepath.Glob("../../dist/herdctl_*.deb")
+	rpms, _ := filepath.Glob("../../dist/herdctl-*.rpm")
+	if len(debs) != 1 || len(rpms) != 1 {
+		t.Fatalf("want one .deb and one .rpm in dist/, found %v %v: run make package", debs, rpms)
+	}
+	deb, _ = filepath.Abs(debs[0])
+	rpm, _ = filepath.Abs(rpms[0])
+	return deb, rpm
+}
+
+func output(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// TestPackagesAgree: the .rpm holds the same files and scriptlets as the
+// .deb, and lintian finds no error in the .deb.
+func TestPackagesAgree(t *testing.T) {
+	requireE2E(t)
+	deb, rpm := packages(t)
+	var debFiles []string
+	for _, line := range strings.Split(output(t, "dpkg-deb", "-c", deb), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 6 && !strings.HasSuffix(f[5], "/") {
+			debFiles = append(debFiles, strings.TrimPrefix(f[5], "."))
+		}
+	}
+	rpmFiles := strings.Fields(output(t, "rpm", "-qlp", rpm))
+	// Where the two formats differ on purpose.
+	normalize := func(files []string) []string {
+		var out []string
+		for _, f := range files {
+			if slices.ContainsFunc(files, func(g string) bool { return strings.HasPrefix(g, f+"/") }) {
+				continue // a directory (rpm lists the ones it owns)
+			}
+			switch {
+			case strings.HasPrefix(f, "/usr/share/doc/"):
+				continue // Debian's copyright and changelog
+			case strings.HasSuffix(f, "/_herdctlctl"):
+				f = "zsh completion"
+			}
+			out = append(out, f)
+		}
+		return slices.Sorted(slices.Values(out))
+	}
+	if d, r := normalize(debFiles), normalize(rpmFiles); !slices.Equal(d, r) {
+		t.Errorf("file lists differ:\ndeb %v\nrpm %v", d, r)
+	}
+	scripts := output(t, "rpm", "-qp", "--scripts", rpm)
+	for _, s := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet", "herdctl teardown", "systemd-sysusers"} {
+		if !strings.Contains(scripts, s) {
+			t.Errorf("rpm scriptlets lack %q", s)
+		}
+	}
+	config := output(t, "rpm", "-qcp", rpm)
+	for _, f := range []string{"/etc/herdctl/herdctl.toml", "/etc/herdctl/herdctl.env"} {
+		if !strings.Contains(config, f) {
+			t.Errorf("rpm: %s is not a config file", f)
+		}
+	}
+	if conf := output(t, "sh", "-c", "dpkg-deb --ctrl-tarfile "+deb+" | tar -xO ./conffiles"); !strings.Contains(conf, "/etc/herdctl/herdctl.env") {
+		t.Errorf("deb conffiles: %s", conf)
+	}
+	lint, _ := exec.Command("lintian", "--tag-display-limit", "0", deb).CombinedOutput()
+	t.Logf("lintian:\n%s", lint)
+	for _, line := range strings.Split(string(lint), "\n") {
+		if strings.HasPrefix(line, "E: ") {
+			t.Errorf("lintian error: %s", line)
+		}
+	}
+}
+
+// TestPackageInstall installs the .deb with apt into a booted machine, as
+// an admin would, and removes it again.
+func TestPackageInstall(t *testing.T) {
+	requireE2E(t)
+	claude := testbed.RequireClaude(t)
+	deb, _ := packages(t)
+	m := newMachine(t)
+	m.copyFile(deb, "/var/tmp/herdctl.deb", 0o644)
+	m.boot()
+	m.startContainerd()
+	// No network in the machine: apt resolves containerd and runc from
+	// what the host has installed.
+	if code, out := m.exitCode("apt-get", "install", "-y", "/var/tmp/herdctl.deb"); code != 0 {
+		t.Fatalf("apt-get install: exit %d\n%s", code, out)
+	}
+	m.eventually(20*time.Second, "herdctl.service active", func() bool {
+		out, _ := m.try("systemctl", "is-active", "herdctl")
+		return strings.TrimSpace(out) == "active"
+	})
+	var st api.Status
+	m.ctlJSON(&st, "status", "--json")
+	if st.FleetName != "example" || st.Agents != 1 {
+		t.Errorf("status of the packaged fleet: %+v", st)
+	}
+	if timers := m.timers(); !strings.Contains(timers, "herdctl-gardener-weekly.timer") {
+		t.Errorf("list-timers:\n%s", timers)
+	}
+	if out := m.run("systemctl", "is-enabled", "herdctl"); strings.TrimSpace(out) != "enabled" {
+		t.Errorf("herdctl.service is %s after install, want enabled", out)
+	}
+	if fi, err := os.Stat(m.path("/etc/herdctl/herdctl.env")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("herdctl.env: %v %v", fi, err)
+	}
+
+	// Point the packaged fleet at Claude Code and the stand-in API, and
+	// give the gardener a schedule that fires now.
+	ln, err := testbed.ListenInNetns(m.pid, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stand := testbed.ServeAPI(t, ln, []testbed.Turn{
+		{Tool: "Write", Input: map[string]any{"file_path": "/workspace/garden.md", "content": "water the tomatoes\n"}},
+		{Text: "Updated garden.md."},
+	})
+	fleet, err := os.ReadFile(m.path("/etc/herdctl/herdctl.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(fleet), `#claude_path = "/usr/local/bin/claude"`, `claude_path = "`+claude+`"`, 1) +
+		"  env = { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\" }\n"
+	m.writeFile("/etc/herdctl/herdctl.toml", edited, 0o644)
+	m.writeFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-pkg-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
+	agent, _ := os.ReadFile(m.path("/etc/herdctl/agents/gardener/agent.toml"))
+	m.writeFile("/etc/herdctl/agents/gardener/agent.toml", string(agent)+"\n[schedules.soon]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
+	m.run("herdctlctl", "reload")
+
+	var done api.Job
+	m.eventually(60*time.Second, "a timer-fired gardener job completed", func() bool {
+		var js []api.Job
+		m.ctlJSON(&js, "jobs", "--json", "--agent=gardener", "--status=completed")
+		if len(js) > 0 {
+			done = js[0]
+		}
+		return len(js) > 0
+	})
+	if done.Trigger != "schedule" || done.Schedule != "soon" || done.SessionID == "" {
+		t.Errorf("job: %+v", done)
+	}
+	if b, err := os.ReadFile(m.path("/var/lib/herdctl/workspaces/gardener/garden.md")); err != nil || string(b) != "water the tomatoes\n" {
+		t.Errorf("garden.md: %q %v", b, err)
+	}
+	var events int
+	for _, line := range strings.Split(m.run("journalctl", "--no-pager", "-o", "json", "HERDCTL_AGENT=gardener", "HERDCTL_JOB="+done.ID), "\n") {
+		var e map[string]any
+		if json.Unmarshal([]byte(line), &e) == nil && e["HERDCTL_EVENT"] != nil {
+			events++
+		}
+	}
+	if events < 4 {
+		t.Errorf("journalctl HERDCTL_AGENT=gardener: %d events of job %s", events, done.ID)
+	}
+
+	// Removal stops everything and leaves the state.
+	if code, out := m.exitCode("apt-get", "remove", "-y", "herdctl"); code != 0 {
+		t.Fatalf("apt-get remove: exit %d\n%s", code, out)
+	}
+	if out := m.run("systemctl", "list-units", "--all", "--no-legend", "herdctl*"); strings.Contains(out, " active ") || strings.Contains(out, ".timer") {
+		t.Errorf("units left after remove:\n%s", out)
+	}
+	if left, _ := filepath.Glob(m.path("/run/systemd/system/herdctl-*")); len(left) > 0 {
+		t.Errorf("unit files left in /run/systemd/system: %v", left)
+	}
+	if out := m.run("ctr", "-n", "herdctl", "containers", "ls", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("containers left after remove: %s", out)
+	}
+	if _, err := os.Stat(m.path("/var/lib/herdctl/jobs/" + done.ID + ".json")); err != nil {
+		t.Errorf("remove lost the job records: %v", err)
+	}
+	m.run("apt-get", "purge", "-y", "herdctl")
+	for _, p := range []string{"/var/lib/herdctl", "/etc/herdctl/herdctl.toml"} {
+		if _, err := os.Stat(m.path(p)); !os.IsNotExist(err) {
+			t.Errorf("%s after purge: %v", p, err)
+		}
+	}
+}

@@ -120,6 +120,14 @@ func TestSystem(t *testing.T) {
 		if timers := m.timers(); !strings.Contains(timers, "herdctl-ticker-tick.timer") {
 			t.Errorf("list-timers lacks the ticker's timer:\n%s", timers)
 		}
+		// The sandbox of herdctl.service is in force.
+		pid := strings.TrimPrefix(strings.TrimSpace(m.run("systemctl", "show", "-p", "MainPID", "herdctl")), "MainPID=")
+		proc := m.run("cat", "/proc/"+pid+"/status")
+		for _, want := range []string{"CapBnd:\t0000000000000004", "NoNewPrivs:\t1", "Seccomp:\t2"} {
+			if !strings.Contains(proc, want) {
+				t.Errorf("daemon's /proc/%s/status lacks %q", pid, want)
+			}
+		}
 		if st := m.run("systemctl", "show", "-p", "StatusText", "herdctl"); !strings.Contains(st, "4 agents, 1 timers") {
 			t.Errorf("STATUS= not set: %s", st)
 		}

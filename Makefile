@@ -69,7 +69,9 @@ package: build man $(NFPM)
 	VERSION='$(VERSION)' ARCH='$(ARCH)' $(NFPM) package --config nfpm.yaml --packager rpm --target dist/
 	@ls -l dist/*.deb dist/*.rpm
 
-install: package
+install:
+	@command -v gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; }
+	$(MAKE) --no-print-directory package
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ./dist/herdctl_*.deb
 	systemctl enable --now herdctl
 	systemctl --no-pager status herdctl | head -n 5

@@ -175,6 +175,22 @@ func TestPackageInstall(t *testing.T) {
 		t.Errorf("journalctl HERDCTL_AGENT=gardener: %d events of job %s", events, done.ID)
 	}
 
+	// An upgrade keeps the edited configuration and restarts the daemon.
+	pidBefore := m.run("systemctl", "show", "-p", "MainPID", "herdctl")
+	m.copyFile(bumpedDeb(t, deb), "/var/tmp/herdctl-next.deb", 0o644)
+	if code, out := m.exitCode("apt-get", "install", "-y", "/var/tmp/herdctl-next.deb"); code != 0 {
+		t.Fatalf("upgrade: exit %d\n%s", code, out)
+	}
+	if b, _ := os.ReadFile(m.path("/etc/herdctl/herdctl.toml")); string(b) != edited {
+		t.Error("the upgrade overwrote the edited fleet file")
+	}
+	if out := m.run("systemctl", "is-active", "herdctl"); strings.TrimSpace(out) != "active" {
+		t.Errorf("herdctl after the upgrade: %s", out)
+	}
+	if pid := m.run("systemctl", "show", "-p", "MainPID", "herdctl"); pid == pidBefore {
+		t.Errorf("the upgrade did not restart the daemon (%s)", strings.TrimSpace(pid))
+	}
+
 	// Removal stops everything and leaves the state.
 	if code, out := m.exitCode("apt-get", "remove", "-y", "herdctl"); code != 0 {
 		t.Fatalf("apt-get remove: exit %d\n%s", code, out)
@@ -197,4 +213,31 @@ func TestPackageInstall(t *testing.T) {
 			t.Errorf("%s after purge: %v", p, err)
 		}
 	}
+}
+
+// bumpedDeb repacks deb with a higher version: the next release, for the
+// upgrade path.
+func bumpedDeb(t *testing.T, deb string) string {
+	t.Helper()
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	output(t, "dpkg-deb", "-R", deb, tree)
+	control := filepath.Join(tree, "DEBIAN", "control")
+	b, err := os.ReadFile(control)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Version: "); ok {
+			line = "Version: " + v + ".1"
+		}
+		out = append(out, line)
+	}
+	if err := os.WriteFile(control, []byte(strings.Join(out, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next := filepath.Join(dir, "next.deb")
+	output(t, "dpkg-deb", "--root-owner-group", "-b", tree, next)
+	return next
 }

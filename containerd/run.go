@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	containerd "github.com/containerd/containerd"
+	apievents "github.com/containerd/containerd/api/events"
 	"github.com/containerd/containerd/cio"
+	"github.com/containerd/typeurl/v2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -33,6 +36,10 @@ type Exit struct {
 	Code     uint32
 	Signaled bool // stopped by Run because ctx was cancelled
 	ExitedAt time.Time
+	// OOM says the kernel killed a process of the task because the
+	// memory limit was reached (containerd's /tasks/oom event), whether
+	// or not the main process survived it.
+	OOM bool
 }
 
 // Run creates the container and task, starts it with /dev/null as stdin,
@@ -71,6 +78,8 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 	if err != nil {
 		return Exit{}, fmt.Errorf("waiting on task %s: %w", t.ID, err)
 	}
+	oom := c.watchOOM(bg, t.ID)
+	defer func() { exit.OOM = oom(exit.Code == 137) }()
 	if err := task.Start(bg); err != nil {
 		return Exit{}, fmt.Errorf("starting task %s: %w", t.ID, err)
 	}
@@ -160,4 +169,41 @@ func (c *Client) List(ctx context.Context) ([]Container, error) {
 		out = append(out, Container{ID: ctr.ID(), Job: labels[LabelJob], Agent: labels[LabelAgent], Unit: labels[LabelUnit], Labels: labels})
 	}
 	return out, nil
+}
+
+// watchOOM follows containerd's OOM events for one container; the
+// returned function stops following and reports whether one came; when
+// the task was SIGKILLed it first gives a trailing event a moment.
+func (c *Client) watchOOM(ctx context.Context, id string) func(killed bool) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	evC, errC := c.c.Subscribe(ctx, `topic=="/tasks/oom"`)
+	var hit atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case env := <-evC:
+				if env == nil {
+					return
+				}
+				v, err := typeurl.UnmarshalAny(env.Event)
+				if e, ok := v.(*apievents.TaskOOM); err == nil && ok && e.ContainerID == id {
+					hit.Store(true)
+				}
+			case <-errC:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func(killed bool) bool {
+		if killed && !hit.Load() {
+			time.Sleep(100 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		return hit.Load()
+	}
 }

@@ -276,6 +276,9 @@ func (r *Runner) finish(rec *JobRecord, records Records, fields map[string]strin
 		rec.ExitReason = "stopped (herdctlctl cancel or systemctl stop)"
 	case rec.Status == StatusTimedOut:
 		rec.ExitReason = "the schedule's timeout was reached"
+	case out.exit.OOM:
+		rec.Status = StatusFailed
+		rec.ExitReason = "the memory limit was reached: the kernel killed a process of the job (OOM); raise docker.memory if the agent needs more"
 	case out.exit.Code == 0 && (out.result == nil || !out.result.IsError):
 		rec.Status, rec.ExitReason = StatusCompleted, "exited 0"
 	default:

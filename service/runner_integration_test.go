@@ -149,11 +149,13 @@ func TestPidsLimitStopsForkBomb(t *testing.T) {
 
 func TestMemoryLimitKillsOnlyTheContainer(t *testing.T) {
 	r := newRig(t)
-	// tail buffers its whole input line: 1 GiB without a newline.
-	a := r.agent("hog", []string{"/bin/sh", "-c", "head -c 1073741824 /dev/zero | tail -n 1 > /dev/null"})
+	// tail buffers its whole input line: 1 GiB without a newline. The
+	// shell (the task's main process) survives the kill of tail and exits
+	// 0: the job still failed, and says why.
+	a := r.agent("hog", []string{"/bin/sh", "-c", "head -c 1073741824 /dev/zero | tail -n 1 > /dev/null; echo survived"})
 	a.Container.MemoryBytes = 64 << 20
 	rec := r.run(context.Background(), a)
-	if rec.Status != StatusFailed || strings.Contains(r.output(rec.ID), "survived") {
+	if rec.Status != StatusFailed || !strings.Contains(rec.ExitReason, "OOM") || !strings.Contains(r.output(rec.ID), "survived") {
 		t.Fatalf("status %s reason %q output %q", rec.Status, rec.ExitReason, r.output(rec.ID))
 	}
 	t.Logf("memory hog: status %s, exit %v, reason %q, output %q", rec.Status, *rec.ExitCode, rec.ExitReason, r.output(rec.ID))

@@ -44,7 +44,15 @@ type Runner struct {
 	Now        func() time.Time
 	// StopGrace is the time between SIGTERM and SIGKILL when a job stops.
 	StopGrace time.Duration
+	// JournalBudget bounds the bytes of output one job may put into the
+	// journal (DefaultJournalBudget if 0): an agent must not be able to
+	// flood the host's journal and rotate other services' logs away.
+	// Past it, events are still parsed (session, result) but not logged.
+	JournalBudget int64
 }
+
+// DefaultJournalBudget is the output a job may log: 64 MiB.
+const DefaultJournalBudget = 64 << 20
 
 // AgentFile is where the daemon writes an agent's resolved configuration.
 func AgentFile(runtimeDir, agent string) string {
@@ -197,12 +205,31 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 	done := make(chan struct{}, 2)
 	go func() {
 		defer func() { done <- struct{}{} }()
+		budget := r.JournalBudget
+		if budget <= 0 {
+			budget = DefaultJournalBudget
+		}
+		var logged, dropped int64
+		defer func() {
+			if dropped > 0 {
+				rec.OutputDropped = dropped
+				r.Sink.Send(fmt.Sprintf("output limit reached: %d bytes of this job's output were not logged (limit %d)", dropped, budget),
+					PriWarning, with(fields, "HERDCTL_EVENT", "output_dropped"))
+			}
+		}()
 		ReadLines(stdoutR, MaxLine, func(line []byte, truncated bool) {
 			ev := ParseEvent(line)
-			f := with(fields, "HERDCTL_EVENT", ev.Type, "HERDCTL_EVENT_JSON", string(ev.Raw))
 			if ev.SessionID != "" {
 				out.sessID = ev.SessionID
 			}
+			if ev.Result != nil {
+				out.result = ev.Result
+			}
+			if logged += int64(len(line)); logged > budget {
+				dropped += int64(len(line))
+				return
+			}
+			f := with(fields, "HERDCTL_EVENT", ev.Type, "HERDCTL_EVENT_JSON", string(ev.Raw))
 			if out.sessID != "" {
 				f["HERDCTL_SESSION"] = out.sessID
 			}
@@ -211,9 +238,6 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 			}
 			if truncated {
 				f["HERDCTL_TRUNCATED"] = "1"
-			}
-			if ev.Result != nil {
-				out.result = ev.Result
 			}
 			r.Sink.Send(ev.Summary, PriInfo, f)
 		})

@@ -184,3 +184,27 @@ func TestCancelLeavesNothing(t *testing.T) {
 		t.Errorf("record = %+v, %v", got, err)
 	}
 }
+
+// TestJournalBudget: a job that prints more than its budget has the rest
+// dropped from the journal (and says so), and is still recorded whole.
+func TestJournalBudget(t *testing.T) {
+	r := newRig(t)
+	r.runner.JournalBudget = 1 << 20
+	// 4 MiB in 1 KiB lines, then the end line.
+	a := r.agent("loud", []string{"/bin/sh", "-c", "head -c 4194304 /dev/zero | tr '\\0' x | fold -w 1023; echo; echo last"})
+	rec := r.run(context.Background(), a)
+	if rec.Status != StatusCompleted || rec.OutputDropped < 2<<20 {
+		t.Fatalf("status %s, dropped %d", rec.Status, rec.OutputDropped)
+	}
+	var logged int
+	sawNotice := false
+	for _, e := range r.entries(rec.ID) {
+		if e["HERDCTL_EVENT"] == "output_dropped" {
+			sawNotice = true
+		}
+		logged += len(e["HERDCTL_EVENT_JSON"])
+	}
+	if logged > 1<<20+4096 || !sawNotice {
+		t.Errorf("logged %d bytes (budget 1 MiB), notice %v", logged, sawNotice)
+	}
+}

@@ -50,27 +50,46 @@ default_prompt = "Write hello.txt"
 allowed_tools = ["Write"]
 `
 
-// setup installs the built herdctl into a new machine, boots it and
-// starts herdctl.service with a fleet of four agents.
-func setup(t *testing.T) (*machine, *testbed.API) {
+// herdctlMachine makes a machine with the built herdctl installed (the
+// binaries, herdctl.service and the D-Bus policy), the fleet file and the
+// other files given (path → content) in place. Boot it, then start().
+func herdctlMachine(t *testing.T, fleet string, files map[string]string) *machine {
 	requireE2E(t)
-	claude := testbed.RequireClaude(t)
 	bin := testbed.SharedTempDir(t)
 	herdctl := testbed.Build(t, bin, "herdctl")
 	herdctlctl := testbed.Build(t, bin, "herdctlctl")
-
 	m := newMachine(t)
 	m.copyFile(herdctl, "/usr/sbin/herdctl", 0o755)
 	m.copyFile(herdctlctl, "/usr/bin/herdctlctl", 0o755)
 	m.copyFile("../../packaging/herdctl.service", "/usr/lib/systemd/system/herdctl.service", 0o644)
 	m.copyFile("../../packaging/dbus/dev.herdctl.Manager1.conf", "/usr/share/dbus-1/system.d/dev.herdctl.Manager1.conf", 0o644)
-	m.writeFile("/etc/herdctl/herdctl.toml", fmt.Sprintf(e2eFleet, claude), 0o644)
-	m.writeFile("/srv/herdctl/ticker/agent.toml", "name = \"ticker\"\n[schedules.tick]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
-	m.writeFile("/srv/herdctl/writer/agent.toml", writerAgent, 0o644)
-	m.writeFile("/srv/herdctl/sleeper/agent.toml", "name = \"sleeper\"\n", 0o644)
-	m.writeFile("/srv/herdctl/napper/agent.toml", "name = \"napper\"\n", 0o644)
-	m.boot()
+	m.writeFile("/etc/herdctl/herdctl.toml", fleet, 0o644)
+	for p, content := range files {
+		m.writeFile(p, content, 0o644)
+	}
+	return m
+}
 
+// start makes the agents' directories theirs, starts containerd and
+// herdctl.
+func (m *machine) start() {
+	m.t.Helper()
+	m.sh("chown -R 1000:1000 /srv/herdctl && groupadd -r herdctl && useradd -M -s /bin/sh e2eviewer")
+	m.startContainerd()
+	m.run("systemctl", "start", "herdctl")
+}
+
+// setup boots a machine running herdctl with a fleet of four agents and a
+// stand-in API on the machine's loopback.
+func setup(t *testing.T) (*machine, *testbed.API) {
+	claude := testbed.RequireClaude(t)
+	m := herdctlMachine(t, fmt.Sprintf(e2eFleet, claude), map[string]string{
+		"/srv/herdctl/ticker/agent.toml":  "name = \"ticker\"\n[schedules.tick]\ntype = \"interval\"\ninterval = \"2s\"\n",
+		"/srv/herdctl/writer/agent.toml":  writerAgent,
+		"/srv/herdctl/sleeper/agent.toml": "name = \"sleeper\"\n",
+		"/srv/herdctl/napper/agent.toml":  "name = \"napper\"\n",
+	})
+	m.boot()
 	ln, err := testbed.ListenInNetns(m.pid, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,9 +99,7 @@ func setup(t *testing.T) (*machine, *testbed.API) {
 		{Text: "I wrote hello.txt."},
 	})
 	m.writeFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-e2e-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
-	m.sh("chown -R 1000:1000 /srv/herdctl && groupadd -r herdctl && useradd -M -s /bin/sh e2eviewer")
-	m.startContainerd()
-	m.run("systemctl", "start", "herdctl")
+	m.start()
 	return m, stand
 }
 

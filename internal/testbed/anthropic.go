@@ -115,3 +115,30 @@ func writeSSE(w http.ResponseWriter, turn Turn, k int) {
 		"usage": map[string]any{"output_tokens": 20}})
 	send("message_stop", map[string]any{"type": "message_stop"})
 }
+
+// Strings returns every string value in the requests received so far
+// (tool results among them), in order.
+func (a *API) Strings() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			out = append(out, x)
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	for _, r := range a.Requests {
+		walk(r)
+	}
+	return out
+}

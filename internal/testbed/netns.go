@@ -14,7 +14,12 @@ import (
 // living in that namespace, so a server in the test serves the machine's
 // loopback and nothing else.
 func ListenInNetns(pid int, addr string) (net.Listener, error) {
-	target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	return ListenInNetnsAt(fmt.Sprintf("/proc/%d/ns/net", pid), addr)
+}
+
+// ListenInNetnsAt is ListenInNetns for the namespace file nsPath.
+func ListenInNetnsAt(nsPath, addr string) (net.Listener, error) {
+	target, err := os.Open(nsPath)
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,9 @@ type Job struct {
 	OutputTokens int64      `json:"output_tokens"`
 	CostUSD      float64    `json:"cost_usd"`
 	Error        string     `json:"error,omitempty"`
+	// OutputDropped counts output bytes not logged: the job went over
+	// its journal budget.
+	OutputDropped int64 `json:"output_dropped,omitempty"`
 	// UnitState is systemd's ActiveState of the job's unit when asked
 	// (not stored).
 	UnitState string `json:"unit_state,omitempty"`

@@ -1,0 +1,292 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herdctl/herdctl/internal/testbed"
+	"github.com/herdctl/herdctl/service/api"
+)
+
+// The attack fleet: every agent in a container with loopback only and the
+// most permissive Claude Code mode; the stand-in API is served inside
+// each job's own network namespace (see runAttackJob).
+const attackFleet = `version = 1
+env_file = "herdctl.env"
+claude_path = "%s"
+
+[fleet]
+name = "attack"
+
+[defaults]
+permission_mode = "bypassPermissions"
+
+[defaults.docker]
+user = "1000:1000"
+env = { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1" }
+
+[[agents]]
+path = "/srv/herdctl/attacker/agent.toml"
+
+[[agents]]
+path = "/srv/herdctl/attacker-ro/agent.toml"
+
+[[agents]]
+path = "/srv/herdctl/bomber/agent.toml"
+
+[[agents]]
+path = "/srv/herdctl/victim/agent.toml"
+  [agents.overrides]
+  command = ["perl", "-MIO::Socket::INET", "-e", '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:48000", Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { print $c "victim-secret\n"; close $c }']
+`
+
+// apiPort is where Claude Code finds the stand-in API in its container.
+const apiPort = "47123"
+
+// hostPort is a listener on the machine's own loopback that no agent was
+// granted.
+const hostPort = "47999"
+
+// attack is one escape attempt, run by the agent as one Bash tool call.
+// The command prints VERDICT:<id>:BLOCKED|ESCAPED:<evidence>.
+type attack struct {
+	id, what, expected, command string
+}
+
+// v is the shell function every attack command starts with.
+const v = `V() { printf 'VERDICT:%s:%s:%s\n' "$1" "$2" "$(printf '%s' "$3" | tr '\n\t' '  ' | cut -c1-150)"; }; `
+
+// sc makes a raw system call with perl: exit 1 when the kernel refused it
+// for lack of rights (EPERM, EACCES) or seccomp hid it (ENOSYS), 0 when
+// it got past that.
+const sc = `sc() { perl -e 'use Errno; my ($n, @a) = map { /^-?\d+$/ ? $_+0 : $_ } @ARGV; my $r = syscall($n, @a); print "ret=$r errno=".($!+0)." ($!)"; exit(($r == -1 && ($!{EPERM} || $!{EACCES} || $!{ENOSYS})) ? 1 : 0)' "$@"; }; `
+
+// tryIt runs a command: success is an escape.
+func tryIt(id, cmd string) string {
+	return v + fmt.Sprintf(`out=$( %s 2>&1 ) && V %s ESCAPED "$out" || V %s BLOCKED "$out"`, cmd, id, id)
+}
+
+func perlTry(id, body string) string {
+	return tryIt(id, "perl -e '"+body+"'")
+}
+
+func attacks(canary string) []attack {
+	return []attack{
+		{"mount", "mount a filesystem (setuid mount)", "refused", tryIt("mount", "mount -t tmpfs none /tmp")},
+		{"unshare-user", "unshare -U (new user namespace)", "refused", tryIt("unshare-user", "unshare -U true")},
+		{"unshare-mount", "unshare -m (new mount namespace)", "refused", tryIt("unshare-mount", "unshare -m true")},
+		{"unshare-net", "unshare -n (new network namespace)", "refused", tryIt("unshare-net", "unshare -n true")},
+		{"chroot", "chroot", "refused", tryIt("chroot", "/usr/sbin/chroot / true")},
+		{"kernel-module", "load a kernel module (finit_module)", "EPERM", v + sc + `out=$(sc 313 0 "" 0) && V kernel-module ESCAPED "$out" || V kernel-module BLOCKED "$out"`},
+		{"keyctl", "add a key to the session keyring (add_key)", "EPERM", v + sc + `out=$(sc 248 user k v 1 -3) && V keyctl ESCAPED "$out" || V keyctl BLOCKED "$out"`},
+		{"bpf", "create a BPF map (bpf)", "EPERM", v + `out=$(perl -e 'use Errno; $a = "\0" x 72; substr($a, 0, 16) = pack("LLLL", 1, 4, 4, 1); $r = syscall(321, 0, $a, 72); print "ret=$r errno=".($!+0)." ($!)"; exit(($r == -1 && ($!{EPERM} || $!{EACCES} || $!{ENOSYS})) ? 1 : 0)') && V bpf ESCAPED "$out" || V bpf BLOCKED "$out"`},
+		{"perf", "open a perf event (perf_event_open)", "EPERM or EACCES", v + `out=$(perl -e 'use Errno; $a = "\0" x 128; substr($a, 4, 4) = pack("L", 128); $r = syscall(298, $a, 0, -1, -1, 0); print "ret=$r errno=".($!+0)." ($!)"; exit(($r == -1 && ($!{EPERM} || $!{EACCES} || $!{ENOSYS})) ? 1 : 0)') && V perf ESCAPED "$out" || V perf BLOCKED "$out"`},
+		{"ptrace", "ptrace-attach to processes outside (every pid 1-3000 the container cannot see, threads included)", "none found", v + `out=$(perl -e 'my ($ok, $n) = (0, 0); for my $p (1 .. 3000) { next if -e "/proc/$p"; $n++; $ok++ if syscall(101, 16, $p, 0, 0) == 0 } print "attached to $ok of $n pids outside"; exit($ok ? 0 : 1)') && V ptrace ESCAPED "$out" || V ptrace BLOCKED "$out"`},
+		{"setuid-passwd", "gain root through setuid passwd from the host's /usr", "refused", tryIt("setuid-passwd", "passwd -S root")},
+		{"setuid-su", "su to root (setuid su from the host's /usr)", "refused", tryIt("setuid-su", "su -c id root </dev/null")},
+		{"capabilities", "hold any capability", "all sets empty, no_new_privs, seccomp", v + `out=$(grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status | tr '\n\t' '  '); echo "$out" | grep -q 'CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 Seccomp: 2' && V capabilities BLOCKED "$out" || V capabilities ESCAPED "$out"`},
+		{"mknod", "make a block device node", "EPERM", tryIt("mknod", "mknod /tmp/sda b 8 0")},
+		{"raw-socket", "open a raw IP socket", "refused", perlTry("raw-socket", `use Socket; socket(my $s, AF_INET, SOCK_RAW, 255) or do { print "$!"; exit 1 }; print "raw socket open"`)},
+		{"packet-socket", "open a packet socket", "refused", perlTry("packet-socket", `socket(my $s, 17, 3, 0) or do { print "$!"; exit 1 }; print "packet socket open"`)},
+		{"clock", "set the clock", "EPERM", tryIt("clock", "date -s @0")},
+		{"hostname", "set the hostname", "EPERM", tryIt("hostname", "hostname evil")},
+		{"read-shadow", "read /etc/shadow", "absent", v + `out=$(cat /etc/shadow 2>&1) && echo "$out" | grep -q 'root:' && V read-shadow ESCAPED "$out" || V read-shadow BLOCKED "$out"`},
+		{"read-fleet", "read the fleet file and the env file", "absent", tryIt("read-fleet", "cat /etc/herdctl/herdctl.toml /etc/herdctl/herdctl.env")},
+		{"read-secret", "find the env file's other secrets (files, environment of every process)", "absent", v + `out=$( { grep -rl '` + canary + `' /etc /home /tmp /workspace /opt /run /var 2>/dev/null; cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | grep '` + canary + `'; } | head -3); [ -n "$out" ] && V read-secret ESCAPED "$out" || V read-secret BLOCKED "no trace of it"`},
+		{"host-pid1", "read the host's /proc/1 (environ, cmdline)", "pid 1 is the agent itself", v + `out=$(tr '\0' ' ' < /proc/1/cmdline); echo "$out" | grep -qE 'systemd|herdctl.e2e' && V host-pid1 ESCAPED "$out" || V host-pid1 BLOCKED "pid 1 is: $out"`},
+		{"host-processes", "see the host's processes (ps)", "only the container's", v + `out=$(ps -e -o comm= | sort -u | tr '\n' ' '); echo "$out" | grep -qE 'systemd|containerd|herdctl|dbus|journal' && V host-processes ESCAPED "$out" || V host-processes BLOCKED "sees only: $out"`},
+		{"other-agent", "find another agent's workspace or home (canary files)", "absent", v + `out=$(find / \( -path /proc -o -path /sys \) -prune -o -name '*canary*' -print 2>/dev/null | head -3); [ -n "$out" ] && V other-agent ESCAPED "$out" || V other-agent BLOCKED "no canary file anywhere"`},
+		{"herdctl-state", "read /var/lib/herdctl and /run/herdctl", "absent", tryIt("herdctl-state", "ls /var/lib/herdctl /run/herdctl")},
+		{"containerd-socket", "reach the containerd socket", "absent", tryIt("containerd-socket", "ls -l /run/containerd/containerd.sock")},
+		{"dbus-socket", "reach the system bus", "absent", tryIt("dbus-socket", "ls -l /run/dbus/system_bus_socket")},
+		{"journal", "read the journal files or write to journald's socket", "absent", v + `out=$(ls -d /var/log/journal /run/log/journal /run/systemd/journal 2>&1) ; [ -e /var/log/journal ] || [ -e /run/log/journal ] || [ -e /run/systemd/journal ] && V journal ESCAPED "$out" || V journal BLOCKED "$out"`},
+		{"write-outside", "write outside /workspace, /tmp and the agent's home", "read-only", v + `hits=""; for d in / /etc /usr /opt /home /var /root /run /srv /mnt /sbin; do touch "$d/escape-test" 2>/dev/null && hits="$hits $d"; done; [ -n "$hits" ] && V write-outside ESCAPED "wrote in$hits" || V write-outside BLOCKED "could not write in / /etc /usr /opt /home /var /root /run /srv /mnt /sbin"`},
+		{"host-loopback", "reach a service on the host's 127.0.0.1", "refused", tryIt("host-loopback", "curl -sS -m 3 http://127.0.0.1:"+hostPort+"/")},
+		{"other-container", "reach another agent's container (listening on its 127.0.0.1:48000)", "refused", tryIt("other-container", "curl -sS -m 3 http://127.0.0.1:48000/")},
+		{"internet", "reach the internet (1.1.1.1)", "unreachable", tryIt("internet", "curl -sS -m 3 http://1.1.1.1/")},
+		{"interfaces", "find a network interface besides loopback", "lo only", v + `out=$(ls /sys/class/net | tr '\n' ' '); [ "$out" = "lo " ] && V interfaces BLOCKED "interfaces: $out" || V interfaces ESCAPED "interfaces: $out"`},
+		{"tmp-fill", "fill /tmp (1 GiB)", "stopped at the tmpfs size (256 MiB)", v + `out=$(dd if=/dev/zero of=/tmp/fill bs=1M count=1024 2>&1 | tail -1); size=$(stat -c %s /tmp/fill); rm -f /tmp/fill; [ "$size" -le 268435456 ] && V tmp-fill BLOCKED "$out; stopped at $size bytes" || V tmp-fill ESCAPED "$size bytes"`},
+		{"fork-flood", "fork 2000 processes", "the pids limit (256) stops it", v + `out=$(perl -e 'my @k; for (1 .. 2000) { my $p = fork(); last unless defined $p; if (!$p) { sleep 30; exit } push @k, $p } print "forked ", scalar(@k), " of 2000 ($!)"; kill "KILL", @k; waitpid($_, 0) for @k; exit(@k == 2000 ? 0 : 1)') && V fork-flood ESCAPED "$out" || V fork-flood BLOCKED "$out"`},
+	}
+}
+
+var verdictRe = regexp.MustCompile(`VERDICT:([a-z0-9-]+):(BLOCKED|ESCAPED|INFO):([^\n]*)`)
+
+// verdicts reads the VERDICT lines out of the tool results the stand-in
+// API received.
+func verdicts(stand *testbed.API) map[string][2]string {
+	out := map[string][2]string{}
+	for _, s := range stand.Strings() {
+		for _, m := range verdictRe.FindAllStringSubmatch(s, -1) {
+			out[m[1]] = [2]string{m[2], strings.TrimSpace(m[3])}
+		}
+	}
+	return out
+}
+
+// runAttackJob triggers a job of agent and serves the stand-in API with
+// script inside the job's own network namespace, where Claude Code (which
+// retries while the port is closed) finds it on 127.0.0.1. It returns the
+// finished job.
+func (m *machine) runAttackJob(agent string, script []testbed.Turn) (*api.Job, *testbed.API) {
+	m.t.Helper()
+	id := strings.TrimSpace(m.run("herdctlctl", "trigger", agent))
+	var taskPID string
+	m.eventually(30*time.Second, "the task of job "+id, func() bool {
+		for _, line := range strings.Split(m.run("ctr", "-n", "herdctl", "tasks", "ls"), "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[0] == "herdctl-"+id && f[2] == "RUNNING" {
+				taskPID = f[1]
+				return true
+			}
+		}
+		return false
+	})
+	ln, err := testbed.ListenInNetnsAt(fmt.Sprintf("/proc/%d/root/proc/%s/ns/net", m.pid, taskPID), "127.0.0.1:"+apiPort)
+	if err != nil {
+		m.t.Fatalf("listening in job %s's network namespace: %v", id, err)
+	}
+	stand := testbed.ServeAPI(m.t, ln, script)
+	var j api.Job
+	m.eventually(5*time.Minute, "job "+id+" to end", func() bool {
+		m.ctlJSON(&j, "job", "--json", id)
+		return api.Finished(j.Status)
+	})
+	return &j, stand
+}
+
+// row is one line of docs/security.md.
+type row struct{ what, expected, observed, verdict string }
+
+func TestEscapeSuite(t *testing.T) {
+	claude := testbed.RequireClaude(t)
+	var b [8]byte
+	rand.Read(b[:])
+	canary := "canary" + hex.EncodeToString(b[:])
+	m := herdctlMachine(t, fmt.Sprintf(attackFleet, claude), map[string]string{
+		"/srv/herdctl/attacker/agent.toml":    "name = \"attacker\"\ndefault_prompt = \"go\"\n",
+		"/srv/herdctl/attacker-ro/agent.toml": "name = \"attacker-ro\"\ndefault_prompt = \"go\"\n[docker]\nworkspace_mode = \"ro\"\n",
+		"/srv/herdctl/bomber/agent.toml":      "name = \"bomber\"\ndefault_prompt = \"go\"\n[docker]\nmemory = \"768m\"\n",
+		"/srv/herdctl/victim/agent.toml":      "name = \"victim\"\n",
+		"/srv/herdctl/victim/victim-canary.txt":                     "the victim's workspace\n",
+		"/var/lib/herdctl/agents/victim/home/victim-home-canary.txt": "the victim's home\n",
+	})
+	m.writeFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-attack-not-a-real-key\nANTHROPIC_BASE_URL=http://127.0.0.1:"+apiPort+"\nHERDCTL_TEST_CANARY="+canary+"\n", 0o600)
+	m.boot()
+	// A service on the machine's loopback no agent was granted.
+	ln, err := testbed.ListenInNetns(m.pid, "127.0.0.1:"+hostPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "host-secret") })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	m.start()
+	m.run("herdctlctl", "trigger", "victim")
+
+	var rows []row
+	record := func(what, expected, observed string, blocked bool) {
+		verdict := "blocked"
+		if !blocked {
+			verdict = "**ESCAPED**"
+			t.Errorf("%s: escaped: %s", what, observed)
+		}
+		rows = append(rows, row{what, expected, observed, verdict})
+	}
+
+	// The escape suite proper: one Bash tool call per attack.
+	list := attacks(canary)
+	var script []testbed.Turn
+	for _, a := range list {
+		script = append(script, testbed.Turn{Tool: "Bash", Input: map[string]any{"command": a.command, "description": a.id}})
+	}
+	script = append(script, testbed.Turn{Text: "done"})
+	job, stand := m.runAttackJob("attacker", script)
+	got := verdicts(stand)
+	for _, a := range list {
+		vd, ok := got[a.id]
+		if !ok {
+			record(a.what, a.expected, "no verdict (the tool call did not report)", false)
+			continue
+		}
+		record(a.what, a.expected, vd[1], vd[0] == "BLOCKED")
+	}
+	if job.Status != api.StatusCompleted {
+		t.Errorf("attacker job: %s (%s)", job.Status, job.ExitReason)
+	}
+
+	// A read-only workspace.
+	_, stand = m.runAttackJob("attacker-ro", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": tryIt("write-ro-workspace", "touch /workspace/x")}}, {Text: "done"}})
+	vd := verdicts(stand)["write-ro-workspace"]
+	record("write into a read-only workspace", "EROFS", orNone(vd[1]), vd[0] == "BLOCKED")
+
+	// Resource attacks, each its own job.
+	j, _ := m.runAttackJob("bomber", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": `perl -e '$x = "a" x (3 * 2**30); print length($x)'; echo "exit $?"`}}, {Text: "done"}})
+	record("memory bomb (3 GiB in a 768 MiB container)", "only the container's process is OOM-killed; the job is failed with the reason",
+		fmt.Sprintf("job %s: %s", j.Status, j.ExitReason), j.Status == api.StatusFailed && strings.Contains(j.ExitReason, "OOM"))
+
+	j, _ = m.runAttackJob("bomber", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": `bash -c ':(){ :|:& };:'; echo bombed`}}, {Text: "done"}})
+	alive, _ := m.try("systemctl", "is-system-running")
+	record("fork bomb", "the pids limit holds, the host stays responsive",
+		fmt.Sprintf("job %s; the machine answers %q", j.Status, strings.TrimSpace(alive)), api.Finished(j.Status) && alive != "")
+
+	j, stand = m.runAttackJob("bomber", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": v + `head -c 1073741824 /dev/zero | tr '\0' x | fold -w 65536 > /proc/1/fd/1; V flood INFO "writing 1 GiB to the runner through /proc/1/fd/1: exit $?"`}}, {Text: "done"}})
+	entries, err := m.try("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID, "MESSAGE_ID="+api.MessageIDJobFinished)
+	lines, _ := m.try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" | wc -l")
+	record("1 GiB of output written straight to the runner's pipe (64 KiB lines)", "the runner and journald survive; at most 64 MiB reaches the journal; the job record is intact and says what was dropped",
+		fmt.Sprintf("%s; job %s (%s), %d bytes not logged; %s journal entries for the job; journald still answers: %q", orNone(verdicts(stand)["flood"][1]),
+			j.Status, j.ExitReason, j.OutputDropped, strings.TrimSpace(lines), strings.TrimSpace(entries)),
+		api.Finished(j.Status) && err == nil && strings.Contains(entries, j.ID) && j.OutputDropped > 0)
+
+	// The host is unharmed.
+	if out, _ := m.try("sh", "-c", "ls -d /escape-test /etc/escape-test /usr/escape-test 2>/dev/null"); strings.TrimSpace(out) != "" {
+		t.Errorf("files written on the host: %s", out)
+	}
+	writeSecurityDoc(t, rows)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no verdict"
+	}
+	return s
+}
+
+// writeSecurityDoc writes the table the run produced to docs/security.md.
+func writeSecurityDoc(t *testing.T, rows []row) {
+	var b strings.Builder
+	b.WriteString("# herdctl security: the escape suite\n\n")
+	b.WriteString("Generated by `TestEscapeSuite` (internal/e2e/attack_test.go) on every `make test`; do not edit.\n\n")
+	b.WriteString("Each attack is made by the real Claude Code CLI, in `bypassPermissions` mode, as a Bash tool call\n")
+	b.WriteString("scripted by a stand-in API, inside a herdctl agent container (host image, network `none`, uid 1000,\n")
+	b.WriteString("default limits) started by herdctl.service in a systemd-nspawn machine. Observed is what the attack\n")
+	b.WriteString("printed or what the test saw from outside.\n\n")
+	blocked := 0
+	for _, r := range rows {
+		if r.verdict == "blocked" {
+			blocked++
+		}
+	}
+	fmt.Fprintf(&b, "%d attacks, %d blocked.\n\n", len(rows), blocked)
+	b.WriteString("| # | attack | expected | observed | verdict |\n| --- | --- | --- | --- | --- |\n")
+	esc := strings.NewReplacer("|", `\|`, "\n", " ")
+	for i, r := range rows {
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, esc.Replace(r.what), esc.Replace(r.expected), "`"+strings.ReplaceAll(esc.Replace(r.observed), "`", "'")+"`", r.verdict)
+	}
+	if err := os.MkdirAll("../../docs", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("../../docs/security.md", []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -170,11 +170,11 @@ func TestEscapeSuite(t *testing.T) {
 	rand.Read(b[:])
 	canary := "canary" + hex.EncodeToString(b[:])
 	m := herdctlMachine(t, fmt.Sprintf(attackFleet, claude), map[string]string{
-		"/srv/herdctl/attacker/agent.toml":    "name = \"attacker\"\ndefault_prompt = \"go\"\n",
-		"/srv/herdctl/attacker-ro/agent.toml": "name = \"attacker-ro\"\ndefault_prompt = \"go\"\n[docker]\nworkspace_mode = \"ro\"\n",
-		"/srv/herdctl/bomber/agent.toml":      "name = \"bomber\"\ndefault_prompt = \"go\"\n[docker]\nmemory = \"768m\"\n",
-		"/srv/herdctl/victim/agent.toml":      "name = \"victim\"\n",
-		"/srv/herdctl/victim/victim-canary.txt":                     "the victim's workspace\n",
+		"/srv/herdctl/attacker/agent.toml":                           "name = \"attacker\"\ndefault_prompt = \"go\"\n",
+		"/srv/herdctl/attacker-ro/agent.toml":                        "name = \"attacker-ro\"\ndefault_prompt = \"go\"\n[docker]\nworkspace_mode = \"ro\"\n",
+		"/srv/herdctl/bomber/agent.toml":                             "name = \"bomber\"\ndefault_prompt = \"go\"\n[docker]\nmemory = \"768m\"\n",
+		"/srv/herdctl/victim/agent.toml":                             "name = \"victim\"\n",
+		"/srv/herdctl/victim/victim-canary.txt":                      "the victim's workspace\n",
 		"/var/lib/herdctl/agents/victim/home/victim-home-canary.txt": "the victim's home\n",
 	})
 	m.writeFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-attack-not-a-real-key\nANTHROPIC_BASE_URL=http://127.0.0.1:"+apiPort+"\nHERDCTL_TEST_CANARY="+canary+"\n", 0o600)

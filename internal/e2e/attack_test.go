@@ -77,6 +77,9 @@ func perlTry(id, body string) string {
 	return tryIt(id, "perl -e '"+body+"'")
 }
 
+// attacks lists the escape attempts. The canary (a secret in the env file
+// that no agent is given) is never written whole in a command: commands
+// are logged and kept in the agent's session.
 func attacks(canary string) []attack {
 	return []attack{
 		{"mount", "mount a filesystem (setuid mount)", "refused", tryIt("mount", "mount -t tmpfs none /tmp")},
@@ -99,7 +102,7 @@ func attacks(canary string) []attack {
 		{"hostname", "set the hostname", "EPERM", tryIt("hostname", "hostname evil")},
 		{"read-shadow", "read /etc/shadow", "absent", v + `out=$(cat /etc/shadow 2>&1) && echo "$out" | grep -q 'root:' && V read-shadow ESCAPED "$out" || V read-shadow BLOCKED "$out"`},
 		{"read-fleet", "read the fleet file and the env file", "absent", tryIt("read-fleet", "cat /etc/herdctl/herdctl.toml /etc/herdctl/herdctl.env")},
-		{"read-secret", "find the env file's other secrets (files, environment of every process)", "absent", v + `out=$( { grep -rl '` + canary + `' /etc /home /tmp /workspace /opt /run /var 2>/dev/null; cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | grep '` + canary + `'; } | head -3); [ -n "$out" ] && V read-secret ESCAPED "$out" || V read-secret BLOCKED "no trace of it"`},
+		{"read-secret", "find the env file's other secrets (files, environment of every process)", "absent", v + `a='` + canary[:10] + `'; b='` + canary[10:] + `'; out=$( { grep -rl "$a$b" /etc /home /tmp /workspace /opt /run /var 2>/dev/null; cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | grep "$a$b"; } | head -3); [ -n "$out" ] && V read-secret ESCAPED "$out" || V read-secret BLOCKED "no trace of it"`},
 		{"host-pid1", "read the host's /proc/1 (environ, cmdline)", "pid 1 is the agent itself", v + `out=$(tr '\0' ' ' < /proc/1/cmdline); echo "$out" | grep -qE 'systemd|herdctl.e2e' && V host-pid1 ESCAPED "$out" || V host-pid1 BLOCKED "pid 1 is: $out"`},
 		{"host-processes", "see the host's processes (ps)", "only the container's", v + `out=$(ps -e -o comm= | sort -u | tr '\n' ' '); echo "$out" | grep -qE 'systemd|containerd|herdctl|dbus|journal' && V host-processes ESCAPED "$out" || V host-processes BLOCKED "sees only: $out"`},
 		{"other-agent", "find another agent's workspace or home (canary files)", "absent", v + `out=$(find / \( -path /proc -o -path /sys \) -prune -o -name '*canary*' -print 2>/dev/null | head -3); [ -n "$out" ] && V other-agent ESCAPED "$out" || V other-agent BLOCKED "no canary file anywhere"`},
@@ -247,6 +250,61 @@ func TestEscapeSuite(t *testing.T) {
 		fmt.Sprintf("%s; job %s (%s), %d bytes not logged; %s journal entries for the job; journald still answers: %q", orNone(verdicts(stand)["flood"][1]),
 			j.Status, j.ExitReason, j.OutputDropped, strings.TrimSpace(lines), strings.TrimSpace(entries)),
 		api.Finished(j.Status) && err == nil && strings.Contains(entries, j.ID) && j.OutputDropped > 0)
+
+	// The agent rewrites its own agent file (it is in its workspace) to
+	// grant itself more; the reload is refused and the next job runs
+	// exactly as before.
+	escalated := "name = \"attacker\"\ndefault_prompt = \"go\"\n[docker]\nnetwork = \"host\"\nvolumes = [\"/:/host\"]\nuser = \"0:0\"\nimage = \"docker.io/library/alpine:latest\"\n"
+	m.runAttackJob("attacker", []testbed.Turn{
+		{Tool: "Write", Input: map[string]any{"file_path": "/workspace/agent.toml", "content": escalated}}, {Text: "done"}})
+	if b, _ := os.ReadFile(m.path("/srv/herdctl/attacker/agent.toml")); string(b) != escalated {
+		t.Fatalf("the agent did not manage to rewrite its file: %q", b)
+	}
+	m.run("systemctl", "reload", "herdctl")
+	var st api.Status
+	m.eventually(10*time.Second, "the refused reload in status", func() bool {
+		m.ctlJSON(&st, "status", "--json")
+		return st.ReloadError != ""
+	})
+	var fields []string
+	for _, e := range st.Errors {
+		fields = append(fields, fmt.Sprintf("%s:%d %s", e.File, e.Line, e.Field))
+	}
+	logged, _ := m.try("journalctl", "--no-pager", "-u", "herdctl", "-o", "cat", "-p", "err")
+	_, stand = m.runAttackJob("attacker", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": v + `V after-rewrite INFO "uid $(id -u), interfaces: $(ls /sys/class/net | tr '\n' ' ')root: $(ls /host 2>&1 | head -1)"`}}, {Text: "done"}})
+	after := verdicts(stand)["after-rewrite"][1]
+	record("the agent rewrites its own agent file to grant itself network = host, volumes = [\"/:/host\"], user = \"0:0\" and an image; systemctl reload herdctl",
+		"reload refused with file:line for each field, logged; the old fleet kept; the next job runs exactly as before",
+		fmt.Sprintf("refused: %s; next job: %s", strings.Join(fields, ", "), after),
+		len(st.Errors) == 4 && st.Agents == 4 && strings.Contains(logged, "/srv/herdctl/attacker/agent.toml:") &&
+			strings.HasPrefix(after, "uid 1000, interfaces: lo ") && strings.Contains(after, "No such file"))
+
+	// Secrets: the env file's values appear nowhere an operator or
+	// another user can look.
+	env, _ := os.ReadFile(m.path("/etc/herdctl/herdctl.env"))
+	secrets := []string{"sk-attack-not-a-real-key", canary}
+	if !strings.Contains(string(env), secrets[0]) {
+		t.Fatal("env file changed under the test")
+	}
+	places := map[string]string{
+		"unit files":  "cat /run/systemd/system/herdctl-* /run/systemd/transient/herdctl-* 2>/dev/null",
+		"ps":          "ps -eo user,pid,args",
+		"the journal": "journalctl --no-pager -o json",
+		"job records": "cat /var/lib/herdctl/jobs/*.json",
+		"D-Bus":       "busctl --system call dev.herdctl.Manager1 /dev/herdctl/Manager1 dev.herdctl.Manager1 ListJobs a{sv} 0",
+	}
+	var hits []string
+	for where, cmd := range places {
+		out, _ := m.try("sh", "-c", cmd)
+		for _, sec := range secrets {
+			if n := strings.Count(out, sec); n > 0 {
+				hits = append(hits, fmt.Sprintf("%d in %s", n, where))
+			}
+		}
+	}
+	record("find the env file's secrets in unit files, ps, the journal, job records or over D-Bus (from outside)", "0 hits",
+		fmt.Sprintf("%d hits %s", len(hits), strings.Join(hits, ", ")), len(hits) == 0)
 
 	// The host is unharmed.
 	if out, _ := m.try("sh", "-c", "ls -d /escape-test /etc/escape-test /usr/escape-test 2>/dev/null"); strings.TrimSpace(out) != "" {

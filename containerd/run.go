@@ -11,8 +11,11 @@ import (
 	containerd "github.com/containerd/containerd"
 	apievents "github.com/containerd/containerd/api/events"
 	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/typeurl/v2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Task is one job's container and task, from creation to removal.
@@ -86,13 +89,23 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 	if t.Started != nil {
 		t.Started(task.Pid())
 	}
-	var stopped bool
-	select {
-	case st := <-statusC:
-		return exitOf(st, false)
-	case <-ctx.Done():
-		stopped = true
+	for done := false; !done; {
+		select {
+		case st := <-statusC:
+			if _, _, err := st.Result(); err != nil && lostContainerd(err) {
+				// containerd went away (a restart, an upgrade); the shim
+				// still runs the task and our pipes still read it.
+				if task, statusC, err = c.reattach(ctx, bg, t.ID); err != nil {
+					return Exit{}, err
+				}
+				continue
+			}
+			return exitOf(st, false)
+		case <-ctx.Done():
+			done = true
+		}
 	}
+	stopped := true
 	grace := t.StopGrace
 	if grace <= 0 {
 		grace = 10 * time.Second
@@ -205,5 +218,40 @@ func (c *Client) watchOOM(ctx context.Context, id string) func(killed bool) bool
 		cancel()
 		<-done
 		return hit.Load()
+	}
+}
+
+// lostContainerd reports whether err means the connection to containerd
+// broke, not that the task failed.
+func lostContainerd(err error) bool {
+	return status.Code(err) == codes.Unavailable || errdefs.IsUnavailable(err)
+}
+
+// reattachTimeout is how long a job waits for containerd to come back.
+const reattachTimeout = 2 * time.Minute
+
+// reattach waits for containerd to be back and finds the task again.
+func (c *Client) reattach(ctx, bg context.Context, id string) (containerd.Task, <-chan containerd.ExitStatus, error) {
+	deadline := time.Now().Add(reattachTimeout)
+	for {
+		ctr, err := c.c.LoadContainer(bg, id)
+		if err == nil {
+			var task containerd.Task
+			if task, err = ctr.Task(bg, nil); err == nil {
+				statusC, werr := task.Wait(bg)
+				if werr == nil {
+					return task, statusC, nil
+				}
+				err = werr
+			}
+		}
+		if !lostContainerd(err) || time.Now().After(deadline) {
+			return nil, nil, fmt.Errorf("containerd was restarted during the job and its task could not be found again: %w (systemctl status containerd)", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 }

@@ -123,6 +123,21 @@ func (m *machine) boot() {
 	m.t.Fatalf("the machine did not finish booting; see %s/console.log", m.dir)
 }
 
+// shutdown stops the machine (systemd shuts down in order) and keeps its
+// overlay, so boot can start it again: a reboot.
+func (m *machine) shutdown() {
+	m.t.Helper()
+	m.nspawn.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { m.nspawn.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		m.t.Fatal("the machine did not shut down")
+	}
+	m.nspawn, m.pid = nil, 0
+}
+
 // findInit finds the machine's PID 1: systemd with our marker argument.
 func findInit(marker string) int {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")

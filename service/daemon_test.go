@@ -367,3 +367,44 @@ func TestTeardownLeavesNothing(t *testing.T) {
 		t.Errorf("containers removed: %v", r.ctr.removed)
 	}
 }
+
+// TestBrokenFleetsKeepTheLastGood: every documented broken fleet, a huge
+// file and a symlink loop are refused on reload, and nothing the running
+// fleet put in place changes.
+func TestBrokenFleetsKeepTheLastGood(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.take()
+	before := r.unitFiles()
+	good := r.d.ConfigFile
+	bad, _ := filepath.Glob("../examples/bad/*/herdctl.toml")
+	huge := filepath.Join(r.dir, "huge.toml")
+	os.WriteFile(huge, []byte("version = 1\n# "+strings.Repeat("x", 2<<20)+"\n"), 0o644)
+	loop := filepath.Join(r.dir, "loop.toml")
+	os.Symlink(loop, loop)
+	for _, f := range append(bad, huge, loop) {
+		r.d.ConfigFile = f
+		if err := r.d.Reload(context.Background()); err == nil {
+			t.Errorf("%s: reload accepted", f)
+		}
+		if reloads, started, stopped := r.sd.take(); reloads+len(started)+len(stopped) != 0 {
+			t.Errorf("%s: systemd was touched", f)
+		}
+		if !reflect.DeepEqual(r.unitFiles(), before) {
+			t.Errorf("%s: units changed", f)
+		}
+		if st, _ := r.d.Status(context.Background()); st.Agents != 2 || st.ReloadError == "" {
+			t.Errorf("%s: status %+v", f, st)
+		}
+	}
+	if len(bad) < 10 {
+		t.Errorf("found %d broken example fleets, want 10", len(bad))
+	}
+	r.d.ConfigFile = good
+	if err := r.d.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := r.d.Status(context.Background()); st.ReloadError != "" {
+		t.Errorf("a good reload left the error: %s", st.ReloadError)
+	}
+}

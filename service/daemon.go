@@ -226,16 +226,27 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 		}
 	}
 	errs = append(errs, d.each(ctx, restartTimers, d.Systemd.Stop)...)
-	// Every timer is started, not only new ones: after a daemon restart
-	// the files are there but the timers were stopped with it.
-	var all []string
-	for name := range want {
-		if strings.HasSuffix(name, ".timer") {
-			all = append(all, name)
+	// Every timer that is not running is started, not only new ones:
+	// after a daemon restart the files are there but the timers were
+	// stopped with it. Running ones are left alone (one call each would
+	// cost seconds with thousands of schedules).
+	active := map[string]bool{}
+	if us, err := d.Systemd.Units(ctx, units.Prefix+"*.timer"); err == nil {
+		for _, u := range us {
+			active[u.Name] = u.Active()
 		}
 	}
-	sort.Strings(all)
-	errs = append(errs, d.each(ctx, all, d.Systemd.Start)...)
+	for _, name := range restartTimers {
+		active[name] = false
+	}
+	var start []string
+	for name := range want {
+		if strings.HasSuffix(name, ".timer") && !active[name] {
+			start = append(start, name)
+		}
+	}
+	sort.Strings(start)
+	errs = append(errs, d.each(ctx, start, d.Systemd.Start)...)
 
 	d.mu.Lock()
 	d.fleetName = fleet.Name
@@ -249,7 +260,7 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 	d.mu.Unlock()
 	d.Log.Info("fleet applied", zap.String("fleet", fleet.Name), zap.Int("agents", len(agents)),
 		zap.Int("units_written", len(write)), zap.Int("units_removed", len(remove)),
-		zap.Int("timers_started", len(startTimers)), zap.Int("timers_restarted", len(restartTimers)),
+		zap.Int("timers_new", len(startTimers)), zap.Int("timers_started", len(start)), zap.Int("timers_restarted", len(restartTimers)),
 		zap.Int("timers_stopped", len(stopTimers)))
 	return errors.Join(errs...)
 }
@@ -316,6 +327,9 @@ func (d *Daemon) writeAgents(agents map[string]*policy.Agent) error {
 		b, err := json.Marshal(a)
 		if err != nil {
 			return err
+		}
+		if old, err := os.ReadFile(AgentFile(d.RuntimeDir, name)); err == nil && bytes.Equal(old, b) {
+			continue
 		}
 		if err := WriteFileAtomic(AgentFile(d.RuntimeDir, name), b, 0o600); err != nil {
 			return fmt.Errorf("writing the resolved agent %s: %w", name, err)

@@ -45,6 +45,9 @@ type JobService struct {
 	StopTimeout time.Duration
 }
 
+// LogRateLimitBurst is the journal entries a job unit may log per second.
+const LogRateLimitBurst = 1000000
+
 // StopTimeout is how long a job may take to stop (the runner kills its
 // task and records the outcome) before systemd kills it.
 const StopTimeout = 30 * time.Second
@@ -98,8 +101,10 @@ func RenderService(j JobService) string {
 	fmt.Fprintf(&b, "TimeoutStopSec=%s\n", span(j.StopTimeout))
 	// SIGTERM to the runner only: it stops the task and records the job.
 	b.WriteString("KillMode=mixed\n")
-	// Every stream-json event is a journal entry; never drop them.
-	b.WriteString("LogRateLimitIntervalSec=0\n")
+	// Every stream-json event is a journal entry; never drop them. (0
+	// would mean "journald's default" to systemd 252, which then does not
+	// pass it on: a burst no job reaches in a second is what works.)
+	fmt.Fprintf(&b, "LogRateLimitIntervalSec=1s\nLogRateLimitBurst=%d\n", LogRateLimitBurst)
 	b.WriteString("SyslogIdentifier=herdctl-job\n")
 	return b.String()
 }

@@ -24,7 +24,8 @@ func TransientProperties(j JobService) []sd.Property {
 		prop("RuntimeMaxUSec", usec(j.RuntimeMax)),
 		prop("TimeoutStopUSec", usec(j.StopTimeout)),
 		prop("KillMode", "mixed"),
-		prop("LogRateLimitIntervalUSec", uint64(0)),
+		prop("LogRateLimitIntervalUSec", uint64(time.Second.Microseconds())),
+		prop("LogRateLimitBurst", uint32(LogRateLimitBurst)),
 		prop("SyslogIdentifier", "herdctl-job"),
 		prop("CollectMode", "inactive-or-failed"),
 	}

@@ -82,9 +82,12 @@ job: herdctlctl cancel ID does. Needs root or group herdctl.`)
 	return nil
 }
 
-// waitJob polls the job until it has ended.
+// waitJob waits for the job to end: woken by the daemon's JobFinished
+// signal, with a slow poll as a safety net.
 func waitJob(ctx context.Context, c *api.Client, id string) (*api.Job, error) {
-	tick := time.NewTicker(250 * time.Millisecond)
+	finished, stop := c.JobFinished(id)
+	defer stop()
+	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
 		cctx, cancel := callCtx()
@@ -99,6 +102,7 @@ func waitJob(ctx context.Context, c *api.Client, id string) (*api.Job, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-finished:
 		case <-tick.C:
 		}
 	}

@@ -155,3 +155,37 @@ func (c *Client) Reload(ctx context.Context) error { return c.call(ctx, "Reload"
 func (c *Client) Validate(ctx context.Context, path string) ([]ConfigError, error) {
 	return list[ConfigError](ctx, c, "Validate", path)
 }
+
+// JobFinished returns a channel that receives when the daemon announces
+// the end of job id (the JobFinished signal), and a function to stop.
+func (c *Client) JobFinished(id string) (<-chan struct{}, func()) {
+	opts := []dbus.MatchOption{dbus.WithMatchInterface(Interface), dbus.WithMatchMember("JobFinished"),
+		dbus.WithMatchObjectPath(ObjectPath), dbus.WithMatchArg(0, id)}
+	out := make(chan struct{}, 1)
+	if err := c.conn.AddMatchSignal(opts...); err != nil {
+		return out, func() {}
+	}
+	ch := make(chan *dbus.Signal, 4)
+	c.conn.Signal(ch)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-ch:
+				if s != nil && s.Name == Interface+".JobFinished" && len(s.Body) > 0 && s.Body[0] == id {
+					select {
+					case out <- struct{}{}:
+					default:
+					}
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return out, func() {
+		close(done)
+		c.conn.RemoveSignal(ch)
+		c.conn.RemoveMatchSignal(opts...)
+	}
+}

@@ -1,0 +1,355 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herdctl/herdctl/service/api"
+)
+
+// TestBench measures herdctl against its floor in the nspawn machine
+// (real systemd and journald): make bench. It reports; it never fails on
+// a figure. Results go to bench/results.json and docs/performance.md.
+func TestBench(t *testing.T) {
+	if os.Getenv("HERDCTL_BENCH") == "" {
+		t.Skip("benchmarks: set HERDCTL_BENCH=1 (make bench)")
+	}
+	m := herdctlMachine(t, benchFleet(10, 1, ""), benchAgents(10, 1))
+	m.boot()
+	m.start()
+	b := &bench{m: m, t: t}
+	// HERDCTL_BENCH=1 runs every figure; HERDCTL_BENCH=P5,P7 only those.
+	only := os.Getenv("HERDCTL_BENCH")
+	for _, f := range []struct {
+		ids string
+		run func()
+	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P7", b.p7}, {"P3 P4", b.p3p4}} {
+		if only == "1" || strings.ContainsAny(only, "P") && strings.Contains(f.ids, strings.Split(only, ",")[0]) || strings.Contains(only, f.ids) {
+			f.run()
+		}
+	}
+	if only == "1" {
+		b.write()
+	}
+}
+
+type figure struct {
+	ID     string  `json:"id"`
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Unit   string  `json:"unit"`
+	Floor  string  `json:"floor,omitempty"`
+	Ratio  float64 `json:"ratio,omitempty"`
+	Goal   string  `json:"goal"`
+	Met    bool    `json:"met"`
+	Detail string  `json:"detail,omitempty"`
+}
+
+type bench struct {
+	m       *machine
+	t       *testing.T
+	figures []figure
+}
+
+func (b *bench) add(f figure) {
+	b.t.Logf("%s %s: %.2f %s %s (goal %s, met %v) %s", f.ID, f.Name, f.Value, f.Unit, f.Floor, f.Goal, f.Met, f.Detail)
+	b.figures = append(b.figures, f)
+}
+
+// benchFleet is a fleet of n generated agents with k daily schedules each,
+// plus the bench's own agents, and extra appended.
+func benchFleet(n, k int, extra string) string {
+	var s strings.Builder
+	s.WriteString("version = 1\n[fleet]\nname = \"bench\"\n[defaults.docker]\nuser = \"1000:1000\"\n")
+	for _, a := range []struct{ name, cmd string }{
+		{"trivial", `["/usr/bin/true"]`},
+		{"sleepy", `["/bin/sleep", "5"]`},
+		{"printer", `["/usr/bin/perl", "/workspace/print.pl"]`},
+		{"ticker", `["/usr/bin/true"]`},
+	} {
+		fmt.Fprintf(&s, "[[agents]]\npath = \"/srv/herdctl/%s/agent.toml\"\n  [agents.overrides]\n  command = %s\n", a.name, a.cmd)
+	}
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&s, "[[agents]]\npath = \"/srv/herdctl/gen/a%04d/agent.toml\"\n", i)
+	}
+	return s.String() + extra
+}
+
+// benchAgents writes the agent files of benchFleet.
+func benchAgents(n, k int) map[string]string {
+	files := map[string]string{
+		"/srv/herdctl/trivial/agent.toml": "name = \"trivial\"\n",
+		"/srv/herdctl/sleepy/agent.toml":  "name = \"sleepy\"\n[instances]\nmax_concurrent = 20\n",
+		"/srv/herdctl/printer/agent.toml": "name = \"printer\"\n",
+		"/srv/herdctl/ticker/agent.toml":  "name = \"ticker\"\n",
+		// 100k stream-json lines, 100 to ~700 bytes, and every 10000th
+		// line 1 MiB.
+		"/srv/herdctl/printer/print.pl": `$| = 0; for my $i (1 .. 100000) { my $pad = ($i % 10000 == 0) ? "x" x (1 << 20) : "y" x (100 + ($i * 7919) % 600); print "{\"type\":\"bench\",\"n\":$i,\"pad\":\"$pad\"}\n" }` + "\n",
+	}
+	for i := 0; i < n; i++ {
+		var s strings.Builder
+		fmt.Fprintf(&s, "name = \"a%04d\"\n", i)
+		for j := 0; j < k; j++ {
+			fmt.Fprintf(&s, "[schedules.s%d]\ntype = \"cron\"\ncron = \"%d %d * * *\"\nprompt = \"p\"\n", j, (i+j)%60, (i*7+j)%24)
+		}
+		files[fmt.Sprintf("/srv/herdctl/gen/a%04d/agent.toml", i)] = s.String()
+	}
+	return files
+}
+
+// times runs cmd n times inside the machine and returns each run's wall
+// time in milliseconds, measured inside the machine.
+func (b *bench) times(n int, cmd string) []float64 {
+	out := b.m.sh(fmt.Sprintf(`for i in $(seq %d); do s=$(date +%%s%%N); %s >/dev/null 2>&1 || echo FAIL; e=$(date +%%s%%N); echo $(( (e - s) / 1000 )); done`, n, cmd))
+	var ms []float64
+	for _, l := range strings.Fields(out) {
+		if l == "FAIL" {
+			b.t.Errorf("%s failed", cmd)
+			continue
+		}
+		us, _ := strconv.ParseFloat(l, 64)
+		ms = append(ms, us/1000)
+	}
+	return ms
+}
+
+func median(v []float64) float64 { return quantile(v, 0.5) }
+
+func quantile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	i := int(q*float64(len(s)-1) + 0.5)
+	return s[i]
+}
+
+// p1: a trivial job through herdctlctl trigger --wait against ctr run
+// --rm of the same skeleton root with the host's /usr, in the same
+// machine, interleaved.
+func (b *bench) p1() {
+	b.m.sh(`mkdir -p /var/tmp/skel/usr /var/tmp/skel/etc /var/tmp/skel/tmp /var/tmp/skel/proc /var/tmp/skel/sys /var/tmp/skel/dev && for l in bin lib lib64 sbin; do ln -sfn usr/$l /var/tmp/skel/$l; done`)
+	const n = 15
+	var floor, herd []float64
+	b.times(2, "herdctlctl trigger --wait trivial") // warm up
+	for i := 0; i < n; i++ {
+		floor = append(floor, b.times(1, fmt.Sprintf("ctr -n bench run --rm --seccomp --rootfs --mount type=bind,src=/usr,dst=/usr,options=rbind:ro /var/tmp/skel f%d /usr/bin/true", i))...)
+		herd = append(herd, b.times(1, "herdctlctl trigger --wait trivial")...)
+	}
+	f, h := median(floor), median(herd)
+	b.add(figure{ID: "P1", Name: "herdctlctl trigger --wait of /usr/bin/true", Value: h, Unit: "ms",
+		Floor: fmt.Sprintf("ctr run --rm %.0f ms", f), Ratio: h / f, Goal: "≤ 1.3×", Met: h/f <= 1.3,
+		Detail: fmt.Sprintf("medians of %d, interleaved", n)})
+}
+
+// p2: how late a timer-fired job starts, over 20 firings of a 2 s
+// interval: each start against the previous one plus the interval.
+func (b *bench) p2() {
+	b.m.writeFile("/srv/herdctl/ticker/agent.toml", "name = \"ticker\"\n[schedules.tick]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
+	b.m.run("herdctlctl", "reload")
+	var js []api.Job
+	b.m.eventually(90*time.Second, "21 ticker jobs", func() bool {
+		b.m.ctlJSON(&js, "jobs", "--json", "--agent=ticker", "--limit=0")
+		return len(js) >= 21
+	})
+	b.m.writeFile("/srv/herdctl/ticker/agent.toml", "name = \"ticker\"\n", 0o644)
+	b.m.run("herdctlctl", "reload")
+	slices.SortFunc(js, func(a, c api.Job) int { return a.Started.Compare(c.Started) })
+	var late []float64
+	for i := 1; i < 21; i++ {
+		late = append(late, float64(js[i].Started.Sub(js[i-1].Started)-2*time.Second)/float64(time.Millisecond))
+	}
+	mx := slices.Max(late)
+	b.add(figure{ID: "P2", Name: "lateness of a timer-fired job start (2 s interval, 20 firings)", Value: median(late), Unit: "ms",
+		Floor: "0", Goal: "≤ 1 s", Met: mx <= 1000, Detail: fmt.Sprintf("median; max %.0f ms", mx)})
+}
+
+// p5: 100k stream-json lines, to the journal: once with journald as the
+// machine has it, once with journald's global rate limit off.
+func (b *bench) p5() {
+	count := func() (float64, api.Job) {
+		out := b.m.run("herdctlctl", "trigger", "--wait", "--json", "printer")
+		var j api.Job
+		if err := json.NewDecoder(strings.NewReader(out[strings.Index(out, "{"):])).Decode(&j); err != nil {
+			b.t.Fatalf("printer job: %v\n%s", err, out)
+		}
+		time.Sleep(time.Second)
+		n, _ := strconv.ParseFloat(strings.TrimSpace(b.m.sh("journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" HERDCTL_EVENT=bench | wc -l")), 64)
+		return n, j
+	}
+	got, j := count()
+	xattr, _ := b.m.try("sh", "-c", "journalctl --no-pager -o cat _PID=1 | grep -ci xattr")
+	b.m.writeFile("/etc/systemd/journald.conf.d/bench.conf", "[Journal]\nRateLimitIntervalSec=0\n", 0o644)
+	b.m.run("systemctl", "restart", "systemd-journald")
+	unlimited, _ := count()
+	b.m.run("rm", "/etc/systemd/journald.conf.d/bench.conf")
+	b.m.run("systemctl", "restart", "systemd-journald")
+	b.add(figure{ID: "P5", Name: "stream-json lines in journald / lines printed (100k, up to 1 MiB)", Value: 100 * got / 100000, Unit: "%",
+		Goal: "100%", Met: got == 100000,
+		Detail: fmt.Sprintf("%.0f of 100000 (job %s in %d ms, %d bytes over the journal budget); with journald's RateLimitIntervalSec=0: %.0f of 100000; systemd logged %s xattr errors",
+			got, j.Status, j.DurationMS, j.OutputDropped, unlimited, strings.TrimSpace(xattr))})
+}
+
+// p6: 20 concurrent jobs; the memory each adds (its runner and its shim).
+func (b *bench) p6() {
+	b.m.sh(`for i in $(seq 20); do herdctlctl trigger sleepy >/dev/null; done`)
+	time.Sleep(2500 * time.Millisecond)
+	// PSS: the binaries' pages, shared by every runner (and every shim),
+	// are counted once in all, not once per process.
+	rss := b.m.sh(`main=$(systemctl show -p MainPID --value herdctl); r=0; s=0; nr=0; ns=0
+for p in /proc/[0-9]*; do c=$(cat $p/comm 2>/dev/null); kb=$(awk '/^Pss:/ {print $2}' $p/smaps_rollup 2>/dev/null); [ -n "$kb" ] || continue
+  case "$c" in herdctl) [ "${p#/proc/}" = "$main" ] || { r=$((r+kb)); nr=$((nr+1)); } ;; containerd-shim*) s=$((s+kb)); ns=$((ns+1)) ;; esac; done
+echo $r $nr $s $ns`)
+	var runnerKB, nr, shimKB, ns float64
+	fmt.Sscan(rss, &runnerKB, &nr, &shimKB, &ns)
+	var js []api.Job
+	b.m.eventually(60*time.Second, "20 sleepy jobs done", func() bool {
+		b.m.ctlJSON(&js, "jobs", "--json", "--agent=sleepy", "--limit=0")
+		done := 0
+		for _, j := range js {
+			if api.Finished(j.Status) {
+				done++
+			}
+		}
+		return done == 20
+	})
+	ok := 0
+	for _, j := range js {
+		if j.Status == api.StatusCompleted {
+			ok++
+		}
+	}
+	per := (runnerKB + shimKB) / 20 / 1024
+	b.add(figure{ID: "P6", Name: "20 concurrent jobs (sleep 5): memory added per job (PSS of its runner and shim)", Value: per, Unit: "MiB",
+		Goal: "20/20, ≤ 15 MiB", Met: ok == 20 && per <= 15,
+		Detail: fmt.Sprintf("%d/20 completed; PSS of the runners %.1f MiB (%.0f procs), of the shims %.1f MiB (%.0f procs)", ok, runnerKB/1024, nr, shimKB/1024, ns)})
+}
+
+// p7: listing jobs with 10k records.
+func (b *bench) p7() {
+	dir := b.m.path("/var/lib/herdctl/jobs")
+	now := time.Now()
+	for i := 0; i < 10000; i++ {
+		fin := now.Add(-time.Duration(i) * time.Minute)
+		code := 0
+		j := api.Job{ID: fmt.Sprintf("20250101-%06d-%06x", i, i), Agent: fmt.Sprintf("a%04d", i%10), Schedule: "s0", Trigger: "schedule",
+			Prompt: strings.Repeat("p", 200), Started: fin.Add(-time.Minute), Finished: &fin, DurationMS: 60000,
+			Status: api.StatusCompleted, ExitCode: &code, ExitReason: "exited 0", Turns: 4, CostUSD: 0.02}
+		buf, _ := json.Marshal(j)
+		if err := os.WriteFile(filepath.Join(dir, j.ID+".json"), buf, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.m.run("systemctl", "restart", "herdctl")
+	b.times(3, "herdctlctl jobs --limit 50")
+	human := b.times(100, "herdctlctl jobs --limit 50")
+	js := b.times(100, "herdctlctl jobs --limit 50 --json")
+	all := append(slices.Clone(human), js...)
+	p99 := quantile(all, 0.99)
+	b.add(figure{ID: "P7", Name: "herdctlctl jobs --limit 50 (and --json) with 10k records", Value: p99, Unit: "ms p99",
+		Goal: "p99 ≤ 50 ms", Met: p99 <= 50,
+		Detail: fmt.Sprintf("human p50 %.1f / p99 %.1f ms, --json p50 %.1f / p99 %.1f ms, 100 runs each", median(human), quantile(human, 0.99), median(js), quantile(js, 0.99))})
+}
+
+// daemonRSS is the idle daemon's resident memory in MiB, and the part of
+// it that is its own (anonymous: heap, stacks) rather than the binary's
+// pages.
+func (b *bench) daemonRSS() (rss, anon float64) {
+	time.Sleep(3 * time.Second)
+	out := b.m.sh(`awk '/^(VmRSS|RssAnon):/ {print $2}' /proc/$(systemctl show -p MainPID --value herdctl)/status`)
+	fmt.Sscan(out, &rss, &anon)
+	return rss / 1024, anon / 1024
+}
+
+// daemonReloads counts systemd's daemon-reloads since cursor.
+func (b *bench) daemonReloads(cursor string) int {
+	out, _ := b.m.try("sh", "-c", "journalctl --no-pager -o cat _PID=1 --after-cursor='"+cursor+"' | grep -c '^Reloading'")
+	n, _ := strconv.Atoi(strings.TrimSpace(out))
+	return n
+}
+
+func (b *bench) cursor() string {
+	out := b.m.run("journalctl", "--no-pager", "-n", "1", "--show-cursor", "-o", "cat")
+	_, c, _ := strings.Cut(out, "-- cursor: ")
+	return strings.TrimSpace(c)
+}
+
+func (b *bench) setFleet(n, k int) {
+	for p, c := range benchAgents(n, k) {
+		b.m.writeFile(p, c, 0o644)
+	}
+	b.m.writeFile("/etc/herdctl/herdctl.toml", benchFleet(n, k, ""), 0o644)
+}
+
+// p3p4: the idle daemon's memory with 10, 100 and 1000 agents, and the
+// reload of 1000 agents × 2 schedules.
+func (b *bench) p3p4() {
+	rss, anon := map[int]float64{}, map[int]float64{}
+	for _, n := range []int{10, 100, 1000} {
+		b.setFleet(n, 1)
+		b.m.run("systemctl", "restart", "herdctl")
+		rss[n], anon[n] = b.daemonRSS()
+	}
+	b.add(figure{ID: "P3", Name: "daemon RSS idle with 100 agents", Value: rss[100], Unit: "MiB", Goal: "≤ 25 MiB at 100", Met: rss[100] <= 25,
+		Detail: fmt.Sprintf("RSS (of it anonymous): 10 agents %.1f (%.1f) MiB, 100 agents %.1f (%.1f) MiB, 1000 agents %.1f (%.1f) MiB; one schedule each, 10k job records indexed",
+			rss[10], anon[10], rss[100], anon[100], rss[1000], anon[1000])})
+
+	c := b.cursor()
+	b.setFleet(1000, 2)
+	full := b.times(1, "herdctlctl reload")
+	fullReloads := b.daemonReloads(c)
+	c = b.cursor()
+	b.m.writeFile("/srv/herdctl/gen/a0500/agent.toml", "name = \"a0500\"\n[schedules.s0]\ntype = \"interval\"\ninterval = \"7h\"\nprompt = \"p\"\n", 0o644)
+	one := b.times(1, "herdctlctl reload")
+	oneReloads := b.daemonReloads(c)
+	timers := strings.Count(b.m.run("systemctl", "list-timers", "--all", "--no-legend", "herdctl-*"), ".timer")
+	b.add(figure{ID: "P4", Name: "reload to 1000 agents × 2 schedules / with one agent changed", Value: full[0] / 1000, Unit: "s",
+		Goal: "≤ 2 s, one daemon-reload each", Met: full[0] <= 2000 && one[0] <= 2000 && fullReloads == 1 && oneReloads == 1,
+		Detail: fmt.Sprintf("from 1000×1: %.2f s, %d daemon-reload; one agent changed: %.2f s, %d daemon-reload; %d timers loaded; RSS after %.1f MiB",
+			full[0]/1000, fullReloads, one[0]/1000, oneReloads, timers, first(b.daemonRSS()))})
+}
+
+func (b *bench) write() {
+	machine := fmt.Sprintf("%d cores (%s), %s; systemd %s; in a systemd-nspawn machine over an overlay of the host",
+		runtime.NumCPU(), cpuModel(), strings.TrimSpace(b.m.run("uname", "-sr")), strings.Fields(b.m.run("systemctl", "--version"))[1])
+	res := map[string]any{"machine": machine, "date": time.Now().UTC().Format(time.RFC3339), "figures": b.figures}
+	buf, _ := json.MarshalIndent(res, "", "  ")
+	os.WriteFile("../../bench/results.json", append(buf, '\n'), 0o644)
+	var s strings.Builder
+	fmt.Fprintf(&s, "# herdctl performance\n\nGenerated by `make bench` (internal/e2e/bench_test.go) on %s.\n\nMachine: %s.\n\n", time.Now().UTC().Format("2006-01-02"), machine)
+	s.WriteString("| # | figure | value | floor | ratio | goal | met | detail |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, f := range b.figures {
+		ratio := ""
+		if f.Ratio != 0 {
+			ratio = fmt.Sprintf("%.2f×", f.Ratio)
+		}
+		met := "yes"
+		if !f.Met {
+			met = "**no**"
+		}
+		fmt.Fprintf(&s, "| %s | %s | %.2f %s | %s | %s | %s | %s | %s |\n", f.ID, f.Name, f.Value, f.Unit, f.Floor, ratio, f.Goal, met, f.Detail)
+	}
+	b.t.Logf("\n%s", s.String())
+	os.WriteFile("../../docs/performance.table.md", []byte(s.String()), 0o644)
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+func first(a, _ float64) float64 { return a }

@@ -63,6 +63,9 @@ func (f *fakeSystemd) Units(_ context.Context, patterns ...string) ([]UnitState,
 	defer f.mu.Unlock()
 	var out []UnitState
 	for u, s := range f.state {
+		if !(UnitState{ActiveState: s}).Active() {
+			continue
+		}
 		for _, p := range patterns {
 			if ok, _ := path.Match(p, u); ok {
 				out = append(out, UnitState{Name: u, ActiveState: s})

@@ -20,7 +20,9 @@ type Systemd interface {
 	Stop(ctx context.Context, unit string) error
 	// StartTransient creates and starts a transient unit.
 	StartTransient(ctx context.Context, unit string, props []sd.Property) error
-	// Units lists the loaded units whose names match the glob patterns.
+	// Units lists the active units (running, starting or stopping) whose
+	// names match the glob patterns. Asking systemd to filter by state
+	// keeps this cheap with thousands of schedules loaded.
 	Units(ctx context.Context, patterns ...string) ([]UnitState, error)
 	// Timer reports when a timer elapses next and last did.
 	Timer(ctx context.Context, unit string) (next, last time.Time, err error)
@@ -97,7 +99,7 @@ func waitJob(ctx context.Context, unit, verb string, call func(chan<- string) (i
 
 // Units implements Systemd.
 func (s *SystemdConn) Units(ctx context.Context, patterns ...string) ([]UnitState, error) {
-	us, err := s.c.ListUnitsByPatternsContext(ctx, nil, patterns)
+	us, err := s.c.ListUnitsByPatternsContext(ctx, []string{"active", "activating", "deactivating", "reloading"}, patterns)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func TestBench(t *testing.T) {
 	for _, f := range []struct {
 		ids string
 		run func()
-	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P7", b.p7}, {"P3 P4", b.p3p4}} {
+	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P3 P4", b.p3p4}, {"P7", b.p7}} {
 		if only == "1" || strings.ContainsAny(only, "P") && strings.Contains(f.ids, strings.Split(only, ",")[0]) || strings.Contains(only, f.ids) {
 			f.run()
 		}
@@ -300,7 +300,7 @@ func (b *bench) p3p4() {
 		rss[n], anon[n] = b.daemonRSS()
 	}
 	b.add(figure{ID: "P3", Name: "daemon RSS idle with 100 agents", Value: rss[100], Unit: "MiB", Goal: "≤ 25 MiB at 100", Met: rss[100] <= 25,
-		Detail: fmt.Sprintf("RSS (of it anonymous): 10 agents %.1f (%.1f) MiB, 100 agents %.1f (%.1f) MiB, 1000 agents %.1f (%.1f) MiB; one schedule each, 10k job records indexed",
+		Detail: fmt.Sprintf("RSS (of it anonymous): 10 agents %.1f (%.1f) MiB, 100 agents %.1f (%.1f) MiB, 1000 agents %.1f (%.1f) MiB; one schedule each; the rest of RSS is the binary's pages, shared",
 			rss[10], anon[10], rss[100], anon[100], rss[1000], anon[1000])})
 
 	c := b.cursor()
@@ -312,7 +312,10 @@ func (b *bench) p3p4() {
 	one := b.times(1, "herdctlctl reload")
 	oneReloads := b.daemonReloads(c)
 	timers := strings.Count(b.m.run("systemctl", "list-timers", "--all", "--no-legend", "herdctl-*"), ".timer")
+	// The floor: one daemon-reload of systemd with these units loaded.
+	floor := median(b.times(3, "systemctl daemon-reload"))
 	b.add(figure{ID: "P4", Name: "reload to 1000 agents × 2 schedules / with one agent changed", Value: full[0] / 1000, Unit: "s",
+		Floor: fmt.Sprintf("systemctl daemon-reload %.2f s", floor/1000), Ratio: one[0] / floor,
 		Goal: "≤ 2 s, one daemon-reload each", Met: full[0] <= 2000 && one[0] <= 2000 && fullReloads == 1 && oneReloads == 1,
 		Detail: fmt.Sprintf("from 1000×1: %.2f s, %d daemon-reload; one agent changed: %.2f s, %d daemon-reload; %d timers loaded; RSS after %.1f MiB",
 			full[0]/1000, fullReloads, one[0]/1000, oneReloads, timers, first(b.daemonRSS()))})

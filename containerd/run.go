@@ -32,6 +32,9 @@ type Task struct {
 	Started func(pid uint32)
 	// StopGrace is how long the task gets between SIGTERM and SIGKILL.
 	StopGrace time.Duration
+	// Progress, if set, hears what Run does before the task starts
+	// (pulling the image).
+	Progress func(string)
 }
 
 // Exit is how a task ended.
@@ -62,9 +65,13 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 		containerd.WithRuntime("io.containerd.runc.v2", nil),
 	}
 	if t.Image != "" {
-		img, err := c.c.GetImage(bg, t.Image)
+		report := t.Progress
+		if report == nil {
+			report = func(string) {}
+		}
+		img, err := c.ensureImage(bg, t.Image, report)
 		if err != nil {
-			return Exit{}, fmt.Errorf("image %s: %w", t.Image, err)
+			return Exit{}, err
 		}
 		opts = append(opts, containerd.WithNewSnapshot(t.ID+"-snapshot", img))
 	}

@@ -258,6 +258,9 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 		Stdout:    stdoutW,
 		Stderr:    stderrW,
 		StopGrace: r.StopGrace,
+		Progress: func(msg string) {
+			r.Sink.Send(msg, PriInfo, with(fields, "HERDCTL_EVENT", "image"))
+		},
 	})
 	stdoutW.Close()
 	stderrW.Close()

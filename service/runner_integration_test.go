@@ -208,3 +208,35 @@ func TestJournalBudget(t *testing.T) {
 		t.Errorf("logged %d bytes (budget 1 MiB), notice %v", logged, sawNotice)
 	}
 }
+
+// TestImportedImage: an agent whose fleet entry names an OCI image runs
+// on it once herdctl image import has loaded the archive; an image that
+// is neither here nor pullable fails the job with what to do.
+func TestImportedImage(t *testing.T) {
+	r := newRig(t)
+	archive := testbed.BusyboxArchive(t, "herdctl.test/busybox:1")
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names, err := r.ctrd.Client.Import(context.Background(), f)
+	if err != nil || len(names) != 1 || names[0] != "herdctl.test/busybox:1" {
+		t.Fatalf("import: %v %v", names, err)
+	}
+	a := r.agent("boxed", []string{"/bin/sh", "-c", "echo from-image; id -u; ls /usr | head -1"})
+	a.Container.Image = "herdctl.test/busybox:1"
+	rec := r.run(context.Background(), a)
+	out := r.output(rec.ID)
+	if rec.Status != StatusCompleted || !strings.Contains(out, "from-image") || !strings.Contains(out, "1000") {
+		t.Fatalf("job on the imported image: %s (%s)\n%s", rec.Status, rec.ExitReason, out)
+	}
+	r.noContainers()
+
+	// A registry on loopback that is not there: nothing leaves the host.
+	a.Container.Image = "127.0.0.1:1/nothing:1"
+	rec, err = r.runner.Run(context.Background(), a, Job{Agent: a.Name, Schedule: "s"})
+	if err == nil || rec.Status != StatusFailed || !strings.Contains(rec.Error, "herdctl image import") {
+		t.Errorf("missing image: %v, %+v", err, rec)
+	}
+}

@@ -16,11 +16,12 @@ units run "herdctl job run". Operators use herdctlctl(1), systemctl(1) and
 journalctl(1).
 
 Commands:
-  daemon     run the daemon in the foreground (what herdctl.service runs)
-  job run    run one job of an agent (what job units execute)
-  teardown   stop and remove every herdctl timer, job unit and container
-  units      render the systemd units the daemon would write, for review
-  help       show this help
+  daemon             run the daemon in the foreground (what herdctl.service runs)
+  image import FILE  load an OCI image archive for agents that name an image
+  job run            run one job of an agent (what job units execute)
+  teardown           stop and remove every herdctl timer, job unit and container
+  units              render the systemd units the daemon would write, for review
+  help               show this help
 
 Run "herdctl COMMAND --help" for a command's options. See herdctl(8).
 `
@@ -29,6 +30,7 @@ func main() {
 	cli.Main("herdctl", func() error {
 		return cli.Dispatch("herdctl", usage, os.Args[1:], map[string]func([]string) error{
 			"daemon":   runDaemon,
+			"image":    runImage,
 			"job":      runJob,
 			"teardown": runTeardown,
 			"units":    runUnits,

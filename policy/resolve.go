@@ -219,6 +219,11 @@ func resolveContainer(a *config.AgentConfig, workspace string, opts Options) (Co
 			c.CPUPeriod = 100000
 		}
 	}
+	if !c.Ephemeral {
+		// Say so rather than ignore it: every job's container is removed
+		// when the job ends.
+		bad("ephemeral", "false is not supported yet: every job runs in a new container that is removed when the job ends; remove ephemeral = false (state that must last belongs in the workspace or the agent's home)")
+	}
 	if c.MaxContainers < 1 || c.MaxContainers > MaxMaxContainers {
 		bad("max_containers", "%d is out of range: allowed 1 to %d", c.MaxContainers, MaxMaxContainers)
 	}

@@ -243,3 +243,18 @@ func TestBusPolicyFile(t *testing.T) {
 		t.Errorf("nobody asked for the bus name: %v\n%s", err, out)
 	}
 }
+
+// TestCtlDaemonUnreachable: no daemon on the bus is exit 3 with what to do.
+func TestCtlDaemonUnreachable(t *testing.T) {
+	bus := testbed.StartBus(t, false)
+	ctl := testbed.Build(t, bus.Dir, "herdctlctl")
+	for _, addr := range []string{bus.Address, "unix:path=" + bus.Dir + "/nothing"} {
+		cmd := exec.Command(ctl, "status")
+		cmd.Env = []string{"DBUS_SYSTEM_BUS_ADDRESS=" + addr}
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(string(out), "systemctl status herdctl") {
+			t.Errorf("status with %s: %v\n%s", addr, err, out)
+		}
+	}
+}

@@ -4,7 +4,7 @@
 # and measures each figure against its floor in the same run. Prints the
 # table, writes bench/results.json and docs/performance.table.md. Never
 # fails on a figure. HERDCTL_BENCH=P1,P7 runs only those. Needs root.
-# The harness is internal/e2e/bench_test.go (it shares the test machine).
+# The harness is bench/bench_test.go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HERDCTL_E2E=1 HERDCTL_BENCH=${HERDCTL_BENCH:-1} go test -count=1 -v -timeout 30m -run '^TestBench$' ./internal/e2e
+HERDCTL_E2E=1 HERDCTL_BENCH=${HERDCTL_BENCH:-1} go test -count=1 -v -timeout 30m -run '^TestBench$' ./bench

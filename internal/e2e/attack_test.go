@@ -138,12 +138,12 @@ func verdicts(stand *testbed.API) map[string][2]string {
 // script inside the job's own network namespace, where Claude Code (which
 // retries while the port is closed) finds it on 127.0.0.1. It returns the
 // finished job.
-func (m *machine) runAttackJob(agent string, script []testbed.Turn) (*api.Job, *testbed.API) {
-	m.t.Helper()
-	id := strings.TrimSpace(m.run("herdctlctl", "trigger", agent))
+func runAttackJob(m *testbed.Machine, agent string, script []testbed.Turn) (*api.Job, *testbed.API) {
+	m.T.Helper()
+	id := strings.TrimSpace(m.Run("herdctlctl", "trigger", agent))
 	var taskPID string
-	m.eventually(30*time.Second, "the task of job "+id, func() bool {
-		for _, line := range strings.Split(m.run("ctr", "-n", "herdctl", "tasks", "ls"), "\n") {
+	m.Eventually(30*time.Second, "the task of job "+id, func() bool {
+		for _, line := range strings.Split(m.Run("ctr", "-n", "herdctl", "tasks", "ls"), "\n") {
 			if f := strings.Fields(line); len(f) >= 3 && f[0] == "herdctl-"+id && f[2] == "RUNNING" {
 				taskPID = f[1]
 				return true
@@ -151,14 +151,14 @@ func (m *machine) runAttackJob(agent string, script []testbed.Turn) (*api.Job, *
 		}
 		return false
 	})
-	ln, err := testbed.ListenInNetnsAt(fmt.Sprintf("/proc/%d/root/proc/%s/ns/net", m.pid, taskPID), "127.0.0.1:"+apiPort)
+	ln, err := testbed.ListenInNetnsAt(fmt.Sprintf("/proc/%d/root/proc/%s/ns/net", m.PID, taskPID), "127.0.0.1:"+apiPort)
 	if err != nil {
-		m.t.Fatalf("listening in job %s's network namespace: %v", id, err)
+		m.T.Fatalf("listening in job %s's network namespace: %v", id, err)
 	}
-	stand := testbed.ServeAPI(m.t, ln, script)
+	stand := testbed.ServeAPI(m.T, ln, script)
 	var j api.Job
-	m.eventually(5*time.Minute, "job "+id+" to end", func() bool {
-		m.ctlJSON(&j, "job", "--json", id)
+	m.Eventually(5*time.Minute, "job "+id+" to end", func() bool {
+		m.CtlJSON(&j, "job", "--json", id)
 		return api.Finished(j.Status)
 	})
 	return &j, stand
@@ -172,7 +172,7 @@ func TestEscapeSuite(t *testing.T) {
 	var b [8]byte
 	rand.Read(b[:])
 	canary := "canary" + hex.EncodeToString(b[:])
-	m := herdctlMachine(t, fmt.Sprintf(attackFleet, claude), map[string]string{
+	m := testbed.HerdctlMachine(t, fmt.Sprintf(attackFleet, claude), map[string]string{
 		"/srv/herdctl/attacker/agent.toml":                           "name = \"attacker\"\ndefault_prompt = \"go\"\n",
 		"/srv/herdctl/attacker-ro/agent.toml":                        "name = \"attacker-ro\"\ndefault_prompt = \"go\"\n[docker]\nworkspace_mode = \"ro\"\n",
 		"/srv/herdctl/bomber/agent.toml":                             "name = \"bomber\"\ndefault_prompt = \"go\"\n[docker]\nmemory = \"768m\"\n",
@@ -180,18 +180,18 @@ func TestEscapeSuite(t *testing.T) {
 		"/srv/herdctl/victim/victim-canary.txt":                      "the victim's workspace\n",
 		"/var/lib/herdctl/agents/victim/home/victim-home-canary.txt": "the victim's home\n",
 	})
-	m.writeFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-attack-not-a-real-key\nANTHROPIC_BASE_URL=http://127.0.0.1:"+apiPort+"\nHERDCTL_TEST_CANARY="+canary+"\n", 0o600)
-	m.boot()
+	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-attack-not-a-real-key\nANTHROPIC_BASE_URL=http://127.0.0.1:"+apiPort+"\nHERDCTL_TEST_CANARY="+canary+"\n", 0o600)
+	m.Boot()
 	// A service on the machine's loopback no agent was granted.
-	ln, err := testbed.ListenInNetns(m.pid, "127.0.0.1:"+hostPort)
+	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:"+hostPort)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "host-secret") })}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	m.start()
-	m.run("herdctlctl", "trigger", "victim")
+	m.Start()
+	m.Run("herdctlctl", "trigger", "victim")
 
 	var rows []row
 	record := func(what, expected, observed string, blocked bool) {
@@ -210,7 +210,7 @@ func TestEscapeSuite(t *testing.T) {
 		script = append(script, testbed.Turn{Tool: "Bash", Input: map[string]any{"command": a.command, "description": a.id}})
 	}
 	script = append(script, testbed.Turn{Text: "done"})
-	job, stand := m.runAttackJob("attacker", script)
+	job, stand := runAttackJob(m, "attacker", script)
 	got := verdicts(stand)
 	for _, a := range list {
 		vd, ok := got[a.id]
@@ -225,27 +225,27 @@ func TestEscapeSuite(t *testing.T) {
 	}
 
 	// A read-only workspace.
-	_, stand = m.runAttackJob("attacker-ro", []testbed.Turn{
+	_, stand = runAttackJob(m, "attacker-ro", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": tryIt("write-ro-workspace", "touch /workspace/x")}}, {Text: "done"}})
 	vd := verdicts(stand)["write-ro-workspace"]
 	record("write into a read-only workspace", "EROFS", orNone(vd[1]), vd[0] == "BLOCKED")
 
 	// Resource attacks, each its own job.
-	j, _ := m.runAttackJob("bomber", []testbed.Turn{
+	j, _ := runAttackJob(m, "bomber", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": `perl -e '$x = "a" x (3 * 2**30); print length($x)'; echo "exit $?"`}}, {Text: "done"}})
 	record("memory bomb (3 GiB in a 768 MiB container)", "only the container's process is OOM-killed; the job is failed with the reason",
 		fmt.Sprintf("job %s: %s", j.Status, j.ExitReason), j.Status == api.StatusFailed && strings.Contains(j.ExitReason, "OOM"))
 
-	j, _ = m.runAttackJob("bomber", []testbed.Turn{
+	j, _ = runAttackJob(m, "bomber", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": `bash -c ':(){ :|:& };:'; echo bombed`}}, {Text: "done"}})
-	alive, _ := m.try("systemctl", "is-system-running")
+	alive, _ := m.Try("systemctl", "is-system-running")
 	record("fork bomb", "the pids limit holds, the host stays responsive",
 		fmt.Sprintf("job %s; the machine answers %q", j.Status, strings.TrimSpace(alive)), api.Finished(j.Status) && alive != "")
 
-	j, stand = m.runAttackJob("bomber", []testbed.Turn{
+	j, stand = runAttackJob(m, "bomber", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": v + `head -c 1073741824 /dev/zero | tr '\0' x | fold -w 65536 > /proc/1/fd/1; V flood INFO "writing 1 GiB to the runner through /proc/1/fd/1: exit $?"`}}, {Text: "done"}})
-	entries, err := m.try("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID, "MESSAGE_ID="+api.MessageIDJobFinished)
-	lines, _ := m.try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" | wc -l")
+	entries, err := m.Try("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID, "MESSAGE_ID="+api.MessageIDJobFinished)
+	lines, _ := m.Try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" | wc -l")
 	record("1 GiB of output written straight to the runner's pipe (64 KiB lines)", "the runner and journald survive; at most 64 MiB reaches the journal; the job record is intact and says what was dropped",
 		fmt.Sprintf("%s; job %s (%s), %d bytes not logged; %s journal entries for the job; journald still answers: %q", orNone(verdicts(stand)["flood"][1]),
 			j.Status, j.ExitReason, j.OutputDropped, strings.TrimSpace(lines), strings.TrimSpace(entries)),
@@ -255,23 +255,23 @@ func TestEscapeSuite(t *testing.T) {
 	// grant itself more; the reload is refused and the next job runs
 	// exactly as before.
 	escalated := "name = \"attacker\"\ndefault_prompt = \"go\"\n[docker]\nnetwork = \"host\"\nvolumes = [\"/:/host\"]\nuser = \"0:0\"\nimage = \"docker.io/library/alpine:latest\"\n"
-	m.runAttackJob("attacker", []testbed.Turn{
+	runAttackJob(m, "attacker", []testbed.Turn{
 		{Tool: "Write", Input: map[string]any{"file_path": "/workspace/agent.toml", "content": escalated}}, {Text: "done"}})
-	if b, _ := os.ReadFile(m.path("/srv/herdctl/attacker/agent.toml")); string(b) != escalated {
+	if b, _ := os.ReadFile(m.Path("/srv/herdctl/attacker/agent.toml")); string(b) != escalated {
 		t.Fatalf("the agent did not manage to rewrite its file: %q", b)
 	}
-	m.run("systemctl", "reload", "herdctl")
+	m.Run("systemctl", "reload", "herdctl")
 	var st api.Status
-	m.eventually(10*time.Second, "the refused reload in status", func() bool {
-		m.ctlJSON(&st, "status", "--json")
+	m.Eventually(10*time.Second, "the refused reload in status", func() bool {
+		m.CtlJSON(&st, "status", "--json")
 		return st.ReloadError != ""
 	})
 	var fields []string
 	for _, e := range st.Errors {
 		fields = append(fields, fmt.Sprintf("%s:%d %s", e.File, e.Line, e.Field))
 	}
-	logged, _ := m.try("journalctl", "--no-pager", "-u", "herdctl", "-o", "cat", "-p", "err")
-	_, stand = m.runAttackJob("attacker", []testbed.Turn{
+	logged, _ := m.Try("journalctl", "--no-pager", "-u", "herdctl", "-o", "cat", "-p", "err")
+	_, stand = runAttackJob(m, "attacker", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": v + `V after-rewrite INFO "uid $(id -u), interfaces: $(ls /sys/class/net | tr '\n' ' ')root: $(ls /host 2>&1 | head -1)"`}}, {Text: "done"}})
 	after := verdicts(stand)["after-rewrite"][1]
 	record("the agent rewrites its own agent file to grant itself network = host, volumes = [\"/:/host\"], user = \"0:0\" and an image; systemctl reload herdctl",
@@ -282,7 +282,7 @@ func TestEscapeSuite(t *testing.T) {
 
 	// Secrets: the env file's values appear nowhere an operator or
 	// another user can look.
-	env, _ := os.ReadFile(m.path("/etc/herdctl/herdctl.env"))
+	env, _ := os.ReadFile(m.Path("/etc/herdctl/herdctl.env"))
 	secrets := []string{"sk-attack-not-a-real-key", canary}
 	if !strings.Contains(string(env), secrets[0]) {
 		t.Fatal("env file changed under the test")
@@ -296,7 +296,7 @@ func TestEscapeSuite(t *testing.T) {
 	}
 	var hits []string
 	for where, cmd := range places {
-		out, _ := m.try("sh", "-c", cmd)
+		out, _ := m.Try("sh", "-c", cmd)
 		for _, sec := range secrets {
 			if n := strings.Count(out, sec); n > 0 {
 				hits = append(hits, fmt.Sprintf("%d in %s", n, where))
@@ -307,7 +307,7 @@ func TestEscapeSuite(t *testing.T) {
 		fmt.Sprintf("%d hits %s", len(hits), strings.Join(hits, ", ")), len(hits) == 0)
 
 	// The host is unharmed.
-	if out, _ := m.try("sh", "-c", "ls -d /escape-test /etc/escape-test /usr/escape-test 2>/dev/null"); strings.TrimSpace(out) != "" {
+	if out, _ := m.Try("sh", "-c", "ls -d /escape-test /etc/escape-test /usr/escape-test 2>/dev/null"); strings.TrimSpace(out) != "" {
 		t.Errorf("files written on the host: %s", out)
 	}
 	writeSecurityDoc(t, rows)

@@ -50,47 +50,18 @@ default_prompt = "Write hello.txt"
 allowed_tools = ["Write"]
 `
 
-// herdctlMachine makes a machine with the built herdctl installed (the
-// binaries, herdctl.service and the D-Bus policy), the fleet file and the
-// other files given (path → content) in place. Boot it, then start().
-func herdctlMachine(t *testing.T, fleet string, files map[string]string) *machine {
-	requireE2E(t)
-	bin := testbed.SharedTempDir(t)
-	herdctl := testbed.Build(t, bin, "herdctl")
-	herdctlctl := testbed.Build(t, bin, "herdctlctl")
-	m := newMachine(t)
-	m.copyFile(herdctl, "/usr/sbin/herdctl", 0o755)
-	m.copyFile(herdctlctl, "/usr/bin/herdctlctl", 0o755)
-	m.copyFile("../../packaging/herdctl.service", "/usr/lib/systemd/system/herdctl.service", 0o644)
-	m.copyFile("../../packaging/dbus/dev.herdctl.Manager1.conf", "/usr/share/dbus-1/system.d/dev.herdctl.Manager1.conf", 0o644)
-	m.writeFile("/etc/herdctl/herdctl.toml", fleet, 0o644)
-	for p, content := range files {
-		m.writeFile(p, content, 0o644)
-	}
-	return m
-}
-
-// start makes the agents' directories theirs, starts containerd and
-// herdctl.
-func (m *machine) start() {
-	m.t.Helper()
-	m.sh("chown -R 1000:1000 /srv/herdctl && groupadd -r herdctl && useradd -M -s /bin/sh e2eviewer")
-	m.startContainerd()
-	m.run("systemctl", "start", "herdctl")
-}
-
 // setup boots a machine running herdctl with a fleet of four agents and a
 // stand-in API on the machine's loopback.
-func setup(t *testing.T) (*machine, *testbed.API) {
+func setup(t *testing.T) (*testbed.Machine, *testbed.API) {
 	claude := testbed.RequireClaude(t)
-	m := herdctlMachine(t, fmt.Sprintf(e2eFleet, claude), map[string]string{
+	m := testbed.HerdctlMachine(t, fmt.Sprintf(e2eFleet, claude), map[string]string{
 		"/srv/herdctl/ticker/agent.toml":  "name = \"ticker\"\n[schedules.tick]\ntype = \"interval\"\ninterval = \"2s\"\n",
 		"/srv/herdctl/writer/agent.toml":  writerAgent,
 		"/srv/herdctl/sleeper/agent.toml": "name = \"sleeper\"\n",
 		"/srv/herdctl/napper/agent.toml":  "name = \"napper\"\n",
 	})
-	m.boot()
-	ln, err := testbed.ListenInNetns(m.pid, "127.0.0.1:0")
+	m.Boot()
+	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,62 +69,50 @@ func setup(t *testing.T) (*machine, *testbed.API) {
 		{Tool: "Write", Input: map[string]any{"file_path": "/workspace/hello.txt", "content": "hello from e2e\n"}},
 		{Text: "I wrote hello.txt."},
 	})
-	m.writeFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-e2e-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
-	m.start()
+	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-e2e-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
+	m.Start()
 	return m, stand
 }
 
-func (m *machine) ctlJSON(v any, args ...string) {
-	m.t.Helper()
-	out := m.run(append([]string{"herdctlctl"}, args...)...)
-	if err := json.Unmarshal([]byte(out), v); err != nil {
-		m.t.Fatalf("herdctlctl %v: %v\n%s", args, err, out)
-	}
-}
-
-func (m *machine) jobs(agent string) []api.Job {
+func jobs(m *testbed.Machine, agent string) []api.Job {
 	var js []api.Job
-	m.ctlJSON(&js, "jobs", "--json", "--limit=0", "--agent="+agent)
+	m.CtlJSON(&js, "jobs", "--json", "--limit=0", "--agent="+agent)
 	return js
-}
-
-func (m *machine) timers() string {
-	return m.run("systemctl", "list-timers", "--all", "--no-legend", "herdctl-*")
 }
 
 func TestSystem(t *testing.T) {
 	m, _ := setup(t)
 
 	t.Run("status", func(t *testing.T) {
-		if s := m.run("systemctl", "is-active", "herdctl"); strings.TrimSpace(s) != "active" {
+		if s := m.Run("systemctl", "is-active", "herdctl"); strings.TrimSpace(s) != "active" {
 			t.Fatalf("herdctl.service: %s", s)
 		}
-		out := m.run("herdctlctl", "status")
+		out := m.Run("herdctlctl", "status")
 		for _, a := range []string{"ticker", "writer", "sleeper", "napper"} {
 			if !strings.Contains(out, a) {
 				t.Errorf("status lacks agent %s:\n%s", a, out)
 			}
 		}
-		if timers := m.timers(); !strings.Contains(timers, "herdctl-ticker-tick.timer") {
+		if timers := m.Timers(); !strings.Contains(timers, "herdctl-ticker-tick.timer") {
 			t.Errorf("list-timers lacks the ticker's timer:\n%s", timers)
 		}
 		// The sandbox of herdctl.service is in force.
-		pid := strings.TrimPrefix(strings.TrimSpace(m.run("systemctl", "show", "-p", "MainPID", "herdctl")), "MainPID=")
-		proc := m.run("cat", "/proc/"+pid+"/status")
+		pid := strings.TrimPrefix(strings.TrimSpace(m.Run("systemctl", "show", "-p", "MainPID", "herdctl")), "MainPID=")
+		proc := m.Run("cat", "/proc/"+pid+"/status")
 		for _, want := range []string{"CapBnd:\t0000000000000004", "NoNewPrivs:\t1", "Seccomp:\t2"} {
 			if !strings.Contains(proc, want) {
 				t.Errorf("daemon's /proc/%s/status lacks %q", pid, want)
 			}
 		}
-		if st := m.run("systemctl", "show", "-p", "StatusText", "herdctl"); !strings.Contains(st, "4 agents, 1 timers") {
+		if st := m.Run("systemctl", "show", "-p", "StatusText", "herdctl"); !strings.Contains(st, "4 agents, 1 timers") {
 			t.Errorf("STATUS= not set: %s", st)
 		}
 	})
 
 	t.Run("interval fires", func(t *testing.T) {
-		m.eventually(8*time.Second, "two ticker jobs completed", func() bool {
+		m.Eventually(8*time.Second, "two ticker jobs completed", func() bool {
 			n := 0
-			for _, j := range m.jobs("ticker") {
+			for _, j := range jobs(m, "ticker") {
 				if j.Status == api.StatusCompleted {
 					n++
 				}
@@ -163,23 +122,23 @@ func TestSystem(t *testing.T) {
 	})
 
 	t.Run("trigger runs claude", func(t *testing.T) {
-		code, out := m.exitCode("herdctlctl", "trigger", "--wait", "-f", "writer")
+		code, out := m.ExitCode("herdctlctl", "trigger", "--wait", "-f", "writer")
 		if code != 0 {
 			t.Fatalf("trigger --wait -f writer: exit %d\n%s", code, out)
 		}
 		if !strings.Contains(out, "tool Write: /workspace/hello.txt") {
 			t.Errorf("-f did not stream the tool call:\n%s", out)
 		}
-		if b, err := os.ReadFile(m.path("/srv/herdctl/writer/hello.txt")); err != nil || string(b) != "hello from e2e\n" {
+		if b, err := os.ReadFile(m.Path("/srv/herdctl/writer/hello.txt")); err != nil || string(b) != "hello from e2e\n" {
 			t.Errorf("hello.txt: %q %v", b, err)
 		}
-		js := m.jobs("writer")
+		js := jobs(m, "writer")
 		if len(js) == 0 || js[0].Status != api.StatusCompleted || js[0].SessionID == "" {
 			t.Fatalf("writer job: %+v", js)
 		}
 		j := js[0]
-		byJob := m.run("journalctl", "--no-pager", "-o", "json", "HERDCTL_JOB="+j.ID)
-		byUnit := m.run("journalctl", "--no-pager", "-o", "json", "-u", j.Unit)
+		byJob := m.Run("journalctl", "--no-pager", "-o", "json", "HERDCTL_JOB="+j.ID)
+		byUnit := m.Run("journalctl", "--no-pager", "-o", "json", "-u", j.Unit)
 		for what, out := range map[string]string{"HERDCTL_JOB": byJob, "-u " + j.Unit: byUnit} {
 			if !strings.Contains(out, `"HERDCTL_TOOL":"Write"`) || !strings.Contains(out, api.MessageIDJobFinished) {
 				t.Errorf("journalctl %s lacks the job's events:\n%.2000s", what, out)
@@ -191,87 +150,87 @@ func TestSystem(t *testing.T) {
 	})
 
 	t.Run("invalid reload keeps fleet and running job", func(t *testing.T) {
-		id := strings.TrimSpace(m.run("herdctlctl", "trigger", "sleeper"))
-		m.eventually(20*time.Second, "sleeper running", func() bool {
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "sleeper"))
+		m.Eventually(20*time.Second, "sleeper running", func() bool {
 			var j api.Job
-			m.ctlJSON(&j, "job", "--json", id)
+			m.CtlJSON(&j, "job", "--json", id)
 			return j.Status == api.StatusRunning
 		})
-		before := m.timers()
-		m.writeFile("/srv/herdctl/writer/agent.toml", writerAgent+"[docker]\nnetwork = \"host\"\n", 0o644)
-		m.run("systemctl", "reload", "herdctl")
+		before := m.Timers()
+		m.WriteFile("/srv/herdctl/writer/agent.toml", writerAgent+"[docker]\nnetwork = \"host\"\n", 0o644)
+		m.Run("systemctl", "reload", "herdctl")
 		var st api.Status
-		m.eventually(10*time.Second, "the reload error in status", func() bool {
-			m.ctlJSON(&st, "status", "--json")
+		m.Eventually(10*time.Second, "the reload error in status", func() bool {
+			m.CtlJSON(&st, "status", "--json")
 			return st.ReloadError != ""
 		})
 		if !strings.Contains(st.ReloadError, "/srv/herdctl/writer/agent.toml:") || st.Agents != 4 {
 			t.Errorf("status after a bad reload: %+v", st)
 		}
-		if code, out := m.exitCode("herdctlctl", "reload"); code != 2 || !strings.Contains(out, "network") {
+		if code, out := m.ExitCode("herdctlctl", "reload"); code != 2 || !strings.Contains(out, "network") {
 			t.Errorf("herdctlctl reload of a bad fleet: exit %d\n%s", code, out)
 		}
-		if after := m.timers(); timerNames(after) != timerNames(before) {
+		if after := m.Timers(); timerNames(after) != timerNames(before) {
 			t.Errorf("timers changed:\n%s\n---\n%s", before, after)
 		}
 		var j api.Job
-		m.ctlJSON(&j, "job", "--json", id)
+		m.CtlJSON(&j, "job", "--json", id)
 		if j.Status != api.StatusRunning {
 			t.Errorf("the running job was touched: %+v", j)
 		}
 
 		// cancel
-		if code, out := m.exitCode("herdctlctl", "cancel", id); code != 0 {
+		if code, out := m.ExitCode("herdctlctl", "cancel", id); code != 0 {
 			t.Fatalf("cancel: exit %d\n%s", code, out)
 		}
-		m.ctlJSON(&j, "job", "--json", id)
+		m.CtlJSON(&j, "job", "--json", id)
 		if j.Status != api.StatusCancelled {
 			t.Errorf("cancelled job: %+v", j)
 		}
 		// (The ticker's containers come and go every 2 s.)
-		if out := m.run("ctr", "-n", "herdctl", "containers", "ls", "-q"); strings.Contains(out, "herdctl-"+id) {
+		if out := m.Run("ctr", "-n", "herdctl", "containers", "ls", "-q"); strings.Contains(out, "herdctl-"+id) {
 			t.Errorf("the cancelled job's container is left: %s", out)
 		}
 
 		// A valid edit adds a timer; undoing it removes it.
-		m.writeFile("/srv/herdctl/writer/agent.toml", writerAgent+"[schedules.daily]\ntype = \"cron\"\ncron = \"0 6 * * *\"\n", 0o644)
-		m.run("herdctlctl", "reload")
-		if !strings.Contains(m.timers(), "herdctl-writer-daily.timer") {
-			t.Errorf("new schedule has no timer:\n%s", m.timers())
+		m.WriteFile("/srv/herdctl/writer/agent.toml", writerAgent+"[schedules.daily]\ntype = \"cron\"\ncron = \"0 6 * * *\"\n", 0o644)
+		m.Run("herdctlctl", "reload")
+		if !strings.Contains(m.Timers(), "herdctl-writer-daily.timer") {
+			t.Errorf("new schedule has no timer:\n%s", m.Timers())
 		}
-		m.writeFile("/srv/herdctl/writer/agent.toml", writerAgent, 0o644)
-		m.run("herdctlctl", "reload")
-		if strings.Contains(m.timers(), "herdctl-writer-daily") {
-			t.Errorf("removed schedule kept its timer:\n%s", m.timers())
+		m.WriteFile("/srv/herdctl/writer/agent.toml", writerAgent, 0o644)
+		m.Run("herdctlctl", "reload")
+		if strings.Contains(m.Timers(), "herdctl-writer-daily") {
+			t.Errorf("removed schedule kept its timer:\n%s", m.Timers())
 		}
 	})
 
 	t.Run("other users read but may not trigger", func(t *testing.T) {
-		if code, out := m.exitCode("runuser", "-u", "e2eviewer", "--", "herdctlctl", "status"); code != 0 {
+		if code, out := m.ExitCode("runuser", "-u", "e2eviewer", "--", "herdctlctl", "status"); code != 0 {
 			t.Errorf("status as e2eviewer: exit %d\n%s", code, out)
 		}
-		if code, out := m.exitCode("runuser", "-u", "e2eviewer", "--", "herdctlctl", "trigger", "napper"); code != 4 {
+		if code, out := m.ExitCode("runuser", "-u", "e2eviewer", "--", "herdctlctl", "trigger", "napper"); code != 4 {
 			t.Errorf("trigger as e2eviewer: exit %d, want 4\n%s", code, out)
 		}
 	})
 
 	t.Run("human output", func(t *testing.T) {
 		for _, args := range [][]string{{"status"}, {"agents"}, {"agent", "writer"}, {"jobs", "--limit=5"}, {"logs", "writer", "-n", "8"}} {
-			t.Logf("$ herdctlctl %s\n%s", strings.Join(args, " "), m.run(append([]string{"herdctlctl"}, args...)...))
+			t.Logf("$ herdctlctl %s\n%s", strings.Join(args, " "), m.Run(append([]string{"herdctlctl"}, args...)...))
 		}
-		if ts := m.run("systemctl", "show", "-p", "WatchdogTimestampMonotonic", "herdctl"); strings.TrimSpace(ts) == "WatchdogTimestampMonotonic=0" {
+		if ts := m.Run("systemctl", "show", "-p", "WatchdogTimestampMonotonic", "herdctl"); strings.TrimSpace(ts) == "WatchdogTimestampMonotonic=0" {
 			t.Errorf("the watchdog was never petted: %s", ts)
 		}
 	})
 
 	t.Run("stop keeps running jobs", func(t *testing.T) {
-		id := strings.TrimSpace(m.run("herdctlctl", "trigger", "napper"))
-		m.run("systemctl", "stop", "herdctl")
-		if out := m.run("systemctl", "list-units", "--no-legend", "--state=active", "herdctl-*.timer"); strings.TrimSpace(out) != "" {
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "napper"))
+		m.Run("systemctl", "stop", "herdctl")
+		if out := m.Run("systemctl", "list-units", "--no-legend", "--state=active", "herdctl-*.timer"); strings.TrimSpace(out) != "" {
 			t.Errorf("timers still active after stop:\n%s", out)
 		}
-		m.eventually(30*time.Second, "napper's job recorded completed", func() bool {
-			b, err := os.ReadFile(m.path("/var/lib/herdctl/jobs/" + id + ".json"))
+		m.Eventually(30*time.Second, "napper's job recorded completed", func() bool {
+			b, err := os.ReadFile(m.Path("/var/lib/herdctl/jobs/" + id + ".json"))
 			var j api.Job
 			return err == nil && json.Unmarshal(b, &j) == nil && j.Status == api.StatusCompleted
 		})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
 )
 
@@ -33,8 +34,8 @@ catch_up = true
 `
 
 // record reads a job record straight from the machine's disk.
-func (m *machine) record(id string) *api.Job {
-	b, err := os.ReadFile(m.path("/var/lib/herdctl/jobs/" + id + ".json"))
+func record(m *testbed.Machine, id string) *api.Job {
+	b, err := os.ReadFile(m.Path("/var/lib/herdctl/jobs/" + id + ".json"))
 	if err != nil {
 		return nil
 	}
@@ -45,93 +46,93 @@ func (m *machine) record(id string) *api.Job {
 	return &j
 }
 
-func (m *machine) containers() string {
-	return strings.TrimSpace(m.run("ctr", "-n", "herdctl", "containers", "ls", "-q"))
+func containers(m *testbed.Machine) string {
+	return strings.TrimSpace(m.Run("ctr", "-n", "herdctl", "containers", "ls", "-q"))
 }
 
 func TestFaults(t *testing.T) {
-	m := herdctlMachine(t, faultFleet, map[string]string{
+	m := testbed.HerdctlMachine(t, faultFleet, map[string]string{
 		"/srv/herdctl/napper/agent.toml":  "name = \"napper\"\n",
 		"/srv/herdctl/catcher/agent.toml": catcherAgent,
 	})
-	m.boot()
-	m.start()
-	m.run("systemctl", "enable", "herdctl")
+	m.Boot()
+	m.Start()
+	m.Run("systemctl", "enable", "herdctl")
 
 	t.Run("kill -9 of the daemon mid-job", func(t *testing.T) {
-		id := strings.TrimSpace(m.run("herdctlctl", "trigger", "napper"))
-		pid := m.run("systemctl", "show", "-p", "MainPID", "herdctl")
-		m.run("systemctl", "kill", "-s", "KILL", "herdctl")
-		m.eventually(30*time.Second, "the daemon restarted by systemd", func() bool {
-			out, _ := m.try("systemctl", "show", "-p", "MainPID", "herdctl")
-			active, _ := m.try("systemctl", "is-active", "herdctl")
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "napper"))
+		pid := m.Run("systemctl", "show", "-p", "MainPID", "herdctl")
+		m.Run("systemctl", "kill", "-s", "KILL", "herdctl")
+		m.Eventually(30*time.Second, "the daemon restarted by systemd", func() bool {
+			out, _ := m.Try("systemctl", "show", "-p", "MainPID", "herdctl")
+			active, _ := m.Try("systemctl", "is-active", "herdctl")
 			return out != pid && strings.TrimSpace(active) == "active"
 		})
-		m.eventually(30*time.Second, "the job recorded", func() bool {
-			j := m.record(id)
+		m.Eventually(30*time.Second, "the job recorded", func() bool {
+			j := record(m, id)
 			return j != nil && api.Finished(j.Status)
 		})
-		if j := m.record(id); j.Status != api.StatusCompleted {
+		if j := record(m, id); j.Status != api.StatusCompleted {
 			t.Errorf("job across a daemon kill: %+v", j)
 		}
 		var j api.Job
-		m.ctlJSON(&j, "job", "--json", id)
-		if j.Status != api.StatusCompleted || m.containers() != "" {
-			t.Errorf("after restart: %s; containers %q", j.Status, m.containers())
+		m.CtlJSON(&j, "job", "--json", id)
+		if j.Status != api.StatusCompleted || containers(m) != "" {
+			t.Errorf("after restart: %s; containers %q", j.Status, containers(m))
 		}
 	})
 
 	t.Run("containerd restarted mid-job", func(t *testing.T) {
-		id := strings.TrimSpace(m.run("herdctlctl", "trigger", "napper"))
-		m.eventually(20*time.Second, "the job running", func() bool {
-			j := m.record(id)
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "napper"))
+		m.Eventually(20*time.Second, "the job running", func() bool {
+			j := record(m, id)
 			return j != nil && j.Status == api.StatusRunning
 		})
 		time.Sleep(time.Second)
-		m.run("systemctl", "restart", "containerd")
-		m.eventually(60*time.Second, "the job recorded", func() bool {
-			j := m.record(id)
+		m.Run("systemctl", "restart", "containerd")
+		m.Eventually(60*time.Second, "the job recorded", func() bool {
+			j := record(m, id)
 			return j != nil && api.Finished(j.Status)
 		})
-		j := m.record(id)
+		j := record(m, id)
 		t.Logf("job across a containerd restart: %s: %s %s", j.Status, j.ExitReason, j.Error)
 		// The shim keeps the task through a containerd restart, and the
 		// runner finds it again: the job is not lost.
 		if j.Status != api.StatusCompleted {
 			t.Errorf("job across a containerd restart: %+v", j)
 		}
-		m.eventually(30*time.Second, "no container left", func() bool { return m.containers() == "" })
+		m.Eventually(30*time.Second, "no container left", func() bool { return containers(m) == "" })
 	})
 
 	t.Run("reboot catches a missed run up once", func(t *testing.T) {
-		if out := m.run("systemctl", "is-enabled", "herdctl"); strings.TrimSpace(out) != "enabled" {
+		if out := m.Run("systemctl", "is-enabled", "herdctl"); strings.TrimSpace(out) != "enabled" {
 			t.Fatalf("herdctl is %s", out)
 		}
-		m.shutdown()
+		m.Shutdown()
 		// The hourly run was missed while the machine was off: the
 		// timer's stamp says it last ran two hours ago.
-		stamp := m.path("/var/lib/systemd/timers/stamp-herdctl-catcher-hourly.timer")
-		m.writeFile("/var/lib/systemd/timers/stamp-herdctl-catcher-hourly.timer", "", 0o644)
+		stamp := m.Path("/var/lib/systemd/timers/stamp-herdctl-catcher-hourly.timer")
+		m.WriteFile("/var/lib/systemd/timers/stamp-herdctl-catcher-hourly.timer", "", 0o644)
 		old := time.Now().Add(-2 * time.Hour)
 		if err := os.Chtimes(stamp, old, old); err != nil {
 			t.Fatal(err)
 		}
-		m.boot()
-		m.startContainerd()
-		m.eventually(30*time.Second, "herdctl up after the reboot", func() bool {
-			out, _ := m.try("systemctl", "is-active", "herdctl")
+		m.Boot()
+		m.StartContainerd()
+		m.Eventually(30*time.Second, "herdctl up after the reboot", func() bool {
+			out, _ := m.Try("systemctl", "is-active", "herdctl")
 			return strings.TrimSpace(out) == "active"
 		})
-		if timers := m.timers(); !strings.Contains(timers, "herdctl-catcher-hourly.timer") {
+		if timers := m.Timers(); !strings.Contains(timers, "herdctl-catcher-hourly.timer") {
 			t.Fatalf("timers after the reboot:\n%s", timers)
 		}
 		var js []api.Job
-		m.eventually(30*time.Second, "the missed run caught up", func() bool {
-			m.ctlJSON(&js, "jobs", "--json", "--agent=catcher", "--limit=0")
+		m.Eventually(30*time.Second, "the missed run caught up", func() bool {
+			m.CtlJSON(&js, "jobs", "--json", "--agent=catcher", "--limit=0")
 			return len(js) > 0 && api.Finished(js[0].Status)
 		})
 		time.Sleep(3 * time.Second)
-		m.ctlJSON(&js, "jobs", "--json", "--agent=catcher", "--limit=0")
+		m.CtlJSON(&js, "jobs", "--json", "--agent=catcher", "--limit=0")
 		if len(js) != 1 || js[0].Schedule != "hourly" {
 			t.Errorf("catch-up runs: %d, want exactly 1: %+v", len(js), js)
 		}

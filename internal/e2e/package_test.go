@@ -39,7 +39,7 @@ func output(t *testing.T, name string, args ...string) string {
 // TestPackagesAgree: the .rpm holds the same files and scriptlets as the
 // .deb, and lintian finds no error in the .deb.
 func TestPackagesAgree(t *testing.T) {
-	requireE2E(t)
+	testbed.RequireE2E(t)
 	deb, rpm := packages(t)
 	var debFiles []string
 	for _, line := range strings.Split(output(t, "dpkg-deb", "-c", deb), "\n") {
@@ -96,40 +96,40 @@ func TestPackagesAgree(t *testing.T) {
 // TestPackageInstall installs the .deb with apt into a booted machine, as
 // an admin would, and removes it again.
 func TestPackageInstall(t *testing.T) {
-	requireE2E(t)
+	testbed.RequireE2E(t)
 	claude := testbed.RequireClaude(t)
 	deb, _ := packages(t)
-	m := newMachine(t)
-	m.copyFile(deb, "/var/tmp/herdctl.deb", 0o644)
-	m.boot()
-	m.startContainerd()
+	m := testbed.NewMachine(t)
+	m.CopyFile(deb, "/var/tmp/herdctl.deb", 0o644)
+	m.Boot()
+	m.StartContainerd()
 	// No network in the machine: apt resolves containerd and runc from
 	// what the host has installed.
-	if code, out := m.exitCode("apt-get", "install", "-y", "/var/tmp/herdctl.deb"); code != 0 {
+	if code, out := m.ExitCode("apt-get", "install", "-y", "/var/tmp/herdctl.deb"); code != 0 {
 		t.Fatalf("apt-get install: exit %d\n%s", code, out)
 	}
-	m.eventually(20*time.Second, "herdctl.service active", func() bool {
-		out, _ := m.try("systemctl", "is-active", "herdctl")
+	m.Eventually(20*time.Second, "herdctl.service active", func() bool {
+		out, _ := m.Try("systemctl", "is-active", "herdctl")
 		return strings.TrimSpace(out) == "active"
 	})
 	var st api.Status
-	m.ctlJSON(&st, "status", "--json")
+	m.CtlJSON(&st, "status", "--json")
 	if st.FleetName != "example" || st.Agents != 1 {
 		t.Errorf("status of the packaged fleet: %+v", st)
 	}
-	if timers := m.timers(); !strings.Contains(timers, "herdctl-gardener-weekly.timer") {
+	if timers := m.Timers(); !strings.Contains(timers, "herdctl-gardener-weekly.timer") {
 		t.Errorf("list-timers:\n%s", timers)
 	}
-	if out := m.run("systemctl", "is-enabled", "herdctl"); strings.TrimSpace(out) != "enabled" {
+	if out := m.Run("systemctl", "is-enabled", "herdctl"); strings.TrimSpace(out) != "enabled" {
 		t.Errorf("herdctl.service is %s after install, want enabled", out)
 	}
-	if fi, err := os.Stat(m.path("/etc/herdctl/herdctl.env")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(m.Path("/etc/herdctl/herdctl.env")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("herdctl.env: %v %v", fi, err)
 	}
 
 	// Point the packaged fleet at Claude Code and the stand-in API, and
 	// give the gardener a schedule that fires now.
-	ln, err := testbed.ListenInNetns(m.pid, "127.0.0.1:0")
+	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,22 +137,22 @@ func TestPackageInstall(t *testing.T) {
 		{Tool: "Write", Input: map[string]any{"file_path": "/workspace/garden.md", "content": "water the tomatoes\n"}},
 		{Text: "Updated garden.md."},
 	})
-	fleet, err := os.ReadFile(m.path("/etc/herdctl/herdctl.toml"))
+	fleet, err := os.ReadFile(m.Path("/etc/herdctl/herdctl.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	edited := strings.Replace(string(fleet), `#claude_path = "/usr/local/bin/claude"`, `claude_path = "`+claude+`"`, 1) +
 		"  env = { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\" }\n"
-	m.writeFile("/etc/herdctl/herdctl.toml", edited, 0o644)
-	m.writeFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-pkg-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
-	agent, _ := os.ReadFile(m.path("/etc/herdctl/agents/gardener/agent.toml"))
-	m.writeFile("/etc/herdctl/agents/gardener/agent.toml", string(agent)+"\n[schedules.soon]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
-	m.run("herdctlctl", "reload")
+	m.WriteFile("/etc/herdctl/herdctl.toml", edited, 0o644)
+	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-pkg-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
+	agent, _ := os.ReadFile(m.Path("/etc/herdctl/agents/gardener/agent.toml"))
+	m.WriteFile("/etc/herdctl/agents/gardener/agent.toml", string(agent)+"\n[schedules.soon]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
+	m.Run("herdctlctl", "reload")
 
 	var done api.Job
-	m.eventually(60*time.Second, "a timer-fired gardener job completed", func() bool {
+	m.Eventually(60*time.Second, "a timer-fired gardener job completed", func() bool {
 		var js []api.Job
-		m.ctlJSON(&js, "jobs", "--json", "--agent=gardener", "--status=completed")
+		m.CtlJSON(&js, "jobs", "--json", "--agent=gardener", "--status=completed")
 		if len(js) > 0 {
 			done = js[0]
 		}
@@ -161,11 +161,11 @@ func TestPackageInstall(t *testing.T) {
 	if done.Trigger != "schedule" || done.Schedule != "soon" || done.SessionID == "" {
 		t.Errorf("job: %+v", done)
 	}
-	if b, err := os.ReadFile(m.path("/var/lib/herdctl/workspaces/gardener/garden.md")); err != nil || string(b) != "water the tomatoes\n" {
+	if b, err := os.ReadFile(m.Path("/var/lib/herdctl/workspaces/gardener/garden.md")); err != nil || string(b) != "water the tomatoes\n" {
 		t.Errorf("garden.md: %q %v", b, err)
 	}
 	var events int
-	for _, line := range strings.Split(m.run("journalctl", "--no-pager", "-o", "json", "HERDCTL_AGENT=gardener", "HERDCTL_JOB="+done.ID), "\n") {
+	for _, line := range strings.Split(m.Run("journalctl", "--no-pager", "-o", "json", "HERDCTL_AGENT=gardener", "HERDCTL_JOB="+done.ID), "\n") {
 		var e map[string]any
 		if json.Unmarshal([]byte(line), &e) == nil && e["HERDCTL_EVENT"] != nil {
 			events++
@@ -176,40 +176,40 @@ func TestPackageInstall(t *testing.T) {
 	}
 
 	// An upgrade keeps the edited configuration and restarts the daemon.
-	pidBefore := m.run("systemctl", "show", "-p", "MainPID", "herdctl")
-	m.copyFile(bumpedDeb(t, deb), "/var/tmp/herdctl-next.deb", 0o644)
-	if code, out := m.exitCode("apt-get", "install", "-y", "/var/tmp/herdctl-next.deb"); code != 0 {
+	pidBefore := m.Run("systemctl", "show", "-p", "MainPID", "herdctl")
+	m.CopyFile(bumpedDeb(t, deb), "/var/tmp/herdctl-next.deb", 0o644)
+	if code, out := m.ExitCode("apt-get", "install", "-y", "/var/tmp/herdctl-next.deb"); code != 0 {
 		t.Fatalf("upgrade: exit %d\n%s", code, out)
 	}
-	if b, _ := os.ReadFile(m.path("/etc/herdctl/herdctl.toml")); string(b) != edited {
+	if b, _ := os.ReadFile(m.Path("/etc/herdctl/herdctl.toml")); string(b) != edited {
 		t.Error("the upgrade overwrote the edited fleet file")
 	}
-	if out := m.run("systemctl", "is-active", "herdctl"); strings.TrimSpace(out) != "active" {
+	if out := m.Run("systemctl", "is-active", "herdctl"); strings.TrimSpace(out) != "active" {
 		t.Errorf("herdctl after the upgrade: %s", out)
 	}
-	if pid := m.run("systemctl", "show", "-p", "MainPID", "herdctl"); pid == pidBefore {
+	if pid := m.Run("systemctl", "show", "-p", "MainPID", "herdctl"); pid == pidBefore {
 		t.Errorf("the upgrade did not restart the daemon (%s)", strings.TrimSpace(pid))
 	}
 
 	// Removal stops everything and leaves the state.
-	if code, out := m.exitCode("apt-get", "remove", "-y", "herdctl"); code != 0 {
+	if code, out := m.ExitCode("apt-get", "remove", "-y", "herdctl"); code != 0 {
 		t.Fatalf("apt-get remove: exit %d\n%s", code, out)
 	}
-	if out := m.run("systemctl", "list-units", "--all", "--no-legend", "herdctl*"); strings.Contains(out, " active ") || strings.Contains(out, ".timer") {
+	if out := m.Run("systemctl", "list-units", "--all", "--no-legend", "herdctl*"); strings.Contains(out, " active ") || strings.Contains(out, ".timer") {
 		t.Errorf("units left after remove:\n%s", out)
 	}
-	if left, _ := filepath.Glob(m.path("/run/systemd/system/herdctl-*")); len(left) > 0 {
+	if left, _ := filepath.Glob(m.Path("/run/systemd/system/herdctl-*")); len(left) > 0 {
 		t.Errorf("unit files left in /run/systemd/system: %v", left)
 	}
-	if out := m.run("ctr", "-n", "herdctl", "containers", "ls", "-q"); strings.TrimSpace(out) != "" {
+	if out := m.Run("ctr", "-n", "herdctl", "containers", "ls", "-q"); strings.TrimSpace(out) != "" {
 		t.Errorf("containers left after remove: %s", out)
 	}
-	if _, err := os.Stat(m.path("/var/lib/herdctl/jobs/" + done.ID + ".json")); err != nil {
+	if _, err := os.Stat(m.Path("/var/lib/herdctl/jobs/" + done.ID + ".json")); err != nil {
 		t.Errorf("remove lost the job records: %v", err)
 	}
-	m.run("apt-get", "purge", "-y", "herdctl")
+	m.Run("apt-get", "purge", "-y", "herdctl")
 	for _, p := range []string{"/var/lib/herdctl", "/etc/herdctl/herdctl.toml"} {
-		if _, err := os.Stat(m.path(p)); !os.IsNotExist(err) {
+		if _, err := os.Stat(m.Path(p)); !os.IsNotExist(err) {
 			t.Errorf("%s after purge: %v", p, err)
 		}
 	}

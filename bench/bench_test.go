@@ -1,4 +1,7 @@
-package e2e
+// Package bench holds herdctl's benchmarks (make bench): P1-P7 of
+// docs/performance.md, each against its floor, in a systemd-nspawn
+// machine with herdctl.service.
+package bench
 
 import (
 	"encoding/json"
@@ -12,19 +15,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
 )
 
 // TestBench measures herdctl against its floor in the nspawn machine
 // (real systemd and journald): make bench. It reports; it never fails on
-// a figure. Results go to bench/results.json and docs/performance.md.
+// a figure. Results go to bench/results.json and docs/performance.table.md.
 func TestBench(t *testing.T) {
 	if os.Getenv("HERDCTL_BENCH") == "" {
 		t.Skip("benchmarks: set HERDCTL_BENCH=1 (make bench)")
 	}
-	m := herdctlMachine(t, benchFleet(10, 1, ""), benchAgents(10, 1))
-	m.boot()
-	m.start()
+	m := testbed.HerdctlMachine(t, benchFleet(10, 1, ""), benchAgents(10, 1))
+	m.Boot()
+	m.Start()
 	b := &bench{m: m, t: t}
 	// HERDCTL_BENCH=1 runs every figure; HERDCTL_BENCH=P5,P7 only those.
 	only := os.Getenv("HERDCTL_BENCH")
@@ -54,7 +58,7 @@ type figure struct {
 }
 
 type bench struct {
-	m       *machine
+	m       *testbed.Machine
 	t       *testing.T
 	figures []figure
 }
@@ -108,7 +112,7 @@ func benchAgents(n, k int) map[string]string {
 // times runs cmd n times inside the machine and returns each run's wall
 // time in milliseconds, measured inside the machine.
 func (b *bench) times(n int, cmd string) []float64 {
-	out := b.m.sh(fmt.Sprintf(`for i in $(seq %d); do s=$(date +%%s%%N); %s >/dev/null 2>&1 || echo FAIL; e=$(date +%%s%%N); echo $(( (e - s) / 1000 )); done`, n, cmd))
+	out := b.m.Sh(fmt.Sprintf(`for i in $(seq %d); do s=$(date +%%s%%N); %s >/dev/null 2>&1 || echo FAIL; e=$(date +%%s%%N); echo $(( (e - s) / 1000 )); done`, n, cmd))
 	var ms []float64
 	for _, l := range strings.Fields(out) {
 		if l == "FAIL" {
@@ -137,7 +141,7 @@ func quantile(v []float64, q float64) float64 {
 // --rm of the same skeleton root with the host's /usr, in the same
 // machine, interleaved.
 func (b *bench) p1() {
-	b.m.sh(`mkdir -p /var/tmp/skel/usr /var/tmp/skel/etc /var/tmp/skel/tmp /var/tmp/skel/proc /var/tmp/skel/sys /var/tmp/skel/dev && for l in bin lib lib64 sbin; do ln -sfn usr/$l /var/tmp/skel/$l; done`)
+	b.m.Sh(`mkdir -p /var/tmp/skel/usr /var/tmp/skel/etc /var/tmp/skel/tmp /var/tmp/skel/proc /var/tmp/skel/sys /var/tmp/skel/dev && for l in bin lib lib64 sbin; do ln -sfn usr/$l /var/tmp/skel/$l; done`)
 	const n = 15
 	var floor, herd []float64
 	b.times(2, "herdctlctl trigger --wait trivial") // warm up
@@ -154,15 +158,15 @@ func (b *bench) p1() {
 // p2: how late a timer-fired job starts, over 20 firings of a 2 s
 // interval: each start against the previous one plus the interval.
 func (b *bench) p2() {
-	b.m.writeFile("/srv/herdctl/ticker/agent.toml", "name = \"ticker\"\n[schedules.tick]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
-	b.m.run("herdctlctl", "reload")
+	b.m.WriteFile("/srv/herdctl/ticker/agent.toml", "name = \"ticker\"\n[schedules.tick]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
+	b.m.Run("herdctlctl", "reload")
 	var js []api.Job
-	b.m.eventually(90*time.Second, "21 ticker jobs", func() bool {
-		b.m.ctlJSON(&js, "jobs", "--json", "--agent=ticker", "--limit=0")
+	b.m.Eventually(90*time.Second, "21 ticker jobs", func() bool {
+		b.m.CtlJSON(&js, "jobs", "--json", "--agent=ticker", "--limit=0")
 		return len(js) >= 21
 	})
-	b.m.writeFile("/srv/herdctl/ticker/agent.toml", "name = \"ticker\"\n", 0o644)
-	b.m.run("herdctlctl", "reload")
+	b.m.WriteFile("/srv/herdctl/ticker/agent.toml", "name = \"ticker\"\n", 0o644)
+	b.m.Run("herdctlctl", "reload")
 	slices.SortFunc(js, func(a, c api.Job) int { return a.Started.Compare(c.Started) })
 	var late []float64
 	for i := 1; i < 21; i++ {
@@ -177,22 +181,22 @@ func (b *bench) p2() {
 // machine has it, once with journald's global rate limit off.
 func (b *bench) p5() {
 	count := func() (float64, api.Job) {
-		out := b.m.run("herdctlctl", "trigger", "--wait", "--json", "printer")
+		out := b.m.Run("herdctlctl", "trigger", "--wait", "--json", "printer")
 		var j api.Job
 		if err := json.NewDecoder(strings.NewReader(out[strings.Index(out, "{"):])).Decode(&j); err != nil {
 			b.t.Fatalf("printer job: %v\n%s", err, out)
 		}
 		time.Sleep(time.Second)
-		n, _ := strconv.ParseFloat(strings.TrimSpace(b.m.sh("journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" HERDCTL_EVENT=bench | wc -l")), 64)
+		n, _ := strconv.ParseFloat(strings.TrimSpace(b.m.Sh("journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" HERDCTL_EVENT=bench | wc -l")), 64)
 		return n, j
 	}
 	got, j := count()
-	xattr, _ := b.m.try("sh", "-c", "journalctl --no-pager -o cat _PID=1 | grep -ci xattr")
-	b.m.writeFile("/etc/systemd/journald.conf.d/bench.conf", "[Journal]\nRateLimitIntervalSec=0\n", 0o644)
-	b.m.run("systemctl", "restart", "systemd-journald")
+	xattr, _ := b.m.Try("sh", "-c", "journalctl --no-pager -o cat _PID=1 | grep -ci xattr")
+	b.m.WriteFile("/etc/systemd/journald.conf.d/bench.conf", "[Journal]\nRateLimitIntervalSec=0\n", 0o644)
+	b.m.Run("systemctl", "restart", "systemd-journald")
 	unlimited, _ := count()
-	b.m.run("rm", "/etc/systemd/journald.conf.d/bench.conf")
-	b.m.run("systemctl", "restart", "systemd-journald")
+	b.m.Run("rm", "/etc/systemd/journald.conf.d/bench.conf")
+	b.m.Run("systemctl", "restart", "systemd-journald")
 	b.add(figure{ID: "P5", Name: "stream-json lines in journald / lines printed (100k, up to 1 MiB)", Value: 100 * got / 100000, Unit: "%",
 		Goal: "100%", Met: got == 100000,
 		Detail: fmt.Sprintf("%.0f of 100000 (job %s in %d ms, %d bytes over the journal budget); with journald's RateLimitIntervalSec=0: %.0f of 100000; systemd logged %s xattr errors",
@@ -201,19 +205,19 @@ func (b *bench) p5() {
 
 // p6: 20 concurrent jobs; the memory each adds (its runner and its shim).
 func (b *bench) p6() {
-	b.m.sh(`for i in $(seq 20); do herdctlctl trigger sleepy >/dev/null; done`)
+	b.m.Sh(`for i in $(seq 20); do herdctlctl trigger sleepy >/dev/null; done`)
 	time.Sleep(2500 * time.Millisecond)
 	// PSS: the binaries' pages, shared by every runner (and every shim),
 	// are counted once in all, not once per process.
-	rss := b.m.sh(`main=$(systemctl show -p MainPID --value herdctl); r=0; s=0; nr=0; ns=0
+	rss := b.m.Sh(`main=$(systemctl show -p MainPID --value herdctl); r=0; s=0; nr=0; ns=0
 for p in /proc/[0-9]*; do c=$(cat $p/comm 2>/dev/null); kb=$(awk '/^Pss:/ {print $2}' $p/smaps_rollup 2>/dev/null); [ -n "$kb" ] || continue
   case "$c" in herdctl) [ "${p#/proc/}" = "$main" ] || { r=$((r+kb)); nr=$((nr+1)); } ;; containerd-shim*) s=$((s+kb)); ns=$((ns+1)) ;; esac; done
 echo $r $nr $s $ns`)
 	var runnerKB, nr, shimKB, ns float64
 	fmt.Sscan(rss, &runnerKB, &nr, &shimKB, &ns)
 	var js []api.Job
-	b.m.eventually(60*time.Second, "20 sleepy jobs done", func() bool {
-		b.m.ctlJSON(&js, "jobs", "--json", "--agent=sleepy", "--limit=0")
+	b.m.Eventually(60*time.Second, "20 sleepy jobs done", func() bool {
+		b.m.CtlJSON(&js, "jobs", "--json", "--agent=sleepy", "--limit=0")
 		done := 0
 		for _, j := range js {
 			if api.Finished(j.Status) {
@@ -236,7 +240,7 @@ echo $r $nr $s $ns`)
 
 // p7: listing jobs with 10k records.
 func (b *bench) p7() {
-	dir := b.m.path("/var/lib/herdctl/jobs")
+	dir := b.m.Path("/var/lib/herdctl/jobs")
 	now := time.Now()
 	for i := 0; i < 10000; i++ {
 		fin := now.Add(-time.Duration(i) * time.Minute)
@@ -249,7 +253,7 @@ func (b *bench) p7() {
 			b.t.Fatal(err)
 		}
 	}
-	b.m.run("systemctl", "restart", "herdctl")
+	b.m.Run("systemctl", "restart", "herdctl")
 	b.times(3, "herdctlctl jobs --limit 50")
 	human := b.times(100, "herdctlctl jobs --limit 50")
 	js := b.times(100, "herdctlctl jobs --limit 50 --json")
@@ -265,29 +269,29 @@ func (b *bench) p7() {
 // pages.
 func (b *bench) daemonRSS() (rss, anon float64) {
 	time.Sleep(3 * time.Second)
-	out := b.m.sh(`awk '/^(VmRSS|RssAnon):/ {print $2}' /proc/$(systemctl show -p MainPID --value herdctl)/status`)
+	out := b.m.Sh(`awk '/^(VmRSS|RssAnon):/ {print $2}' /proc/$(systemctl show -p MainPID --value herdctl)/status`)
 	fmt.Sscan(out, &rss, &anon)
 	return rss / 1024, anon / 1024
 }
 
 // daemonReloads counts systemd's daemon-reloads since cursor.
 func (b *bench) daemonReloads(cursor string) int {
-	out, _ := b.m.try("sh", "-c", "journalctl --no-pager -o cat _PID=1 --after-cursor='"+cursor+"' | grep -c '^Reloading'")
+	out, _ := b.m.Try("sh", "-c", "journalctl --no-pager -o cat _PID=1 --after-cursor='"+cursor+"' | grep -c '^Reloading'")
 	n, _ := strconv.Atoi(strings.TrimSpace(out))
 	return n
 }
 
 func (b *bench) cursor() string {
-	out := b.m.run("journalctl", "--no-pager", "-n", "1", "--show-cursor", "-o", "cat")
+	out := b.m.Run("journalctl", "--no-pager", "-n", "1", "--show-cursor", "-o", "cat")
 	_, c, _ := strings.Cut(out, "-- cursor: ")
 	return strings.TrimSpace(c)
 }
 
 func (b *bench) setFleet(n, k int) {
 	for p, c := range benchAgents(n, k) {
-		b.m.writeFile(p, c, 0o644)
+		b.m.WriteFile(p, c, 0o644)
 	}
-	b.m.writeFile("/etc/herdctl/herdctl.toml", benchFleet(n, k, ""), 0o644)
+	b.m.WriteFile("/etc/herdctl/herdctl.toml", benchFleet(n, k, ""), 0o644)
 }
 
 // p3p4: the idle daemon's memory with 10, 100 and 1000 agents, and the
@@ -296,7 +300,7 @@ func (b *bench) p3p4() {
 	rss, anon := map[int]float64{}, map[int]float64{}
 	for _, n := range []int{10, 100, 1000} {
 		b.setFleet(n, 1)
-		b.m.run("systemctl", "restart", "herdctl")
+		b.m.Run("systemctl", "restart", "herdctl")
 		rss[n], anon[n] = b.daemonRSS()
 	}
 	b.add(figure{ID: "P3", Name: "daemon RSS idle with 100 agents", Value: rss[100], Unit: "MiB", Goal: "≤ 25 MiB at 100", Met: rss[100] <= 25,
@@ -308,10 +312,10 @@ func (b *bench) p3p4() {
 	full := b.times(1, "herdctlctl reload")
 	fullReloads := b.daemonReloads(c)
 	c = b.cursor()
-	b.m.writeFile("/srv/herdctl/gen/a0500/agent.toml", "name = \"a0500\"\n[schedules.s0]\ntype = \"interval\"\ninterval = \"7h\"\nprompt = \"p\"\n", 0o644)
+	b.m.WriteFile("/srv/herdctl/gen/a0500/agent.toml", "name = \"a0500\"\n[schedules.s0]\ntype = \"interval\"\ninterval = \"7h\"\nprompt = \"p\"\n", 0o644)
 	one := b.times(1, "herdctlctl reload")
 	oneReloads := b.daemonReloads(c)
-	timers := strings.Count(b.m.run("systemctl", "list-timers", "--all", "--no-legend", "herdctl-*"), ".timer")
+	timers := strings.Count(b.m.Run("systemctl", "list-timers", "--all", "--no-legend", "herdctl-*"), ".timer")
 	// The floor: one daemon-reload of systemd with these units loaded.
 	floor := median(b.times(3, "systemctl daemon-reload"))
 	b.add(figure{ID: "P4", Name: "reload to 1000 agents × 2 schedules / with one agent changed", Value: full[0] / 1000, Unit: "s",
@@ -323,12 +327,12 @@ func (b *bench) p3p4() {
 
 func (b *bench) write() {
 	machine := fmt.Sprintf("%d cores (%s), %s; systemd %s; in a systemd-nspawn machine over an overlay of the host",
-		runtime.NumCPU(), cpuModel(), strings.TrimSpace(b.m.run("uname", "-sr")), strings.Fields(b.m.run("systemctl", "--version"))[1])
+		runtime.NumCPU(), cpuModel(), strings.TrimSpace(b.m.Run("uname", "-sr")), strings.Fields(b.m.Run("systemctl", "--version"))[1])
 	res := map[string]any{"machine": machine, "date": time.Now().UTC().Format(time.RFC3339), "figures": b.figures}
 	buf, _ := json.MarshalIndent(res, "", "  ")
-	os.WriteFile("../../bench/results.json", append(buf, '\n'), 0o644)
+	os.WriteFile("results.json", append(buf, '\n'), 0o644)
 	var s strings.Builder
-	fmt.Fprintf(&s, "# herdctl performance\n\nGenerated by `make bench` (internal/e2e/bench_test.go) on %s.\n\nMachine: %s.\n\n", time.Now().UTC().Format("2006-01-02"), machine)
+	fmt.Fprintf(&s, "# herdctl performance\n\nGenerated by `make bench` (bench/bench_test.go) on %s.\n\nMachine: %s.\n\n", time.Now().UTC().Format("2006-01-02"), machine)
 	s.WriteString("| # | figure | value | floor | ratio | goal | met | detail |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range b.figures {
 		ratio := ""
@@ -342,7 +346,7 @@ func (b *bench) write() {
 		fmt.Fprintf(&s, "| %s | %s | %.2f %s | %s | %s | %s | %s | %s |\n", f.ID, f.Name, f.Value, f.Unit, f.Floor, ratio, f.Goal, met, f.Detail)
 	}
 	b.t.Logf("\n%s", s.String())
-	os.WriteFile("../../docs/performance.table.md", []byte(s.String()), 0o644)
+	os.WriteFile("../docs/performance.table.md", []byte(s.String()), 0o644)
 }
 
 func cpuModel() string {

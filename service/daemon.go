@@ -110,7 +110,11 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.reconcile(ctx); err != nil {
 		d.Log.Warn("reconcile incomplete", zap.Error(err))
 	}
-	return d.applyFleet(ctx, fleet, agents)
+	if err := d.applyFleet(ctx, fleet, agents); err != nil {
+		return err
+	}
+	d.startQueued(ctx)
+	return nil
 }
 
 func (d *Daemon) load() (*config.Fleet, []*policy.Agent, error) {

@@ -316,6 +316,8 @@ func TestReconcileClosesJobsAndRemovesOrphans(t *testing.T) {
 		{ID: "20260101-000000-aaaaaa", Agent: "alpha", Status: StatusRunning, Unit: "herdctl-alpha-tick.service", Started: now},
 		{ID: "20260101-000000-bbbbbb", Agent: "alpha", Status: StatusRunning, Unit: "herdctl-alpha-nightly.service", Started: now},
 		{ID: "20260101-000000-cccccc", Agent: "beta", Status: StatusRunning, Unit: "herdctl-beta-daily.service", Invocation: "old", Started: now},
+		{ID: "20260101-000000-dddddd", Agent: "alpha", Status: StatusQueued, Trigger: "manual", Prompt: "later",
+			Unit: "herdctl-alpha-run-20260101-000000-dddddd.service", Started: now},
 	} {
 		if err := recs.Write(j); err != nil {
 			t.Fatal(err)
@@ -338,6 +340,22 @@ func TestReconcileClosesJobsAndRemovesOrphans(t *testing.T) {
 		}
 		if rec.Status != st {
 			t.Errorf("job %s: %s, want %s", id, rec.Status, st)
+		}
+	}
+	// The queued job is queued again. Alpha's one slot is taken (its
+	// nightly job runs), so it waits; once the slot frees, it starts.
+	if _, ok := r.sd.transient["herdctl-alpha-run-20260101-000000-dddddd.service"]; ok {
+		t.Error("a queued job started while its agent's slot was taken")
+	}
+	r.sd.set("herdctl-alpha-nightly.service", "inactive")
+	r.d.startQueued(context.Background())
+	props, ok := r.sd.transient["herdctl-alpha-run-20260101-000000-dddddd.service"]
+	if !ok {
+		t.Fatal("the queued job was not queued again after the restart")
+	}
+	for _, p := range props {
+		if p.Name == "ExecStart" && !strings.Contains(p.Value.String(), "--prompt-file=") {
+			t.Errorf("requeued job lost its prompt: %s", p.Value)
 		}
 	}
 	if got := sortedCopy(r.ctr.removed); !reflect.DeepEqual(got, []string{"herdctl-a", "herdctl-c"}) {

@@ -25,9 +25,10 @@ func (d *Daemon) ListAgents(ctx context.Context) ([]*api.Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	timers := d.timerStates(ctx)
 	out := make([]*api.Agent, 0, len(names))
 	for _, n := range names {
-		if a, err := d.agentInfo(ctx, n, state); err == nil {
+		if a, err := d.agentInfo(ctx, n, state, timers); err == nil {
 			out = append(out, a)
 		}
 	}
@@ -40,10 +41,21 @@ func (d *Daemon) GetAgent(ctx context.Context, name string) (*api.Agent, error) 
 	if err != nil {
 		return nil, err
 	}
-	return d.agentInfo(ctx, name, state)
+	return d.agentInfo(ctx, name, state, d.timerStates(ctx))
 }
 
-func (d *Daemon) agentInfo(ctx context.Context, name string, state map[string]UnitState) (*api.Agent, error) {
+// timerStates are the active herdctl timers, asked once for all agents.
+func (d *Daemon) timerStates(ctx context.Context) map[string]UnitState {
+	out := map[string]UnitState{}
+	if us, err := d.Systemd.Units(ctx, units.Prefix+"*.timer"); err == nil {
+		for _, u := range us {
+			out[u.Name] = u
+		}
+	}
+	return out
+}
+
+func (d *Daemon) agentInfo(ctx context.Context, name string, state, timers map[string]UnitState) (*api.Agent, error) {
 	d.mu.Lock()
 	a := d.agents[name]
 	var last *api.Job
@@ -69,7 +81,7 @@ func (d *Daemon) agentInfo(ctx context.Context, name string, state map[string]Un
 		MaxConcurrent: a.MaxConcurrent, Running: running, Schedules: []api.Schedule{},
 	}
 	for _, s := range a.Schedules {
-		info.Schedules = append(info.Schedules, d.scheduleInfo(ctx, a, s))
+		info.Schedules = append(info.Schedules, d.scheduleInfo(ctx, a, s, timers))
 	}
 	if last != nil {
 		info.LastJob, info.LastStatus = last.ID, last.Status
@@ -80,7 +92,7 @@ func (d *Daemon) agentInfo(ctx context.Context, name string, state map[string]Un
 	return info, nil
 }
 
-func (d *Daemon) scheduleInfo(ctx context.Context, a *policy.Agent, s policy.Schedule) api.Schedule {
+func (d *Daemon) scheduleInfo(ctx context.Context, a *policy.Agent, s policy.Schedule, timers map[string]UnitState) api.Schedule {
 	out := api.Schedule{Name: s.Name, Type: s.Type, Every: s.Interval, Enabled: s.Enabled, Timeout: s.Timeout}
 	if s.Cron != nil {
 		out.Cron = s.Cron.Expr
@@ -89,8 +101,9 @@ func (d *Daemon) scheduleInfo(ctx context.Context, a *policy.Agent, s policy.Sch
 		return out
 	}
 	out.Timer = units.TimerName(a.Name, s.Name)
-	if us, err := d.Systemd.Units(ctx, out.Timer); err == nil && len(us) == 1 {
-		out.TimerUnit = us[0].ActiveState
+	out.TimerUnit = "inactive"
+	if u, ok := timers[out.Timer]; ok {
+		out.TimerUnit = u.ActiveState
 	}
 	out.NextRun, out.LastRun, _ = d.Systemd.Timer(ctx, out.Timer)
 	return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"go.uber.org/zap"
 
@@ -11,9 +12,9 @@ import (
 )
 
 // reconcile cleans what an earlier daemon or runner left behind: job
-// records that say running or queued while their unit run is over are
-// closed, and containers whose job unit is not active are deleted. Stale
-// unit files are removed by applyFleet.
+// records that say running while their unit run is over are closed,
+// queued jobs are queued again, and containers whose job unit is not
+// active are deleted. Stale unit files are removed by applyFleet.
 func (d *Daemon) reconcile(ctx context.Context) error {
 	state, err := d.unitStates(ctx)
 	if err != nil {
@@ -28,20 +29,26 @@ func (d *Daemon) reconcile(ctx context.Context) error {
 		}
 	}
 	d.mu.Unlock()
+	sort.Slice(open, func(i, k int) bool { return open[i].Started.Before(open[k].Started) })
 	for _, j := range open {
 		if d.stillRunning(ctx, j, state) {
+			continue
+		}
+		if j.Status == StatusQueued {
+			// Still wanted: queued again, in the order they came (the
+			// prompt is in the record). Start runs the queue once the
+			// fleet is loaded.
+			d.mu.Lock()
+			d.queue = append(d.queue, queued{job: j, prompt: j.Prompt})
+			d.mu.Unlock()
 			continue
 		}
 		end := d.now()
 		rec := *j
 		rec.Finished = &end
-		if rec.Status == StatusQueued {
-			rec.Status, rec.ExitReason = StatusCancelled, "herdctl restarted while the job was queued: trigger it again"
-		} else {
-			rec.Status = StatusFailed
-			rec.ExitReason = "the job's unit ended without the runner recording an outcome"
-			rec.Error = fmt.Sprintf("found by reconcile at daemon start; see journalctl -u %s", rec.Unit)
-		}
+		rec.Status = StatusFailed
+		rec.ExitReason = "the job's unit ended without the runner recording an outcome"
+		rec.Error = fmt.Sprintf("found by reconcile at daemon start; see journalctl -u %s", rec.Unit)
 		if err := d.records().Write(&rec); err != nil {
 			errs = append(errs, err)
 			continue

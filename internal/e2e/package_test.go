@@ -241,3 +241,31 @@ func bumpedDeb(t *testing.T, deb string) string {
 	output(t, "dpkg-deb", "--root-owner-group", "-b", tree, next)
 	return next
 }
+
+// TestMakeInstall runs the README's first command, sudo make install, in
+// a fresh machine (the repository and Go are there through the overlay):
+// it builds, packages, installs with apt and starts herdctl with the
+// example fleet.
+func TestMakeInstall(t *testing.T) {
+	testbed.RequireE2E(t)
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("go is not on PATH")
+	}
+	root, _ := filepath.Abs("../..")
+	m := testbed.NewMachine(t)
+	m.Boot()
+	m.StartContainerd()
+	code, out := m.ExitCode("sh", "-c", "export HOME=/root PATH="+filepath.Dir(goBin)+":$PATH; cd "+root+" && make install")
+	if code != 0 {
+		t.Fatalf("make install: exit %d\n%s", code, out)
+	}
+	if s := m.Run("systemctl", "is-active", "herdctl"); strings.TrimSpace(s) != "active" {
+		t.Fatalf("herdctl after make install: %s", s)
+	}
+	var st api.Status
+	m.CtlJSON(&st, "status", "--json")
+	if st.FleetName != "example" || st.Agents != 1 || st.Timers != 1 {
+		t.Errorf("status after make install: %+v", st)
+	}
+}

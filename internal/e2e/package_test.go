@@ -254,9 +254,16 @@ func TestMakeInstall(t *testing.T) {
 	}
 	root, _ := filepath.Abs("../..")
 	m := testbed.NewMachine(t)
+	// The sources as a clean clone has them (the checkout may be under
+	// /tmp, which is the machine's own tmpfs).
+	for _, f := range strings.Fields(output(t, "git", "-C", root, "ls-files")) {
+		if fi, err := os.Lstat(filepath.Join(root, f)); err == nil && fi.Mode().IsRegular() {
+			m.CopyFile(filepath.Join(root, f), "/var/tmp/herdctl-src/"+f, fi.Mode().Perm())
+		}
+	}
 	m.Boot()
 	m.StartContainerd()
-	code, out := m.ExitCode("sh", "-c", "export HOME=/root PATH="+filepath.Dir(goBin)+":$PATH; cd "+root+" && make install")
+	code, out := m.ExitCode("sh", "-c", "export HOME=/root PATH="+filepath.Dir(goBin)+":$PATH; cd /var/tmp/herdctl-src && make install")
 	if code != 0 {
 		t.Fatalf("make install: exit %d\n%s", code, out)
 	}

@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync/atomic"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	containerd "github.com/containerd/containerd"
-	apievents "github.com/containerd/containerd/api/events"
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
-	"github.com/containerd/typeurl/v2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -43,8 +44,8 @@ type Exit struct {
 	Signaled bool // stopped by Run because ctx was cancelled
 	ExitedAt time.Time
 	// OOM says the kernel killed a process of the task because the
-	// memory limit was reached (containerd's /tasks/oom event), whether
-	// or not the main process survived it.
+	// memory limit was reached (the cgroup's oom_kill count), whether or
+	// not the main process survived it.
 	OOM bool
 }
 
@@ -88,8 +89,13 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 	if err != nil {
 		return Exit{}, fmt.Errorf("waiting on task %s: %w", t.ID, err)
 	}
-	oom := c.watchOOM(bg, t.ID)
-	defer func() { exit.OOM = oom(exit.Code == 137) }()
+	// Before the task (and its cgroup) is removed: did the kernel kill
+	// anything in it for memory?
+	defer func() {
+		if t.Spec != nil && t.Spec.Linux != nil {
+			exit.OOM = oomKills(t.Spec.Linux.CgroupsPath) > 0
+		}
+	}()
 	if err := task.Start(bg); err != nil {
 		return Exit{}, fmt.Errorf("starting task %s: %w", t.ID, err)
 	}
@@ -191,41 +197,30 @@ func (c *Client) List(ctx context.Context) ([]Container, error) {
 	return out, nil
 }
 
-// watchOOM follows containerd's OOM events for one container; the
-// returned function stops following and reports whether one came; when
-// the task was SIGKILLed it first gives a trailing event a moment.
-func (c *Client) watchOOM(ctx context.Context, id string) func(killed bool) bool {
-	ctx, cancel := context.WithCancel(ctx)
-	evC, errC := c.c.Subscribe(ctx, `topic=="/tasks/oom"`)
-	var hit atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case env := <-evC:
-				if env == nil {
-					return
-				}
-				v, err := typeurl.UnmarshalAny(env.Event)
-				if e, ok := v.(*apievents.TaskOOM); err == nil && ok && e.ContainerID == id {
-					hit.Store(true)
-				}
-			case <-errC:
-				return
-			case <-ctx.Done():
-				return
+// oomKills reads how many processes the kernel killed in the task's
+// memory cgroup for want of memory: memory.events (cgroup v2) or
+// memory.oom_control (v1). Deterministic, unlike the OOM event, which may
+// trail the task's exit.
+func oomKills(cgroupsPath string) int {
+	if cgroupsPath == "" {
+		return 0
+	}
+	for _, f := range []string{
+		filepath.Join("/sys/fs/cgroup", cgroupsPath, "memory.events"),
+		filepath.Join("/sys/fs/cgroup/memory", cgroupsPath, "memory.oom_control"),
+	} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(v))
+				return n
 			}
 		}
-	}()
-	return func(killed bool) bool {
-		if killed && !hit.Load() {
-			time.Sleep(100 * time.Millisecond)
-		}
-		cancel()
-		<-done
-		return hit.Load()
 	}
+	return 0
 }
 
 // lostContainerd reports whether err means the connection to containerd

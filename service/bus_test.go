@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -177,8 +178,12 @@ func TestBusSignals(t *testing.T) {
 	}
 	got := map[string][]any{}
 	for len(got) < 2 {
-		s := <-ch
-		got[s.Name] = s.Body
+		select {
+		case s := <-ch:
+			got[s.Name] = s.Body
+		case <-time.After(30 * time.Second):
+			t.Fatalf("signals received: %v", got)
+		}
 	}
 	if b := got[api.Interface+".JobFinished"]; len(b) != 4 || b[0] != "x" || b[2] != StatusCompleted {
 		t.Errorf("JobFinished: %v", b)

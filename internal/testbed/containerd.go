@@ -1,8 +1,10 @@
-// Package testbed starts the real components integration tests run
-// against: a private containerd daemon in a temporary directory, and the
-// cached Claude Code CLI. Tests skip (saying why) when not root or when
-// HERDCTL_INTEGRATION is unset and the parts are missing; CI sets it, so
-// in CI nothing skips.
+// Package testbed starts the real components integration and system tests
+// run against: a private containerd daemon in a temporary directory, a
+// private dbus-daemon, the cached Claude Code CLI and a stand-in for the
+// Anthropic API, and a throwaway systemd-nspawn machine (Machine) with a
+// real systemd, D-Bus and journald. Tests skip (saying why) when not root
+// or when HERDCTL_INTEGRATION / HERDCTL_E2E is unset and the parts are
+// missing; CI sets them, so in CI nothing skips.
 package testbed
 
 import (

@@ -129,10 +129,9 @@ func (b *Bus) Reloaded(ok bool, msg string) {
 
 // authorize lets root and members of the herdctl group through.
 func (b *Bus) authorize(sender dbus.Sender, what string) *dbus.Error {
-	var uid uint32
-	err := b.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixUser", 0, string(sender)).Store(&uid)
-	if err != nil {
-		return dbusError(api.ErrAccessDenied, "cannot tell who is calling: %v", err)
+	uid, derr := b.caller(sender)
+	if derr != nil {
+		return derr
 	}
 	if uid == 0 || b.inGroup(uid) {
 		return nil
@@ -140,6 +139,16 @@ func (b *Bus) authorize(sender dbus.Sender, what string) *dbus.Error {
 	b.d.Log.Warn("refused a caller", zap.Uint32("uid", uid), zap.String("method", what))
 	return dbusError(api.ErrAccessDenied, "uid %d may not %s: run it as root (sudo), or add the user to group %s (usermod -aG %s USER, then log in again)",
 		uid, what, b.group, b.group)
+}
+
+// caller is the uid of the sender, as the bus daemon knows it.
+func (b *Bus) caller(sender dbus.Sender) (uint32, *dbus.Error) {
+	var uid uint32
+	err := b.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixUser", 0, string(sender)).Store(&uid)
+	if err != nil {
+		return 0, dbusError(api.ErrAccessDenied, "cannot tell who is calling: %v", err)
+	}
+	return uid, nil
 }
 
 func (b *Bus) inGroup(uid uint32) bool {
@@ -278,11 +287,17 @@ func (m *manager) Reload(sender dbus.Sender) *dbus.Error {
 	return nil
 }
 
-// Validate reads a file as root, so it is for the same callers as the
-// mutating methods: anyone else could probe root-only files with it.
+// Validate reads a file as root, and its errors quote what they found:
+// only root may call it, or anyone else could read root-only files
+// through it. Others validate with their own rights, without the daemon
+// (herdctlctl validate).
 func (m *manager) Validate(sender dbus.Sender, path string) ([]api.Dict, *dbus.Error) {
-	if err := m.b.authorize(sender, "validate files as root"); err != nil {
-		return nil, err
+	uid, derr := m.b.caller(sender)
+	if derr != nil {
+		return nil, derr
+	}
+	if uid != 0 {
+		return nil, dbusError(api.ErrAccessDenied, "only root may validate through the daemon (it reads files as root): run herdctlctl validate FILE, which checks with your own rights")
 	}
 	errs := m.b.d.Validate(path)
 	out := make([]api.Dict, len(errs))

@@ -214,10 +214,17 @@ func TestBusRefusesOtherUsers(t *testing.T) {
 			t.Errorf("%v as nobody: exit %d, want 4\n%s", args, code, out)
 		}
 	}
-	// A member of the group may.
+	// A member of the group may, except read files as root through
+	// Validate.
 	g := newBusRig(t, false, nogroup)
 	if code, out := g.ctl(ctl, uid, "trigger", "alpha"); code != 0 {
 		t.Errorf("trigger by a member of the group: exit %d\n%s", code, out)
+	}
+	send := exec.Command("dbus-send", "--bus="+g.bus.Address, "--print-reply", "--dest="+api.BusName,
+		api.ObjectPath, api.Interface+".Validate", "string:/etc/shadow")
+	send.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid, Groups: []uint32{}}}
+	if out, err := send.CombinedOutput(); err == nil || !strings.Contains(string(out), "only root") {
+		t.Errorf("Validate of /etc/shadow by a member of the group: %v\n%s", err, out)
 	}
 }
 

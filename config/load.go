@@ -183,7 +183,11 @@ func loadAgent(f *Fleet, fleetDoc *document, defaults, entry map[string]any, ent
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(filepath.Dir(f.File), p)
 	}
-	doc, err := readDocument(p)
+	target, err := agentFileTarget(p)
+	if err != nil {
+		return nil, Errors{Errorf(fleetDoc.idx.at(f.File, entryPath+".path"), "%v", err)}
+	}
+	doc, err := readDocument(target)
 	if err != nil {
 		var errs Errors
 		if errors.As(err, &errs) && len(errs) == 1 && errs[0].Line == 0 {
@@ -219,6 +223,31 @@ type document struct {
 	data []byte
 	tree map[string]any
 	idx  positions
+}
+
+// agentFileTarget is the file to read for the agent file at p. An agent
+// file often sits in the agent's own writable workspace, so the agent can
+// replace it with a symbolic link; one that leads out of the file's own
+// directory (to /etc/shadow, the env file...) is refused, since the daemon
+// reads it as root and reports what it finds. A link that stays inside is
+// followed, and the resolved path is what gets read.
+func agentFileTarget(p string) (string, error) {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return p, nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return p, nil // reading it says why (a loop, a dangling link)
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+	if err != nil {
+		return p, nil
+	}
+	if !strings.HasPrefix(real, dir+string(filepath.Separator)) {
+		return "", fmt.Errorf("agent file %s is a symbolic link to %s, outside its own directory: an agent could point its file at what only root may read; list the real file in the fleet file instead", p, real)
+	}
+	return real, nil
 }
 
 func readLimited(path string) ([]byte, error) {

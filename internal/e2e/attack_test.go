@@ -280,6 +280,19 @@ func TestEscapeSuite(t *testing.T) {
 		len(st.Errors) == 4 && st.Agents == 4 && strings.Contains(logged, "/srv/herdctl/attacker/agent.toml:") &&
 			strings.HasPrefix(after, "uid 1000, interfaces: lo ") && strings.Contains(after, "No such file"))
 
+	// The agent replaces its agent file by a link to a file only root may
+	// read; the daemon, which reads agent files as root, must not.
+	runAttackJob(m, "attacker", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": "ln -sf /etc/shadow /workspace/agent.toml && ls -l /workspace/agent.toml"}}, {Text: "done"}})
+	m.Run("systemctl", "reload", "herdctl")
+	m.Eventually(10*time.Second, "the refused reload of the linked agent file", func() bool {
+		m.CtlJSON(&st, "status", "--json")
+		return strings.Contains(st.ReloadError, "symbolic link")
+	})
+	record("the agent replaces its agent file by a symbolic link to /etc/shadow; systemctl reload herdctl",
+		"refused without reading the target; nothing of it in status or the journal",
+		st.ReloadError, !strings.Contains(st.ReloadError, "root:") && !strings.Contains(st.ReloadError, "TOML"))
+
 	// Secrets: the env file's values appear nowhere an operator or
 	// another user can look.
 	env, _ := os.ReadFile(m.Path("/etc/herdctl/herdctl.env"))

@@ -102,7 +102,8 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 	if t.Started != nil {
 		t.Started(task.Pid())
 	}
-	for done := false; !done; {
+wait:
+	for {
 		select {
 		case st := <-statusC:
 			if _, _, err := st.Result(); err != nil && lostContainerd(err) {
@@ -115,10 +116,9 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 			}
 			return exitOf(st, false)
 		case <-ctx.Done():
-			done = true
+			break wait
 		}
 	}
-	stopped := true
 	grace := t.StopGrace
 	if grace <= 0 {
 		grace = 10 * time.Second
@@ -128,13 +128,13 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 	}
 	select {
 	case st := <-statusC:
-		return exitOf(st, stopped)
+		return exitOf(st, true)
 	case <-time.After(grace):
 	}
 	if err := task.Kill(bg, syscall.SIGKILL, containerd.WithKillAll); ignoreNotFound(err) != nil {
 		return Exit{}, fmt.Errorf("killing task %s: %w", t.ID, err)
 	}
-	return exitOf(<-statusC, stopped)
+	return exitOf(<-statusC, true)
 }
 
 func exitOf(st containerd.ExitStatus, stopped bool) (Exit, error) {

@@ -118,10 +118,15 @@ func (d *Daemon) Start(ctx context.Context) error {
 }
 
 func (d *Daemon) load() (*config.Fleet, []*policy.Agent, error) {
-	lo := d.LoadOptions
+	return policy.Load(d.ConfigFile, d.LoadOptions, d.policyOptions())
+}
+
+// policyOptions are the options fleets are resolved with: the daemon's
+// own state and runtime directories are the ones no workspace may hold.
+func (d *Daemon) policyOptions() policy.Options {
 	opts := d.PolicyOptions
 	opts.StateDir, opts.RuntimeDir = d.StateDir, d.RuntimeDir
-	return policy.Load(d.ConfigFile, lo, opts)
+	return opts
 }
 
 // Reload rereads the fleet. An invalid fleet changes nothing: the running

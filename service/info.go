@@ -64,12 +64,7 @@ func (d *Daemon) agentInfo(ctx context.Context, name string, state, timers map[s
 			last = j
 		}
 	}
-	running := 0
-	for unit, u := range state {
-		if u.Active() && d.unitAgent[unit] == name {
-			running++
-		}
-	}
+	running := d.activeJobs(state, name)
 	d.mu.Unlock()
 	if a == nil {
 		return nil, errorf(api.ErrNotFound, "no agent %q in the fleet: list them with herdctlctl agents", name)
@@ -124,11 +119,7 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 			st.Timers++
 		}
 	}
-	for unit, u := range state {
-		if u.Active() && d.unitAgent[unit] != "" {
-			st.RunningJobs++
-		}
-	}
+	st.RunningJobs = d.activeJobs(state, "")
 	if d.reloadErr != nil {
 		st.ReloadError = d.reloadErr.Error()
 		st.Errors = api.ConfigErrorsOf(d.reloadErr)
@@ -141,9 +132,7 @@ func (d *Daemon) Validate(path string) []api.ConfigError {
 	if path == "" {
 		path = d.ConfigFile
 	}
-	opts := d.PolicyOptions
-	opts.StateDir, opts.RuntimeDir = d.StateDir, d.RuntimeDir
-	_, _, err := policy.Load(path, d.LoadOptions, opts)
+	_, _, err := policy.Load(path, d.LoadOptions, d.policyOptions())
 	if err == nil {
 		return nil
 	}

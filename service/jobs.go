@@ -191,12 +191,9 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 	if a == nil {
 		return nil, errorf(api.ErrNotFound, "no agent %q in the fleet: list them with herdctlctl agents", agent)
 	}
-	s := policy.Schedule{Timeout: policy.DefaultTimeout}
-	if schedule != "" {
-		var ok bool
-		if s, ok = a.Schedule(schedule); !ok {
-			return nil, errorf(api.ErrNotFound, "agent %q has no schedule %q: see herdctlctl agent %s", agent, schedule, agent)
-		}
+	s, ok := jobSchedule(a, schedule)
+	if !ok {
+		return nil, errorf(api.ErrNotFound, "agent %q has no schedule %q: see herdctlctl agent %s", agent, schedule, agent)
 	}
 	if prompt == "" && s.Prompt == "" && a.DefaultPrompt == "" && len(a.Command) == 0 {
 		return nil, errorf(api.ErrInvalidArgs, "no prompt: give one with --prompt, or set default_prompt for agent %q", agent)
@@ -230,6 +227,15 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 	return job, d.startManual(ctx, a, s, job, prompt)
 }
 
+// jobSchedule is the schedule a job of a runs under: the named one, or,
+// for a manual job without a schedule, one with the default timeout.
+func jobSchedule(a *policy.Agent, name string) (policy.Schedule, bool) {
+	if name == "" {
+		return policy.Schedule{Timeout: policy.DefaultTimeout}, true
+	}
+	return a.Schedule(name)
+}
+
 // running counts the agent's active job units.
 func (d *Daemon) running(ctx context.Context, agent string) (int, error) {
 	state, err := d.unitStates(ctx)
@@ -238,13 +244,19 @@ func (d *Daemon) running(ctx context.Context, agent string) (int, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.activeJobs(state, agent), nil
+}
+
+// activeJobs counts the active job units in state of agent, or of any
+// agent when agent is "". The caller holds d.mu.
+func (d *Daemon) activeJobs(state map[string]UnitState, agent string) int {
 	n := 0
 	for name, u := range state {
-		if u.Active() && d.unitAgent[name] == agent {
+		if owner := d.unitAgent[name]; u.Active() && owner != "" && (agent == "" || owner == agent) {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 // startManual starts the transient unit of a manual job. The prompt goes
@@ -299,10 +311,7 @@ func (d *Daemon) startQueued(ctx context.Context) {
 			keep = append(keep, item)
 			continue
 		}
-		s := policy.Schedule{Timeout: policy.DefaultTimeout}
-		if item.job.Schedule != "" {
-			s, _ = a.Schedule(item.job.Schedule)
-		}
+		s, _ := jobSchedule(a, item.job.Schedule)
 		if err := d.startManual(ctx, a, s, item.job, item.prompt); err != nil {
 			d.Log.Error("queued job could not start", zap.String("job", item.job.ID), zap.Error(err))
 		}

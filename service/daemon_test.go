@@ -426,3 +426,32 @@ func TestBrokenFleetsKeepTheLastGood(t *testing.T) {
 		t.Errorf("a good reload left the error: %s", st.ReloadError)
 	}
 }
+
+// TestQueuedJobLosesItsSchedule: a queued job whose schedule a reload
+// removed fails with the reason instead of running without a timeout.
+func TestQueuedJobLosesItsSchedule(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	ctx := context.Background()
+	first, err := r.d.Trigger(ctx, "alpha", "tick", "", api.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := r.d.Trigger(ctx, "alpha", "tick", "", api.TriggerOptions{Queue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.write("alpha/agent.toml", strings.Replace(alphaAgent, "[schedules.tick]\ntype = \"interval\"\ninterval = \"1h\"\n", "", 1))
+	if err := r.d.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.sd.set(first.Unit, "inactive")
+	r.d.startQueued(ctx)
+	if _, ok := r.sd.transient[q.Unit]; ok {
+		t.Fatal("the queued job started without its schedule")
+	}
+	rec, err := r.d.records().Read(q.ID)
+	if err != nil || rec.Status != StatusFailed || !strings.Contains(rec.Error, "was removed") {
+		t.Errorf("queued job: %+v %v", rec, err)
+	}
+}

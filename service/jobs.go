@@ -311,7 +311,12 @@ func (d *Daemon) startQueued(ctx context.Context) {
 			keep = append(keep, item)
 			continue
 		}
-		s, _ := jobSchedule(a, item.job.Schedule)
+		s, ok := jobSchedule(a, item.job.Schedule)
+		if !ok {
+			// Without it there is no prompt or timeout to run it with.
+			d.failJob(item.job, fmt.Errorf("schedule %q was removed from agent %s while the job was queued", item.job.Schedule, a.Name))
+			continue
+		}
 		if err := d.startManual(ctx, a, s, item.job, item.prompt); err != nil {
 			d.Log.Error("queued job could not start", zap.String("job", item.job.ID), zap.Error(err))
 		}

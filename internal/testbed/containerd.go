@@ -9,7 +9,6 @@ package testbed
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,7 +130,7 @@ func RequireClaude(t *testing.T) string {
 	t.Helper()
 	p := ClaudePath()
 	if p == "" {
-		msg := fmt.Sprintf("Claude Code CLI not cached: run scripts/deps.sh")
+		msg := "Claude Code CLI not cached: run scripts/deps.sh"
 		if os.Getenv("HERDCTL_INTEGRATION") != "" {
 			t.Fatal(msg)
 		}

@@ -362,4 +362,3 @@ func cpuModel() string {
 	}
 	return "unknown CPU"
 }
-

@@ -349,3 +349,20 @@ func decodeTree(tree map[string]any, v any) error {
 	}
 	return toml.Unmarshal(data, v)
 }
+
+// ReadContainerd reads only the [containerd] table of the fleet file at
+// path, leniently: for tools that need to reach containerd (herdctl image
+// import) whatever the state of the rest of the fleet.
+func ReadContainerd(path string) (Containerd, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return Containerd{}, err
+	}
+	var f struct {
+		Containerd Containerd `toml:"containerd"`
+	}
+	if err := toml.Unmarshal(data, &f); err != nil {
+		return Containerd{}, err
+	}
+	return f.Containerd, nil
+}

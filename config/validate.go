@@ -131,9 +131,6 @@ func checkAgent(a *AgentConfig) Errors {
 	if !slices.Contains([]string{"", "rw", "ro"}, d.WorkspaceMode) {
 		bad("docker.workspace_mode", "invalid workspace mode %q: use rw or ro", d.WorkspaceMode)
 	}
-	if !slices.Contains([]string{"", "none", "host"}, d.Network) {
-		bad("docker.network", "invalid network %q: use none (loopback only, the default) or host", d.Network)
-	}
 	if d.Memory != "" {
 		if _, err := ParseBytes(d.Memory); err != nil {
 			bad("docker.memory", "%v", err)

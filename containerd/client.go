@@ -12,12 +12,6 @@ import (
 	"github.com/containerd/containerd/namespaces"
 )
 
-// Defaults for reaching containerd.
-const (
-	DefaultAddress   = "/run/containerd/containerd.sock"
-	DefaultNamespace = "herdctl"
-)
-
 // Labels herdctl puts on every container so reconcile can find them.
 const (
 	LabelJob   = "dev.herdctl.job"
@@ -31,13 +25,11 @@ type Client struct {
 	ns string
 }
 
-// Connect dials containerd at address (DefaultAddress if "").
+// Connect dials containerd at address and works in namespace; the fleet's
+// [containerd] table gives both (policy.Agent.Containerd).
 func Connect(ctx context.Context, address, namespace string) (*Client, error) {
-	if address == "" {
-		address = DefaultAddress
-	}
-	if namespace == "" {
-		namespace = DefaultNamespace
+	if address == "" || namespace == "" {
+		return nil, fmt.Errorf("containerd address %q or namespace %q is empty", address, namespace)
 	}
 	if _, err := os.Stat(address); err != nil {
 		return nil, fmt.Errorf("containerd socket %s: %w: is containerd running? (systemctl status containerd)", address, err)

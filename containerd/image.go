@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	containerd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/images"
@@ -28,15 +29,29 @@ func (c *Client) ensureImage(ctx context.Context, ref string, report func(string
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	report("image " + ref + " is not here: pulling it")
+	// A lease keeps what is fetched from the garbage collector until
+	// the image holds it; a cancelled pull leaves nothing behind once
+	// the lease is gone.
+	ctx, done, err := c.c.WithLease(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pulling image %s: %w", ref, err)
+	}
+	defer done(context.WithoutCancel(ctx))
+	start := time.Now()
+	var total int64
 	progress := images.HandlerFunc(func(_ context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-		report(fmt.Sprintf("pulling %s: %s %s (%d bytes)", ref, desc.MediaType, desc.Digest.Encoded()[:12], desc.Size))
+		total += desc.Size
+		report(fmt.Sprintf("pulling %s: %s %s (%d bytes)", ref, desc.MediaType, shortDigest(desc), desc.Size))
 		return nil, nil
 	})
 	img, err = c.c.Pull(ctx, ref, containerd.WithPullUnpack, containerd.WithImageHandler(progress))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("pulling image %s: stopped with the job: %w", ref, ctx.Err())
+		}
 		return nil, fmt.Errorf("pulling image %s: %w (import it with herdctl image import FILE if this host cannot reach its registry)", ref, err)
 	}
-	report("pulled " + ref)
+	report(fmt.Sprintf("pulled %s: %d bytes in %s", ref, total, time.Since(start).Round(time.Millisecond)))
 	return img, nil
 }
 
@@ -58,4 +73,12 @@ func (c *Client) Import(ctx context.Context, r io.Reader) ([]string, error) {
 		names = append(names, i.Name)
 	}
 	return names, nil
+}
+
+func shortDigest(d ocispec.Descriptor) string {
+	e := d.Digest.Encoded()
+	if len(e) > 12 {
+		e = e[:12]
+	}
+	return e
 }

@@ -36,6 +36,9 @@ type Task struct {
 	// Progress, if set, hears what Run does before the task starts
 	// (pulling the image).
 	Progress func(string)
+	// FIFODir is where the task's output fifos are made (a directory
+	// of the job's that is removed with it); containerd's default if "".
+	FIFODir string
 }
 
 // Exit is how a task ended.
@@ -70,7 +73,8 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 		if report == nil {
 			report = func(string) {}
 		}
-		img, err := c.ensureImage(bg, t.Image, report)
+		// A pull can take minutes: it stops when the job is stopped.
+		img, err := c.ensureImage(c.ctx(ctx), t.Image, report)
 		if err != nil {
 			return Exit{}, err
 		}
@@ -81,10 +85,24 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 	if err != nil {
 		return Exit{}, fmt.Errorf("creating container %s: %w", t.ID, err)
 	}
-	task, err := ctr.NewTask(bg, cio.NewCreator(cio.WithStreams(nil, t.Stdout, t.Stderr)))
+	ioOpts := []cio.Opt{cio.WithStreams(nil, t.Stdout, t.Stderr)}
+	if t.FIFODir != "" {
+		ioOpts = append(ioOpts, cio.WithFIFODir(t.FIFODir))
+	}
+	task, err := ctr.NewTask(bg, cio.NewCreator(ioOpts...))
 	if err != nil {
 		return Exit{}, fmt.Errorf("creating task %s: %w", t.ID, err)
 	}
+	// Deleting through this task object, which holds the IO, also
+	// closes the fifos and removes their directory; Remove, which loads
+	// the task afresh, would leave them behind. (A reattach after a
+	// containerd restart replaces task, not created.)
+	created := task
+	defer func() {
+		if _, derr := created.Delete(bg, containerd.WithProcessKill); ignoreNotFound(derr) != nil && err == nil {
+			err = fmt.Errorf("deleting task %s: %w", t.ID, derr)
+		}
+	}()
 	statusC, err := task.Wait(bg)
 	if err != nil {
 		return Exit{}, fmt.Errorf("waiting on task %s: %w", t.ID, err)

@@ -20,10 +20,17 @@ type Agent struct {
 	Command       []string   `json:"command,omitempty"` // replaces claude when set
 	Workspace     string     `json:"workspace"`
 	WorkspaceMode string     `json:"workspace_mode"` // "rw" or "ro"
-	Home          string     `json:"home"`
 	MaxConcurrent int        `json:"max_concurrent"`
 	Schedules     []Schedule `json:"schedules"`
 	Container     Container  `json:"container"`
+	// Containerd is where the agent's jobs run: the fleet's [containerd].
+	Containerd Containerd `json:"containerd"`
+}
+
+// Containerd says how the runner reaches containerd.
+type Containerd struct {
+	Address   string `json:"address"`
+	Namespace string `json:"namespace"`
 }
 
 // Claude is how Claude Code is invoked inside the container.
@@ -54,8 +61,8 @@ type Schedule struct {
 
 // Container is the container an agent's jobs run in.
 type Container struct {
-	Image          string            `json:"image"`   // "host" or an OCI reference
-	Network        string            `json:"network"` // "none" or "host"
+	Image          string            `json:"image"`   // HostImage or an OCI reference
+	Network        string            `json:"network"` // NetworkNone or NetworkHost
 	UID            uint32            `json:"uid"`
 	GID            uint32            `json:"gid"`
 	MemoryBytes    int64             `json:"memory_bytes"`

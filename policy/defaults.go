@@ -4,8 +4,8 @@ import "time"
 
 // Defaults applied when neither the fleet nor the agent says otherwise.
 const (
-	DefaultImage          = "host"
-	DefaultNetwork        = "none"
+	DefaultImage          = HostImage
+	DefaultNetwork        = NetworkNone
 	DefaultMemory         = 2 << 30
 	DefaultPidsLimit      = 256
 	DefaultTmpSize        = 256 << 20
@@ -13,8 +13,21 @@ const (
 	DefaultMaxContainers  = 1
 	DefaultPermissionMode = "acceptEdits"
 	DefaultTimeout        = time.Hour
-	DefaultStateDir       = "/var/lib/herdctl"
-	DefaultRuntimeDir     = "/run/herdctl"
+	DefaultContainerd     = "/run/containerd/containerd.sock"
+	DefaultNamespace      = "herdctl"
+)
+
+// HostImage is the name of the built-in image: the host's own /usr,
+// read-only, with a synthetic /etc (package policy/spec builds it).
+const HostImage = "host"
+
+// Networks an agent may have.
+const (
+	// NetworkNone is a network namespace of the task's own with only
+	// loopback.
+	NetworkNone = "none"
+	// NetworkHost is the host's network namespace (fleet only).
+	NetworkHost = "host"
 )
 
 // Floors and ceilings of the container limits.
@@ -44,3 +57,7 @@ var FleetOnlyTopLevel = []string{"command"}
 // ReservedLabelPrefix marks the labels herdctl puts on containers to find
 // them again; nobody may set them by configuration.
 const ReservedLabelPrefix = "dev.herdctl."
+
+// CredentialVars are passed from the fleet's env file to Claude Code
+// without being listed in docker.env.
+var CredentialVars = []string{"ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_BASE_URL"}

@@ -17,20 +17,15 @@ import (
 
 // Options are the host facts and directories Resolve works with.
 type Options struct {
-	Host       Host
-	StateDir   string // default /var/lib/herdctl
-	RuntimeDir string // default /run/herdctl
+	Host Host // OSHost if nil
+	// StateDir and RuntimeDir are herdctl's own directories (package
+	// state's layout): no workspace may hold them.
+	StateDir, RuntimeDir string
 }
 
 func (o *Options) fill() {
 	if o.Host == nil {
 		o.Host = OSHost{}
-	}
-	if o.StateDir == "" {
-		o.StateDir = DefaultStateDir
-	}
-	if o.RuntimeDir == "" {
-		o.RuntimeDir = DefaultRuntimeDir
 	}
 }
 
@@ -72,8 +67,11 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 		File:          a.File,
 		DefaultPrompt: a.DefaultPrompt,
 		Command:       a.Command,
-		Home:          filepath.Join(opts.StateDir, "agents", a.Name, "home"),
 		MaxConcurrent: orInt(a.Instances.MaxConcurrent, DefaultMaxConcurrent),
+		Containerd: Containerd{
+			Address:   orString(f.Containerd.Address, DefaultContainerd),
+			Namespace: orString(f.Containerd.Namespace, DefaultNamespace),
+		},
 	}
 	if r.MaxConcurrent > MaxMaxConcurrent {
 		bad("instances.max_concurrent", "%d is more than the %d allowed", r.MaxConcurrent, MaxMaxConcurrent)
@@ -179,6 +177,9 @@ func resolveContainer(a *config.AgentConfig, workspace string, opts Options) (Co
 		ReadonlyRootfs: orBool(d.HostConfig.ReadonlyRootfs, false),
 		Ephemeral:      orBool(d.Ephemeral, true),
 		MaxContainers:  orInt(d.MaxContainers, DefaultMaxContainers),
+	}
+	if c.Network != NetworkNone && c.Network != NetworkHost {
+		bad("network", "invalid network %q: use %s (loopback only, the default) or %s", c.Network, NetworkNone, NetworkHost)
 	}
 	if strings.ContainsAny(c.Image, " \t\n") {
 		bad("image", "%q is not an image reference: use \"host\" or a reference like docker.io/library/debian:12", c.Image)

@@ -71,6 +71,9 @@ func refuseWorkspace(dir string, f *config.Fleet, opts Options) string {
 		opts.RuntimeDir:         "herdctl's runtime files",
 	}
 	for p, what := range guarded {
+		if p == "" {
+			continue
+		}
 		if real, err := opts.Host.RealPath(p); err == nil {
 			p = real
 		}

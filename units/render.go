@@ -9,12 +9,12 @@ import (
 	"github.com/herdctl/herdctl/policy"
 )
 
-// DefaultRunner is where the packaged herdctl binary lives.
-const DefaultRunner = "/usr/sbin/herdctl"
+// DefaultRunner is where the package installs the job runner.
+const DefaultRunner = "/usr/libexec/herdctl/herdctl-runner"
 
 // Options change how units are rendered.
 type Options struct {
-	// Runner is the herdctl binary job units execute; DefaultRunner if "".
+	// Runner is the job runner job units execute; DefaultRunner if "".
 	Runner string
 }
 
@@ -55,7 +55,7 @@ const StopTimeout = 30 * time.Second
 // NewJobService describes the job unit of an agent's schedule. jobID is ""
 // for scheduled jobs (the runner makes one); manual triggers pass theirs.
 func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Options) JobService {
-	args := []string{opts.runner(), "job", "run", "--agent=" + a.Name}
+	args := []string{opts.runner(), "run", "--agent=" + a.Name}
 	if s.Name != "" {
 		args = append(args, "--schedule="+s.Name)
 	}

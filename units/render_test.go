@@ -79,7 +79,7 @@ func TestSystemdVerify(t *testing.T) {
 		t.Skip("systemd-analyze not installed (apt-get install systemd)")
 	}
 	dir := t.TempDir()
-	runner := filepath.Join(dir, "herdctl")
+	runner := filepath.Join(dir, "herdctl-runner")
 	if err := os.WriteFile(runner, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -3,19 +3,20 @@ package main
 import (
 	"context"
 	"flag"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/godbus/dbus/v5"
 	"go.uber.org/zap"
 
 	"github.com/herdctl/herdctl/config"
-	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/internal/cli"
-	"github.com/herdctl/herdctl/policy"
-	"github.com/herdctl/herdctl/service"
+	"github.com/herdctl/herdctl/service/daemon"
+	"github.com/herdctl/herdctl/state"
 )
 
 func runDaemon(args []string) error {
@@ -36,11 +37,11 @@ never touched. SIGTERM stops the daemon; its timers stop with it
 Exit status: 0 on a clean stop, 2 when the fleet is invalid at start, 1 on
 any other failure.`)
 	o := daemonFlags(fs)
-	group := fs.String("group", service.DefaultGroup, "group whose members may trigger, cancel and reload")
+	group := fs.String("group", daemon.DefaultGroup, "group whose members may trigger, cancel and reload")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	log := service.NewLogger()
+	log := daemon.NewLogger()
 	defer log.Sync()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -59,7 +60,7 @@ any other failure.`)
 		return err
 	}
 	defer conn.Close()
-	if _, err := service.ServeBus(conn, d, *group); err != nil {
+	if _, err := daemon.ServeBus(conn, d, *group); err != nil {
 		return err
 	}
 	hup := make(chan os.Signal, 1)
@@ -74,50 +75,36 @@ any other failure.`)
 		}
 	}()
 	log.Info("herdctl ready", zap.String("config_file", *cfg))
-	return d.Serve(ctx, reload, service.Notify)
+	return d.Serve(ctx, reload, daemon.Notify)
 }
 
 // daemonOptions are the flags the daemon and teardown share.
 type daemonOptions struct {
-	config, unitDir, stateDir, runtimeDir, containerd string
+	config, unitDir, runner string
+	layout                  state.Layout
 }
 
 func daemonFlags(fs *flag.FlagSet) *daemonOptions {
-	o := &daemonOptions{}
+	o := &daemonOptions{layout: state.Default()}
 	fs.StringVar(&o.config, "config", config.DefaultFleetFile, "the fleet file")
-	fs.StringVar(&o.unitDir, "unit-dir", service.DefaultUnitDir, "where the generated units are written")
-	fs.StringVar(&o.stateDir, "state-dir", policy.DefaultStateDir, "herdctl's state directory (job records, agent homes)")
-	fs.StringVar(&o.runtimeDir, "runtime-dir", policy.DefaultRuntimeDir, "herdctl's runtime directory (resolved agents, prompts)")
-	fs.StringVar(&o.containerd, "containerd", containerd.DefaultAddress, "containerd's socket")
+	fs.StringVar(&o.unitDir, "unit-dir", daemon.DefaultUnitDir, "where the generated units are written")
+	fs.StringVar(&o.layout.StateDir, "state-dir", o.layout.StateDir, "herdctl's state directory (job records, agent homes)")
+	fs.StringVar(&o.layout.RuntimeDir, "runtime-dir", o.layout.RuntimeDir, "herdctl's runtime directory (agent snapshots, prompts)")
+	fs.StringVar(&o.runner, "runner", runnerPath(), "the job runner that job units execute")
 	return o
 }
 
-// daemon connects to systemd and containerd (which may be down: then
-// there is no container reconcile, and it is logged).
-func (o *daemonOptions) daemon(ctx context.Context, log *zap.Logger) (*service.Daemon, func(), error) {
-	self, err := os.Executable()
+// daemon connects to systemd.
+func (o *daemonOptions) daemon(ctx context.Context, log *zap.Logger) (*daemon.Daemon, func(), error) {
+	sd, err := daemon.ConnectSystemd(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if p, err := filepath.EvalSymlinks(self); err == nil {
-		self = p
+	d := &daemon.Daemon{
+		ConfigFile: o.config, UnitDir: o.unitDir, Layout: o.layout,
+		Runner: o.runner, Systemd: sd, Log: log,
 	}
-	sd, err := service.ConnectSystemd(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	d := &service.Daemon{
-		ConfigFile: o.config, UnitDir: o.unitDir, StateDir: o.stateDir, RuntimeDir: o.runtimeDir,
-		Runner: self, Systemd: sd, Log: log,
-	}
-	closeAll := sd.Close
-	if c, err := containerd.Connect(ctx, o.containerd, containerd.DefaultNamespace); err != nil {
-		log.Warn("containerd is not reachable: no container cleanup, and jobs will fail until it is (systemctl status containerd)", zap.Error(err))
-	} else {
-		d.Containers = c
-		closeAll = func() { c.Close(); sd.Close() }
-	}
-	return d, closeAll, nil
+	return d, sd.Close, nil
 }
 
 func runTeardown(args []string) error {
@@ -133,13 +120,21 @@ be undone (each failure is logged).`)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	log := service.NewLogger()
+	log := daemon.NewLogger()
 	defer log.Sync()
 	ctx := context.Background()
 	d, closeAll, err := o.daemon(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
-	return d.Teardown(ctx)
+	terr := d.Teardown(ctx)
+	closeAll()
+	// Then every container, through the runner (the daemon has no
+	// containerd client).
+	reap := exec.Command(runnerPath(), "reap", "--all", "--state-dir="+o.layout.StateDir, "--runtime-dir="+o.layout.RuntimeDir)
+	reap.Stdout, reap.Stderr = os.Stdout, os.Stderr
+	if err := reap.Run(); err != nil {
+		terr = errors.Join(terr, fmt.Errorf("removing herdctl's containers: %w", err))
+	}
+	return terr
 }

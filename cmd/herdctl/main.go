@@ -1,5 +1,6 @@
-// Command herdctl is the herdctl daemon (run by herdctl.service) and the
-// job runner that every job unit executes. See herdctl(8).
+// Command herdctl is the herdctl daemon (run by herdctl.service) and its
+// tools. Jobs are run by herdctl-runner, a separate program, so that the
+// long-lived daemon links no containerd code. See herdctl(8).
 package main
 
 import (
@@ -12,13 +13,13 @@ const usage = `Usage: herdctl COMMAND [OPTIONS]
 
 herdctl runs a fleet of Claude Code agents on schedules, each locked inside
 a containerd task. Its daemon is started by systemd (herdctl.service); job
-units run "herdctl job run". Operators use herdctlctl(1), systemctl(1) and
+units run herdctl-runner. Operators use herdctlctl(1), systemctl(1) and
 journalctl(1).
 
 Commands:
   daemon             run the daemon in the foreground (what herdctl.service runs)
   image import FILE  load an OCI image archive for agents that name an image
-  job run            run one job of an agent (what job units execute)
+  job run            run one job of an agent (herdctl-runner run)
   teardown           stop and remove every herdctl timer, job unit and container
   units              render the systemd units the daemon would write, for review
   help               show this help
@@ -30,8 +31,8 @@ func main() {
 	cli.Main("herdctl", func() error {
 		return cli.Dispatch("herdctl", usage, os.Args[1:], map[string]func([]string) error{
 			"daemon":   runDaemon,
-			"image":    runImage,
-			"job":      runJob,
+			"image":    forward("image"),
+			"job":      forwardJob,
 			"teardown": runTeardown,
 			"units":    runUnits,
 		})

@@ -8,6 +8,7 @@ import (
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/internal/cli"
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/state"
 	"github.com/herdctl/herdctl/units"
 )
 
@@ -27,7 +28,8 @@ exits 2 with every error, each naming file:line:column and field.`)
 	if *out == "" {
 		return cli.Exitf(cli.ExitUsage, "units: --out DIR is required")
 	}
-	_, agents, err := policy.Load(*cfg, config.LoadOptions{}, policy.Options{})
+	l := state.Default()
+	_, agents, err := policy.Load(*cfg, config.LoadOptions{}, policy.Options{StateDir: l.StateDir, RuntimeDir: l.RuntimeDir})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/herdctl/herdctl/internal/cli"
-	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // jobIDRe matches the job ids the runner and daemon make.
@@ -126,7 +126,7 @@ func journal(ctx context.Context, args []string, print func([]byte, entry)) (cur
 			if json.Unmarshal(line, &e) == nil {
 				print(line[:len(line)-1], e)
 				cursor = e.get("__CURSOR")
-				if e.get("MESSAGE_ID") == api.MessageIDJobFinished {
+				if e.get("MESSAGE_ID") == state.MessageIDJobFinished {
 					sawEnd = true
 				}
 			}

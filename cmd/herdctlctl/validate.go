@@ -8,6 +8,7 @@ import (
 	"github.com/herdctl/herdctl/internal/cli"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 func runValidate(args []string) error {
@@ -29,7 +30,8 @@ file:line:column, the field path, and what is allowed.`)
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
-	f, agents, err := policy.Load(path, config.LoadOptions{}, policy.Options{})
+	l := state.Default()
+	f, agents, err := policy.Load(path, config.LoadOptions{}, policy.Options{StateDir: l.StateDir, RuntimeDir: l.RuntimeDir})
 	if *asJSON {
 		res := map[string]any{"file": path, "valid": err == nil}
 		if err != nil {

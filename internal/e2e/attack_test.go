@@ -13,6 +13,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // The attack fleet: every agent in a container with loopback only and the
@@ -244,7 +245,7 @@ func TestEscapeSuite(t *testing.T) {
 
 	j, stand = runAttackJob(m, "bomber", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": v + `head -c 1073741824 /dev/zero | tr '\0' x | fold -w 65536 > /proc/1/fd/1; V flood INFO "writing 1 GiB to the runner through /proc/1/fd/1: exit $?"`}}, {Text: "done"}})
-	entries, err := m.Try("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID, "MESSAGE_ID="+api.MessageIDJobFinished)
+	entries, err := m.Try("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID, "MESSAGE_ID="+state.MessageIDJobFinished)
 	lines, _ := m.Try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" | wc -l")
 	record("1 GiB of output written straight to the runner's pipe (64 KiB lines)", "the runner and journald survive; at most 64 MiB reaches the journal; the job record is intact and says what was dropped",
 		fmt.Sprintf("%s; job %s (%s), %d bytes not logged; %s journal entries for the job; journald still answers: %q", orNone(verdicts(stand)["flood"][1]),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 const e2eFleet = `version = 1
@@ -142,7 +143,7 @@ func TestSystem(t *testing.T) {
 		byJob := m.Run("journalctl", "--no-pager", "-o", "json", "HERDCTL_JOB="+j.ID)
 		byUnit := m.Run("journalctl", "--no-pager", "-o", "json", "-u", j.Unit)
 		for what, out := range map[string]string{"HERDCTL_JOB": byJob, "-u " + j.Unit: byUnit} {
-			if !strings.Contains(out, `"HERDCTL_TOOL":"Write"`) || !strings.Contains(out, api.MessageIDJobFinished) {
+			if !strings.Contains(out, `"HERDCTL_TOOL":"Write"`) || !strings.Contains(out, state.MessageIDJobFinished) {
 				t.Errorf("journalctl %s lacks the job's events:\n%.2000s", what, out)
 			}
 		}

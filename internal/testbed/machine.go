@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/herdctl/herdctl/units"
 )
 
 // Machine is a booted systemd-nspawn container over an overlay of this
@@ -257,9 +259,11 @@ func HerdctlMachine(t *testing.T, fleet string, files map[string]string) *Machin
 	RequireE2E(t)
 	bin := SharedTempDir(t)
 	herdctl := Build(t, bin, "herdctl")
+	runner := Build(t, bin, "herdctl-runner")
 	herdctlctl := Build(t, bin, "herdctlctl")
 	m := NewMachine(t)
 	m.CopyFile(herdctl, "/usr/sbin/herdctl", 0o755)
+	m.CopyFile(runner, units.DefaultRunner, 0o755)
 	m.CopyFile(herdctlctl, "/usr/bin/herdctlctl", 0o755)
 	m.CopyFile(filepath.Join(repoRoot(), "packaging/herdctl.service"), "/usr/lib/systemd/system/herdctl.service", 0o644)
 	m.CopyFile(filepath.Join(repoRoot(), "packaging/dbus/dev.herdctl.Manager1.conf"), "/usr/share/dbus-1/system.d/dev.herdctl.Manager1.conf", 0o644)

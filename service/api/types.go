@@ -1,19 +1,16 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/herdctl/herdctl/state"
+)
 
 // Names on the system bus.
 const (
 	BusName    = "dev.herdctl.Manager1"
 	ObjectPath = "/dev/herdctl/Manager1"
 	Interface  = "dev.herdctl.Manager1"
-)
-
-// Message ids of the job start and end journal entries, fixed forever so
-// journalctl MESSAGE_ID=... finds every job's start or end.
-const (
-	MessageIDJobStarted  = "9c77dc1366b04445a3eaf9b0894597be"
-	MessageIDJobFinished = "c3b0c14f1866495db55712de35793412"
 )
 
 // Error names the daemon replies with.
@@ -26,50 +23,21 @@ const (
 	ErrFailed        = "dev.herdctl.Error.Failed"
 )
 
-// Job statuses.
+// Job statuses (package state owns them: they are in the job records).
 const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusCompleted = "completed"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
-	StatusTimedOut  = "timed_out"
+	StatusQueued    = state.StatusQueued
+	StatusRunning   = state.StatusRunning
+	StatusCompleted = state.StatusCompleted
+	StatusFailed    = state.StatusFailed
+	StatusCancelled = state.StatusCancelled
+	StatusTimedOut  = state.StatusTimedOut
 )
 
 // Finished reports whether a job in status s has ended.
-func Finished(s string) bool {
-	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimedOut
-}
+func Finished(s string) bool { return state.Finished(s) }
 
-// Job is one job: what the runner records in /var/lib/herdctl/jobs/<id>.json
-// and what GetJob and ListJobs return.
-type Job struct {
-	ID           string     `json:"id"`
-	Agent        string     `json:"agent"`
-	Schedule     string     `json:"schedule,omitempty"`
-	Trigger      string     `json:"trigger"` // schedule or manual
-	Prompt       string     `json:"prompt"`
-	Unit         string     `json:"unit,omitempty"`
-	Invocation   string     `json:"invocation,omitempty"` // systemd's INVOCATION_ID of the unit run
-	Started      time.Time  `json:"started"`
-	Finished     *time.Time `json:"finished,omitempty"`
-	DurationMS   int64      `json:"duration_ms"`
-	Status       string     `json:"status"`
-	ExitCode     *int       `json:"exit_code,omitempty"`
-	ExitReason   string     `json:"exit_reason,omitempty"`
-	SessionID    string     `json:"session_id,omitempty"`
-	Turns        int        `json:"turns"`
-	InputTokens  int64      `json:"input_tokens"`
-	OutputTokens int64      `json:"output_tokens"`
-	CostUSD      float64    `json:"cost_usd"`
-	Error        string     `json:"error,omitempty"`
-	// OutputDropped counts output bytes not logged: the job went over
-	// its journal budget.
-	OutputDropped int64 `json:"output_dropped,omitempty"`
-	// UnitState is systemd's ActiveState of the job's unit when asked
-	// (not stored).
-	UnitState string `json:"unit_state,omitempty"`
-}
+// Job is one job as GetJob and ListJobs return it: its record.
+type Job = state.Job
 
 // Schedule is one schedule of an agent with its timer's state.
 type Schedule struct {

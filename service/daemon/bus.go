@@ -1,0 +1,346 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/user"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/godbus/dbus/v5/introspect"
+	"github.com/godbus/dbus/v5/prop"
+	"go.uber.org/zap"
+
+	"github.com/herdctl/herdctl/internal/version"
+	"github.com/herdctl/herdctl/service/api"
+)
+
+// DefaultGroup is the group whose members may change the fleet over
+// D-Bus (trigger, cancel, reload), besides root.
+const DefaultGroup = "herdctl"
+
+// callTimeout bounds each D-Bus method's work.
+const callTimeout = 30 * time.Second
+
+// Bus serves a Daemon on a D-Bus connection as dev.herdctl.Manager1 and
+// sends its signals.
+type Bus struct {
+	d     *Daemon
+	conn  *dbus.Conn
+	props *prop.Properties
+	group string
+}
+
+// ServeBus exports d on conn and takes the bus name. Mutating methods are
+// allowed to root and members of group (DefaultGroup if ""), checked by
+// the caller's uid as the bus daemon reports it, whatever the bus policy
+// says.
+func ServeBus(conn *dbus.Conn, d *Daemon, group string) (*Bus, error) {
+	if group == "" {
+		group = DefaultGroup
+	}
+	b := &Bus{d: d, conn: conn, group: group}
+	m := &manager{b: b}
+	if err := conn.Export(m, api.ObjectPath, api.Interface); err != nil {
+		return nil, err
+	}
+	props, err := prop.Export(conn, api.ObjectPath, prop.Map{api.Interface: {
+		"Version":     {Value: version.Version, Emit: prop.EmitConst},
+		"FleetName":   {Value: "", Emit: prop.EmitTrue},
+		"AgentCount":  {Value: uint32(0), Emit: prop.EmitTrue},
+		"RunningJobs": {Value: uint32(0), Emit: prop.EmitTrue},
+		"ReloadError": {Value: "", Emit: prop.EmitTrue},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	b.props = props
+	node := &introspect.Node{
+		Name: api.ObjectPath,
+		Interfaces: []introspect.Interface{introspect.IntrospectData, prop.IntrospectData,
+			managerIntrospection(props.Introspection(api.Interface))},
+	}
+	if err := conn.Export(introspect.NewIntrospectable(node), api.ObjectPath, "org.freedesktop.DBus.Introspectable"); err != nil {
+		return nil, err
+	}
+	// Parents, so busctl tree finds the object.
+	for path, child := range map[string]string{"/": "dev", "/dev": "herdctl", "/dev/herdctl": "Manager1"} {
+		n := &introspect.Node{Interfaces: []introspect.Interface{introspect.IntrospectData}, Children: []introspect.Node{{Name: child}}}
+		conn.Export(introspect.NewIntrospectable(n), dbus.ObjectPath(path), "org.freedesktop.DBus.Introspectable")
+	}
+	d.Signals = b
+	b.refresh()
+	reply, err := conn.RequestName(api.BusName, dbus.NameFlagDoNotQueue)
+	if err != nil {
+		return nil, fmt.Errorf("taking the bus name %s: %w (is the D-Bus policy file installed? see /usr/share/dbus-1/system.d/%s.conf)", api.BusName, err, api.BusName)
+	}
+	if reply != dbus.RequestNameReplyPrimaryOwner {
+		return nil, fmt.Errorf("the bus name %s is taken: is another herdctl daemon running? (systemctl status herdctl)", api.BusName)
+	}
+	return b, nil
+}
+
+// refresh updates the properties from the daemon's state.
+func (b *Bus) refresh() {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	st, err := b.d.Status(ctx)
+	if err != nil {
+		return
+	}
+	set := func(name string, v any) {
+		if cur, err := b.props.Get(api.Interface, name); err == nil && cur.Value() == v {
+			return
+		}
+		b.props.SetMust(api.Interface, name, v)
+	}
+	set("FleetName", st.FleetName)
+	set("AgentCount", uint32(st.Agents))
+	set("RunningJobs", uint32(st.RunningJobs))
+	set("ReloadError", st.ReloadError)
+}
+
+func (b *Bus) emit(name string, values ...any) {
+	if err := b.conn.Emit(api.ObjectPath, api.Interface+"."+name, values...); err != nil {
+		b.d.Log.Warn("cannot send D-Bus signal", zap.String("signal", name), zap.Error(err))
+	}
+}
+
+// JobStarted implements Signals.
+func (b *Bus) JobStarted(j *api.Job) {
+	b.emit("JobStarted", j.ID, j.Agent, j.Schedule, j.Unit)
+	b.refresh()
+}
+
+// JobFinished implements Signals.
+func (b *Bus) JobFinished(j *api.Job) {
+	b.emit("JobFinished", j.ID, j.Agent, j.Status, j.ExitReason)
+	b.refresh()
+}
+
+// Reloaded implements Signals.
+func (b *Bus) Reloaded(ok bool, msg string) {
+	b.emit("Reloaded", ok, msg)
+	b.refresh()
+}
+
+// authorize lets root and members of the herdctl group through.
+func (b *Bus) authorize(sender dbus.Sender, what string) *dbus.Error {
+	uid, derr := b.caller(sender)
+	if derr != nil {
+		return derr
+	}
+	if uid == 0 || b.inGroup(uid) {
+		return nil
+	}
+	b.d.Log.Warn("refused a caller", zap.Uint32("uid", uid), zap.String("method", what))
+	return dbusError(api.ErrAccessDenied, "uid %d may not %s: run it as root (sudo), or add the user to group %s (usermod -aG %s USER, then log in again)",
+		uid, what, b.group, b.group)
+}
+
+// caller is the uid of the sender, as the bus daemon knows it.
+func (b *Bus) caller(sender dbus.Sender) (uint32, *dbus.Error) {
+	var uid uint32
+	err := b.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixUser", 0, string(sender)).Store(&uid)
+	if err != nil {
+		return 0, dbusError(api.ErrAccessDenied, "cannot tell who is calling: %v", err)
+	}
+	return uid, nil
+}
+
+func (b *Bus) inGroup(uid uint32) bool {
+	g, err := user.LookupGroup(b.group)
+	if err != nil {
+		return false
+	}
+	u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10))
+	if err != nil {
+		return false
+	}
+	ids, err := u.GroupIds()
+	return err == nil && slices.Contains(ids, g.Gid)
+}
+
+func dbusError(name, format string, args ...any) *dbus.Error {
+	return dbus.NewError(name, []any{fmt.Sprintf(format, args...)})
+}
+
+// errorNames gives each kind of daemon error its D-Bus error name.
+var errorNames = []struct {
+	kind error
+	name string
+}{
+	{ErrNotFound, api.ErrNotFound},
+	{ErrInvalidArgs, api.ErrInvalidArgs},
+	{ErrBusy, api.ErrBusy},
+	{ErrInvalidConfig, api.ErrInvalidConfig},
+}
+
+// toDBus turns a daemon error into a D-Bus error with its name.
+func toDBus(err error) *dbus.Error {
+	if err == nil {
+		return nil
+	}
+	for _, n := range errorNames {
+		if errors.Is(err, n.kind) {
+			return dbusError(n.name, "%v", err)
+		}
+	}
+	return dbusError(api.ErrFailed, "%v", err)
+}
+
+// manager holds the exported methods; the method set is the interface.
+type manager struct{ b *Bus }
+
+func ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), callTimeout)
+}
+
+func (m *manager) GetStatus() (api.Dict, *dbus.Error) {
+	c, cancel := ctx()
+	defer cancel()
+	st, err := m.b.d.Status(c)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	return api.Encode(st), nil
+}
+
+func (m *manager) ListAgents() ([]api.Dict, *dbus.Error) {
+	c, cancel := ctx()
+	defer cancel()
+	as, err := m.b.d.ListAgents(c)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	out := make([]api.Dict, len(as))
+	for i, a := range as {
+		out[i] = api.Encode(a)
+	}
+	return out, nil
+}
+
+func (m *manager) GetAgent(name string) (api.Dict, *dbus.Error) {
+	c, cancel := ctx()
+	defer cancel()
+	a, err := m.b.d.GetAgent(c, name)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	return api.Encode(a), nil
+}
+
+func (m *manager) ListJobs(filter api.Dict) ([]api.Dict, *dbus.Error) {
+	var f api.JobFilter
+	if err := api.Decode(filter, &f); err != nil {
+		return nil, dbusError(api.ErrInvalidArgs, "bad filter: %v", err)
+	}
+	c, cancel := ctx()
+	defer cancel()
+	js, err := m.b.d.ListJobs(c, f)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	out := make([]api.Dict, len(js))
+	for i, j := range js {
+		out[i] = api.Encode(j)
+	}
+	return out, nil
+}
+
+func (m *manager) GetJob(id string) (api.Dict, *dbus.Error) {
+	c, cancel := ctx()
+	defer cancel()
+	j, err := m.b.d.GetJob(c, id)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	return api.Encode(j), nil
+}
+
+func (m *manager) Trigger(sender dbus.Sender, agent, schedule, prompt string, options api.Dict) (string, *dbus.Error) {
+	if err := m.b.authorize(sender, "trigger jobs"); err != nil {
+		return "", err
+	}
+	var o api.TriggerOptions
+	if err := api.Decode(options, &o); err != nil {
+		return "", dbusError(api.ErrInvalidArgs, "bad options: %v", err)
+	}
+	c, cancel := ctx()
+	defer cancel()
+	j, err := m.b.d.Trigger(c, agent, schedule, prompt, o)
+	if err != nil {
+		return "", toDBus(err)
+	}
+	return j.ID, nil
+}
+
+func (m *manager) Cancel(sender dbus.Sender, id string) *dbus.Error {
+	if err := m.b.authorize(sender, "cancel jobs"); err != nil {
+		return err
+	}
+	c, cancel := ctx()
+	defer cancel()
+	return toDBus(m.b.d.Cancel(c, id))
+}
+
+func (m *manager) Reload(sender dbus.Sender) *dbus.Error {
+	if err := m.b.authorize(sender, "reload the fleet"); err != nil {
+		return err
+	}
+	c, cancel := ctx()
+	defer cancel()
+	if err := m.b.d.Reload(c); err != nil {
+		return dbusError(api.ErrInvalidConfig, "%v", err)
+	}
+	return nil
+}
+
+// Validate reads a file as root, and its errors quote what they found:
+// only root may call it, or anyone else could read root-only files
+// through it. Others validate with their own rights, without the daemon
+// (herdctlctl validate).
+func (m *manager) Validate(sender dbus.Sender, path string) ([]api.Dict, *dbus.Error) {
+	uid, derr := m.b.caller(sender)
+	if derr != nil {
+		return nil, derr
+	}
+	if uid != 0 {
+		return nil, dbusError(api.ErrAccessDenied, "only root may validate through the daemon (it reads files as root): run herdctlctl validate FILE, which checks with your own rights")
+	}
+	errs := m.b.d.Validate(path)
+	out := make([]api.Dict, len(errs))
+	for i := range errs {
+		out[i] = api.Encode(errs[i])
+	}
+	return out, nil
+}
+
+func managerIntrospection(props []introspect.Property) introspect.Interface {
+	in := func(name, typ string) introspect.Arg { return introspect.Arg{Name: name, Type: typ, Direction: "in"} }
+	out := func(name, typ string) introspect.Arg { return introspect.Arg{Name: name, Type: typ, Direction: "out"} }
+	sig := func(name, typ string) introspect.Arg { return introspect.Arg{Name: name, Type: typ} }
+	return introspect.Interface{
+		Name: api.Interface,
+		Methods: []introspect.Method{
+			{Name: "GetStatus", Args: []introspect.Arg{out("status", "a{sv}")}},
+			{Name: "ListAgents", Args: []introspect.Arg{out("agents", "aa{sv}")}},
+			{Name: "GetAgent", Args: []introspect.Arg{in("name", "s"), out("agent", "a{sv}")}},
+			{Name: "ListJobs", Args: []introspect.Arg{in("filter", "a{sv}"), out("jobs", "aa{sv}")}},
+			{Name: "GetJob", Args: []introspect.Arg{in("id", "s"), out("job", "a{sv}")}},
+			{Name: "Trigger", Args: []introspect.Arg{in("agent", "s"), in("schedule", "s"), in("prompt", "s"), in("options", "a{sv}"), out("job_id", "s")}},
+			{Name: "Cancel", Args: []introspect.Arg{in("id", "s")}},
+			{Name: "Reload"},
+			{Name: "Validate", Args: []introspect.Arg{in("path", "s"), out("errors", "aa{sv}")}},
+		},
+		Signals: []introspect.Signal{
+			{Name: "JobStarted", Args: []introspect.Arg{sig("id", "s"), sig("agent", "s"), sig("schedule", "s"), sig("unit", "s")}},
+			{Name: "JobFinished", Args: []introspect.Arg{sig("id", "s"), sig("agent", "s"), sig("status", "s"), sig("exit_reason", "s")}},
+			{Name: "Reloaded", Args: []introspect.Arg{sig("ok", "b"), sig("error", "s")}},
+		},
+		Properties: props,
+	}
+}

@@ -1,0 +1,338 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
+	"github.com/herdctl/herdctl/units"
+)
+
+// DefaultUnitDir is where the daemon writes its generated units: runtime
+// units, gone at reboot, rewritten at every start.
+const DefaultUnitDir = "/run/systemd/system"
+
+// Signals receives what the daemon announces (the D-Bus signals).
+type Signals interface {
+	JobStarted(j *api.Job)
+	JobFinished(j *api.Job)
+	Reloaded(ok bool, message string)
+}
+
+// Daemon is herdctl.service: it keeps systemd's units in step with the
+// fleet file, starts manual jobs and answers questions about agents and
+// jobs. Its exported fields are set before Start.
+type Daemon struct {
+	ConfigFile    string
+	UnitDir       string // DefaultUnitDir if ""
+	Layout        state.Layout
+	Runner        string // the runner binary job units execute
+	LoadOptions   config.LoadOptions
+	PolicyOptions policy.Options
+	Systemd       Systemd
+	Log           *zap.Logger
+	Signals       Signals // nil: none
+	Now           func() time.Time
+
+	apply sync.Mutex // serializes changes to units and jobs
+
+	mu         sync.Mutex
+	fleetName  string
+	agents     map[string]*policy.Agent
+	units      map[string]string // unit name → content, as written
+	unitAgent  map[string]string // job unit name → agent
+	since      time.Time
+	lastReload time.Time
+	reloadErr  error
+	jobs       map[string]*api.Job // the job index, kept by watchJobs
+	queue      []queued
+}
+
+type queued struct {
+	job    *api.Job
+	prompt string
+}
+
+func (d *Daemon) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Daemon) unitDir() string {
+	if d.UnitDir == "" {
+		return DefaultUnitDir
+	}
+	return d.UnitDir
+}
+
+func (d *Daemon) records() state.Records { return state.Records{Layout: d.Layout} }
+
+// Start loads the fleet, reconciles what an earlier run left behind,
+// writes and starts the units. An invalid fleet at start is an error:
+// there is no last good fleet to keep.
+func (d *Daemon) Start(ctx context.Context) error {
+	d.since = d.now()
+	if d.Log == nil {
+		d.Log = zap.NewNop()
+	}
+	if err := d.loadJobs(); err != nil {
+		return err
+	}
+	fleet, agents, err := d.load()
+	if err != nil {
+		d.logConfigError(err)
+		return err
+	}
+	if err := d.reconcile(ctx); err != nil {
+		d.Log.Warn("reconcile incomplete", zap.Error(err))
+	}
+	if err := d.applyFleet(ctx, fleet, agents); err != nil {
+		return err
+	}
+	d.startQueued(ctx)
+	return nil
+}
+
+func (d *Daemon) load() (*config.Fleet, []*policy.Agent, error) {
+	return policy.Load(d.ConfigFile, d.LoadOptions, d.policyOptions())
+}
+
+// policyOptions are the options fleets are resolved with: the daemon's
+// own state and runtime directories are the ones no workspace may hold.
+func (d *Daemon) policyOptions() policy.Options {
+	opts := d.PolicyOptions
+	opts.StateDir, opts.RuntimeDir = d.Layout.StateDir, d.Layout.RuntimeDir
+	return opts
+}
+
+// Reload rereads the fleet. An invalid fleet changes nothing: the running
+// fleet stays exactly as it was, and the error is kept for Status. A
+// valid one is applied as a difference; running jobs are not touched.
+func (d *Daemon) Reload(ctx context.Context) error {
+	d.apply.Lock()
+	defer d.apply.Unlock()
+	fleet, agents, err := d.load()
+	if err != nil {
+		d.mu.Lock()
+		d.reloadErr, d.lastReload = err, d.now()
+		d.mu.Unlock()
+		d.logConfigError(err)
+		d.Log.Error("reload refused: the running fleet is unchanged; fix the file and run systemctl reload herdctl")
+		d.signalReloaded(false, err.Error())
+		return err
+	}
+	if err := d.applyFleet(ctx, fleet, agents); err != nil {
+		d.mu.Lock()
+		d.reloadErr = err
+		d.mu.Unlock()
+		d.signalReloaded(false, err.Error())
+		return err
+	}
+	d.signalReloaded(true, "")
+	return nil
+}
+
+func (d *Daemon) logConfigError(err error) {
+	var ce config.Errors
+	if !errors.As(err, &ce) {
+		d.Log.Error("cannot load the fleet", zap.String("config_file", d.ConfigFile), zap.Error(err))
+		return
+	}
+	for _, e := range ce {
+		d.Log.Error(e.Error(), zap.String("config_file", e.File), zap.Int("config_line", e.Line),
+			zap.Int("config_column", e.Col), zap.String("config_field", e.Field))
+	}
+}
+
+// applyFleet makes the units in the unit directory exactly the rendered
+// ones: agent snapshots first (a timer may fire at once), then the unit
+// files, one daemon-reload, then timers started, restarted or stopped.
+func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*policy.Agent) error {
+	want := map[string]string{}
+	owner := map[string]string{}
+	for _, u := range units.RenderFleet(agents, units.Options{Runner: d.Runner}) {
+		want[u.Name] = u.Content
+	}
+	byName := map[string]*policy.Agent{}
+	for _, a := range agents {
+		byName[a.Name] = a
+		for _, s := range a.Schedules {
+			owner[units.ServiceName(a.Name, s.Name)] = a.Name
+		}
+	}
+	if err := d.writeAgents(byName); err != nil {
+		return err
+	}
+	have, err := d.scanUnits()
+	if err != nil {
+		return err
+	}
+	var write, remove, startTimers, stopTimers, restartTimers []string
+	for name, content := range want {
+		old, ok := have[name]
+		switch {
+		case !ok:
+			write = append(write, name)
+			if strings.HasSuffix(name, ".timer") {
+				startTimers = append(startTimers, name)
+			}
+		case old != content:
+			write = append(write, name)
+			if strings.HasSuffix(name, ".timer") {
+				restartTimers = append(restartTimers, name)
+			}
+		}
+	}
+	for name := range have {
+		if _, ok := want[name]; !ok {
+			remove = append(remove, name)
+			if strings.HasSuffix(name, ".timer") {
+				stopTimers = append(stopTimers, name)
+			}
+		}
+	}
+	sort.Strings(write)
+	sort.Strings(remove)
+	// Timers that go away stop first, so none fires into a removed unit.
+	errs := d.each(ctx, stopTimers, d.Systemd.Stop)
+	for _, name := range remove {
+		if err := os.Remove(filepath.Join(d.unitDir(), name)); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	for _, name := range write {
+		if err := state.WriteFileAtomic(filepath.Join(d.unitDir(), name), []byte(want[name]), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("writing unit %s: %w", name, err))
+		}
+	}
+	if len(write)+len(remove) > 0 {
+		if err := d.Systemd.Reload(ctx); err != nil {
+			return fmt.Errorf("daemon-reload: %w", err)
+		}
+	}
+	errs = append(errs, d.each(ctx, restartTimers, d.Systemd.Stop)...)
+	// Every timer that is not running is started, not only new ones:
+	// after a daemon restart the files are there but the timers were
+	// stopped with it. Running ones are left alone (one call each would
+	// cost seconds with thousands of schedules).
+	active := map[string]bool{}
+	if us, err := d.Systemd.Units(ctx, units.Prefix+"*.timer"); err == nil {
+		for _, u := range us {
+			active[u.Name] = u.Active()
+		}
+	}
+	for _, name := range restartTimers {
+		active[name] = false
+	}
+	var start []string
+	for name := range want {
+		if strings.HasSuffix(name, ".timer") && !active[name] {
+			start = append(start, name)
+		}
+	}
+	sort.Strings(start)
+	errs = append(errs, d.each(ctx, start, d.Systemd.Start)...)
+
+	d.mu.Lock()
+	d.fleetName = fleet.Name
+	d.agents = byName
+	d.units = want
+	for name, a := range owner {
+		d.unitAgent[name] = a
+	}
+	d.lastReload = d.now()
+	d.reloadErr = nil
+	d.mu.Unlock()
+	d.Log.Info("fleet applied", zap.String("fleet", fleet.Name), zap.Int("agents", len(agents)),
+		zap.Int("units_written", len(write)), zap.Int("units_removed", len(remove)),
+		zap.Int("timers_new", len(startTimers)), zap.Int("timers_started", len(start)), zap.Int("timers_restarted", len(restartTimers)),
+		zap.Int("timers_stopped", len(stopTimers)))
+	return errors.Join(errs...)
+}
+
+// each runs op on every unit, a few at a time (systemd answers each call
+// with a job to wait for).
+func (d *Daemon) each(ctx context.Context, names []string, op func(context.Context, string) error) []error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, 16)
+	)
+	for _, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := op(ctx, name); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// scanUnits reads the units herdctl wrote earlier: files named herdctl-*
+// whose first line is the generated marker. Nothing else is ever touched.
+func (d *Daemon) scanUnits() (map[string]string, error) {
+	out := map[string]string{}
+	entries, err := os.ReadDir(d.unitDir())
+	if err != nil {
+		if os.IsNotExist(err) {
+			return out, os.MkdirAll(d.unitDir(), 0o755)
+		}
+		return nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, units.Prefix) || !e.Type().IsRegular() ||
+			!(strings.HasSuffix(name, ".timer") || strings.HasSuffix(name, ".service")) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d.unitDir(), name))
+		if err != nil || !bytes.HasPrefix(b, []byte(units.GeneratedMarker+"\n")) {
+			continue
+		}
+		out[name] = string(b)
+	}
+	return out, nil
+}
+
+// writeAgents writes each agent's snapshot for its runner, root-only: it
+// holds the credentials the runner passes to the agent. Snapshots of
+// agents no longer in the fleet are removed.
+func (d *Daemon) writeAgents(agents map[string]*policy.Agent) error {
+	keep := map[string]bool{}
+	for name, a := range agents {
+		keep[name] = true
+		if _, err := d.Layout.WriteSnapshot(a); err != nil {
+			return fmt.Errorf("writing the snapshot of agent %s: %w", name, err)
+		}
+	}
+	d.Layout.RemoveSnapshotsExcept(keep)
+	return nil
+}
+
+func (d *Daemon) signalReloaded(ok bool, msg string) {
+	if d.Signals != nil {
+		d.Signals.Reloaded(ok, msg)
+	}
+}

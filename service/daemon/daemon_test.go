@@ -1,0 +1,446 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
+)
+
+const testFleet = `version = 1
+[fleet]
+name = "test"
+[defaults.docker]
+user = "1000:1000"
+[[agents]]
+path = "alpha/agent.toml"
+[[agents]]
+path = "beta/agent.toml"
+`
+
+const alphaAgent = `name = "alpha"
+default_prompt = "hello"
+[schedules.tick]
+type = "interval"
+interval = "1h"
+[schedules.nightly]
+type = "cron"
+cron = "0 3 * * *"
+`
+
+const betaAgent = `name = "beta"
+[schedules.daily]
+type = "interval"
+interval = "24h"
+prompt = "daily"
+`
+
+type daemonRig struct {
+	t   *testing.T
+	dir string
+	sd  *fakeSystemd
+	d   *Daemon
+}
+
+func newDaemonRig(t *testing.T) *daemonRig {
+	t.Helper()
+	dir := t.TempDir()
+	r := &daemonRig{t: t, dir: dir, sd: newFakeSystemd()}
+	r.write("herdctl.toml", testFleet)
+	r.write("alpha/agent.toml", alphaAgent)
+	r.write("beta/agent.toml", betaAgent)
+	r.d = &Daemon{
+		ConfigFile: filepath.Join(dir, "herdctl.toml"),
+		UnitDir:    filepath.Join(dir, "units"),
+		Layout:     state.Layout{StateDir: filepath.Join(dir, "state"), RuntimeDir: filepath.Join(dir, "run")},
+		Runner:     "/usr/libexec/herdctl/herdctl-runner",
+		Systemd:    r.sd,
+	}
+	return r
+}
+
+func (r *daemonRig) write(name, content string) {
+	r.t.Helper()
+	p := filepath.Join(r.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *daemonRig) start() {
+	r.t.Helper()
+	if err := r.d.Start(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// unitFiles reads the unit directory.
+func (r *daemonRig) unitFiles() map[string]string {
+	r.t.Helper()
+	out := map[string]string{}
+	entries, _ := os.ReadDir(r.d.UnitDir)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(r.d.UnitDir, e.Name()))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+func names(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+func sortedCopy(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+func TestStartWritesUnitsWithOneReload(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	want := []string{
+		"herdctl-alpha-nightly.service", "herdctl-alpha-nightly.timer",
+		"herdctl-alpha-tick.service", "herdctl-alpha-tick.timer",
+		"herdctl-beta-daily.service", "herdctl-beta-daily.timer",
+	}
+	if got := names(r.unitFiles()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("units:\n got %v\nwant %v", got, want)
+	}
+	reloads, started, _ := r.sd.take()
+	if reloads != 1 {
+		t.Errorf("daemon-reloads: got %d, want exactly 1", reloads)
+	}
+	if want := []string{"herdctl-alpha-nightly.timer", "herdctl-alpha-tick.timer", "herdctl-beta-daily.timer"}; !reflect.DeepEqual(started, want) {
+		t.Errorf("timers started: got %v, want %v", started, want)
+	}
+	for _, a := range []string{"alpha", "beta"} {
+		fi, err := os.Stat(r.d.Layout.Snapshot(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600 (it holds credentials)", fi.Name(), fi.Mode().Perm())
+		}
+	}
+	st, err := r.d.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Agents != 2 || st.Timers != 3 || st.FleetName != "test" {
+		t.Errorf("status: %+v", st)
+	}
+}
+
+func TestReloadAppliesOnlyTheDifference(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.take()
+	ctx := context.Background()
+
+	if err := r.d.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if reloads, started, stopped := r.sd.take(); reloads != 0 || len(stopped) != 0 {
+		t.Errorf("unchanged fleet: %d daemon-reloads, stopped %v, want none (started %v)", reloads, stopped, started)
+	}
+
+	before := r.unitFiles()
+	r.write("alpha/agent.toml", strings.Replace(alphaAgent, `"1h"`, `"2h"`, 1))
+	if err := r.d.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reloads, _, stopped := r.sd.take()
+	if reloads != 1 {
+		t.Errorf("one schedule changed: %d daemon-reloads, want 1", reloads)
+	}
+	if want := []string{"herdctl-alpha-tick.timer"}; !reflect.DeepEqual(stopped, want) {
+		t.Errorf("restarted timers: got %v, want %v", stopped, want)
+	}
+	after := r.unitFiles()
+	for name := range after {
+		changed := after[name] != before[name]
+		if changed != (name == "herdctl-alpha-tick.timer") {
+			t.Errorf("%s changed=%v", name, changed)
+		}
+	}
+
+	r.write("herdctl.toml", strings.Replace(testFleet, "[[agents]]\npath = \"beta/agent.toml\"\n", "", 1))
+	if err := r.d.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reloads, _, stopped = r.sd.take()
+	if reloads != 1 || !reflect.DeepEqual(stopped, []string{"herdctl-beta-daily.timer"}) {
+		t.Errorf("agent removed: %d daemon-reloads, stopped %v", reloads, stopped)
+	}
+	if _, ok := r.unitFiles()["herdctl-beta-daily.service"]; ok {
+		t.Error("removed agent's service is still there")
+	}
+	if _, err := os.Stat(r.d.Layout.Snapshot("beta")); !os.IsNotExist(err) {
+		t.Errorf("removed agent's resolved file: %v", err)
+	}
+}
+
+func TestInvalidReloadKeepsTheRunningFleet(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.take()
+	before := r.unitFiles()
+	agentBefore, _ := os.ReadFile(r.d.Layout.Snapshot("alpha"))
+
+	// The agent tries to widen its own grant: only the fleet may.
+	r.write("alpha/agent.toml", alphaAgent+"[docker]\nnetwork = \"host\"\n")
+	err := r.d.Reload(context.Background())
+	if err == nil {
+		t.Fatal("reload of an agent file that sets network was accepted")
+	}
+	if !strings.Contains(err.Error(), "agent.toml:") || !strings.Contains(err.Error(), "network") {
+		t.Errorf("error does not name file:line and field: %v", err)
+	}
+	if reloads, started, stopped := r.sd.take(); reloads+len(started)+len(stopped) != 0 {
+		t.Errorf("refused reload touched systemd: %d reloads, started %v, stopped %v", reloads, started, stopped)
+	}
+	if after := r.unitFiles(); !reflect.DeepEqual(after, before) {
+		t.Error("refused reload changed the unit files")
+	}
+	if agentAfter, _ := os.ReadFile(r.d.Layout.Snapshot("alpha")); string(agentAfter) != string(agentBefore) {
+		t.Error("refused reload changed the resolved agent")
+	}
+	st, _ := r.d.Status(context.Background())
+	if st.ReloadError == "" || len(st.Errors) == 0 || st.Errors[0].Line == 0 {
+		t.Errorf("status does not show the reload error with its line: %+v", st)
+	}
+	if st.Agents != 2 {
+		t.Errorf("status lost the running fleet: %d agents", st.Agents)
+	}
+}
+
+func TestStaleUnitsRemovedOthersLeft(t *testing.T) {
+	r := newDaemonRig(t)
+	r.write("units/herdctl-gone-old.timer", "# Generated by herdctl, do not edit.\n[Timer]\n")
+	r.write("units/herdctl-mine.service", "[Service]\nExecStart=/bin/true\n")
+	r.start()
+	files := r.unitFiles()
+	if _, ok := files["herdctl-gone-old.timer"]; ok {
+		t.Error("a stale generated unit was left")
+	}
+	if _, ok := files["herdctl-mine.service"]; !ok {
+		t.Error("a unit herdctl did not generate was removed")
+	}
+	if _, _, stopped := r.sd.take(); !reflect.DeepEqual(stopped, []string{"herdctl-gone-old.timer"}) {
+		t.Errorf("stale timer not stopped: %v", stopped)
+	}
+}
+
+func TestTriggerPromptFileAndMaxConcurrent(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	ctx := context.Background()
+	secret := "do the thing"
+	j, err := r.d.Trigger(ctx, "alpha", "", secret, api.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := r.sd.transient[j.Unit]
+	if props == nil {
+		t.Fatalf("no transient unit %s", j.Unit)
+	}
+	var exec string
+	for _, p := range props {
+		if strings.Contains(p.Value.String(), secret) {
+			t.Errorf("the prompt is in unit property %s", p.Name)
+		}
+		if p.Name == "ExecStart" {
+			exec = p.Value.String()
+		}
+	}
+	file := r.d.Layout.PromptFile(j.ID)
+	if !strings.Contains(exec, "--job="+j.ID) {
+		t.Errorf("ExecStart: %s", exec)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("prompt file: %v %v", fi, err)
+	}
+	if p, ok, err := r.d.Layout.TakePrompt(j.ID); !ok || err != nil || p != secret {
+		t.Errorf("the runner's side reads prompt %q %v %v", p, ok, err)
+	}
+
+	_, err = r.d.Trigger(ctx, "alpha", "", "again", api.TriggerOptions{})
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("second trigger while one runs: got %v, want busy", err)
+	}
+	q, err := r.d.Trigger(ctx, "alpha", "", "queued", api.TriggerOptions{Queue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.d.GetJob(ctx, q.ID); got.Status != state.StatusQueued {
+		t.Fatalf("queued job: status %s", got.Status)
+	}
+	if _, ok := r.sd.transient[q.Unit]; ok {
+		t.Fatal("queued job started while the first still runs")
+	}
+	r.sd.set(j.Unit, "inactive")
+	r.d.startQueued(ctx)
+	if _, ok := r.sd.transient[q.Unit]; !ok {
+		t.Fatal("queued job not started once the slot freed")
+	}
+
+	for _, c := range []struct {
+		agent, sched, prompt string
+		want                 error
+	}{
+		{"nobody", "", "x", ErrNotFound},
+		{"alpha", "nope", "x", ErrNotFound},
+		{"beta", "", "", ErrInvalidArgs}, // no prompt anywhere
+		{"beta", "", strings.Repeat("x", state.MaxPrompt+1), ErrInvalidArgs},
+	} {
+		_, err := r.d.Trigger(ctx, c.agent, c.sched, c.prompt, api.TriggerOptions{})
+		if !errors.Is(err, c.want) {
+			t.Errorf("Trigger(%q, %q): got %v, want %s", c.agent, c.sched, err, c.want)
+		}
+	}
+}
+
+func TestReconcileClosesJobs(t *testing.T) {
+	r := newDaemonRig(t)
+	recs := state.Records{Layout: r.d.Layout}
+	now := time.Now()
+	for _, j := range []*api.Job{
+		{ID: "20260101-000000-aaaaaa", Agent: "alpha", Status: state.StatusRunning, Unit: "herdctl-alpha-tick.service", Started: now},
+		{ID: "20260101-000000-bbbbbb", Agent: "alpha", Status: state.StatusRunning, Unit: "herdctl-alpha-nightly.service", Started: now},
+		{ID: "20260101-000000-cccccc", Agent: "beta", Status: state.StatusRunning, Unit: "herdctl-beta-daily.service", Invocation: "old", Started: now},
+		{ID: "20260101-000000-dddddd", Agent: "alpha", Status: state.StatusQueued, Trigger: "manual", Prompt: "later",
+			Unit: "herdctl-alpha-run-20260101-000000-dddddd.service", Started: now},
+	} {
+		if err := recs.Write(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.sd.set("herdctl-alpha-nightly.service", "active")
+	r.sd.set("herdctl-beta-daily.service", "active")
+	r.sd.invoc["herdctl-beta-daily.service"] = "new" // the unit has run again since
+	r.start()
+	want := map[string]string{"20260101-000000-aaaaaa": state.StatusFailed, "20260101-000000-bbbbbb": state.StatusRunning, "20260101-000000-cccccc": state.StatusFailed}
+	for id, st := range want {
+		rec, err := recs.Read(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Status != st {
+			t.Errorf("job %s: %s, want %s", id, rec.Status, st)
+		}
+	}
+	// The queued job is queued again. Alpha's one slot is taken (its
+	// nightly job runs), so it waits; once the slot frees, it starts.
+	if _, ok := r.sd.transient["herdctl-alpha-run-20260101-000000-dddddd.service"]; ok {
+		t.Error("a queued job started while its agent's slot was taken")
+	}
+	r.sd.set("herdctl-alpha-nightly.service", "inactive")
+	r.d.startQueued(context.Background())
+	props, ok := r.sd.transient["herdctl-alpha-run-20260101-000000-dddddd.service"]
+	if !ok {
+		t.Fatal("the queued job was not queued again after the restart")
+	}
+	_ = props
+	if p, ok, _ := r.d.Layout.TakePrompt("20260101-000000-dddddd"); !ok || p != "later" {
+		t.Errorf("requeued job lost its prompt: %q", p)
+	}
+}
+
+func TestTeardownLeavesNothing(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.set("herdctl-alpha-tick.service", "active")
+	r.write("units/unrelated.service", "[Service]\n")
+	r.sd.take()
+	if err := r.d.Teardown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(r.unitFiles()); !reflect.DeepEqual(got, []string{"unrelated.service"}) {
+		t.Errorf("unit files left: %v", got)
+	}
+	reloads, _, stopped := r.sd.take()
+	want := []string{"herdctl-alpha-nightly.timer", "herdctl-alpha-tick.service", "herdctl-alpha-tick.timer", "herdctl-beta-daily.timer"}
+	if reloads != 1 || !reflect.DeepEqual(stopped, want) {
+		t.Errorf("teardown: %d reloads, stopped %v; want 1 and %v", reloads, stopped, want)
+	}
+}
+
+// TestBrokenFleetsKeepTheLastGood: every documented broken fleet, a huge
+// file and a symlink loop are refused on reload, and nothing the running
+// fleet put in place changes.
+func TestBrokenFleetsKeepTheLastGood(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.take()
+	before := r.unitFiles()
+	good := r.d.ConfigFile
+	bad, _ := filepath.Glob("../../examples/bad/*/herdctl.toml")
+	huge := filepath.Join(r.dir, "huge.toml")
+	os.WriteFile(huge, []byte("version = 1\n# "+strings.Repeat("x", 2<<20)+"\n"), 0o644)
+	loop := filepath.Join(r.dir, "loop.toml")
+	os.Symlink(loop, loop)
+	for _, f := range append(bad, huge, loop) {
+		r.d.ConfigFile = f
+		if err := r.d.Reload(context.Background()); err == nil {
+			t.Errorf("%s: reload accepted", f)
+		}
+		if reloads, started, stopped := r.sd.take(); reloads+len(started)+len(stopped) != 0 {
+			t.Errorf("%s: systemd was touched", f)
+		}
+		if !reflect.DeepEqual(r.unitFiles(), before) {
+			t.Errorf("%s: units changed", f)
+		}
+		if st, _ := r.d.Status(context.Background()); st.Agents != 2 || st.ReloadError == "" {
+			t.Errorf("%s: status %+v", f, st)
+		}
+	}
+	if len(bad) < 10 {
+		t.Errorf("found %d broken example fleets, want 10", len(bad))
+	}
+	r.d.ConfigFile = good
+	if err := r.d.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := r.d.Status(context.Background()); st.ReloadError != "" {
+		t.Errorf("a good reload left the error: %s", st.ReloadError)
+	}
+}
+
+// TestQueuedJobLosesItsSchedule: a queued job whose schedule a reload
+// removed fails with the reason instead of running without a timeout.
+func TestQueuedJobLosesItsSchedule(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	ctx := context.Background()
+	first, err := r.d.Trigger(ctx, "alpha", "tick", "", api.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := r.d.Trigger(ctx, "alpha", "tick", "", api.TriggerOptions{Queue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.write("alpha/agent.toml", strings.Replace(alphaAgent, "[schedules.tick]\ntype = \"interval\"\ninterval = \"1h\"\n", "", 1))
+	if err := r.d.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.sd.set(first.Unit, "inactive")
+	r.d.startQueued(ctx)
+	if _, ok := r.sd.transient[q.Unit]; ok {
+		t.Fatal("the queued job started without its schedule")
+	}
+	rec, err := r.d.records().Read(q.ID)
+	if err != nil || rec.Status != state.StatusFailed || !strings.Contains(rec.Error, "was removed") {
+		t.Errorf("queued job: %+v %v", rec, err)
+	}
+}

@@ -1,0 +1,81 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/herdctl/herdctl/containerd"
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/state"
+)
+
+// Containers is what reaping asks of containerd: *containerd.Client.
+type Containers interface {
+	List(ctx context.Context) ([]containerd.Container, error)
+	Remove(ctx context.Context, id string) error
+}
+
+// UnitActive reports whether a systemd unit is active (running, starting
+// or stopping).
+type UnitActive func(ctx context.Context, unit string) (bool, error)
+
+// Reaped is one container a reap removed.
+type Reaped struct {
+	containerd.Container
+	Why string
+}
+
+// Reap removes the containers an earlier job left behind: those whose
+// job unit is no longer active (its runner died with it: kill -9, a
+// reboot, containerd restarted), and every one when all is set (herdctl
+// teardown). A container without a unit label (a job run by hand) is left
+// alone unless all is set.
+func Reap(ctx context.Context, c Containers, active UnitActive, all bool) ([]Reaped, error) {
+	ctrs, err := c.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	var out []Reaped
+	var errs []error
+	for _, ctr := range ctrs {
+		why := "herdctl teardown"
+		if !all {
+			if ctr.Unit == "" {
+				continue
+			}
+			on, err := active(ctx, ctr.Unit)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("unit %s of container %s: %w", ctr.Unit, ctr.ID, err))
+				continue
+			}
+			if on {
+				continue
+			}
+			why = "its job unit " + ctr.Unit + " is not active"
+		}
+		if err := c.Remove(ctx, ctr.ID); err != nil {
+			errs = append(errs, fmt.Errorf("removing container %s: %w", ctr.ID, err))
+			continue
+		}
+		out = append(out, Reaped{Container: ctr, Why: why})
+	}
+	return out, errors.Join(errs...)
+}
+
+// Endpoints are the containerd sockets and namespaces the agents' snapshots
+// name, and the default: where reaping looks.
+func Endpoints(l state.Layout) []policy.Containerd {
+	seen := map[policy.Containerd]bool{}
+	out := []policy.Containerd{{Address: policy.DefaultContainerd, Namespace: policy.DefaultNamespace}}
+	seen[out[0]] = true
+	for _, name := range l.SnapshotNames() {
+		a, err := l.ReadSnapshot(name)
+		if err != nil || seen[a.Containerd] {
+			continue
+		}
+		seen[a.Containerd] = true
+		out = append(out, a.Containerd)
+	}
+	return out
+}

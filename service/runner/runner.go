@@ -1,0 +1,340 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/herdctl/herdctl/containerd"
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/policy/spec"
+	"github.com/herdctl/herdctl/state"
+)
+
+// TaskRunner runs one container task to its end; *containerd.Client is
+// the real one.
+type TaskRunner interface {
+	Run(ctx context.Context, t containerd.Task) (containerd.Exit, error)
+}
+
+// Job says which job the runner runs.
+type Job struct {
+	Agent      string
+	Schedule   string // "" for a manual job without a schedule
+	ID         string // "" makes a new one; a manual job's prompt file is found by it
+	Trigger    string // "schedule" or "manual"
+	Unit       string // the systemd unit running this job, if any
+	Invocation string // systemd's INVOCATION_ID of that unit run
+}
+
+// Runner runs jobs.
+type Runner struct {
+	Layout     state.Layout
+	Tasks      TaskRunner
+	Sink       Sink
+	Now        func() time.Time
+	// StopGrace is the time between SIGTERM and SIGKILL when a job stops.
+	StopGrace time.Duration
+	// JournalBudget bounds the bytes of output one job may put into the
+	// journal (DefaultJournalBudget if 0): an agent must not be able to
+	// flood the host's journal and rotate other services' logs away.
+	// Past it, events are still parsed (session, result) but not logged.
+	JournalBudget int64
+}
+
+// DefaultJournalBudget is the output a job may log: 64 MiB.
+const DefaultJournalBudget = 64 << 20
+
+// Run runs one job of agent a to its end and records it. Cancelling ctx
+// (SIGTERM from systemd: a stop or the unit's runtime limit) stops the
+// task; the job is then recorded cancelled or timed_out. The returned
+// record is always written, also when err is not nil.
+func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*state.Job, error) {
+	now := r.now()
+	if j.ID == "" {
+		j.ID = state.NewJobID(now)
+	}
+	if j.Trigger == "" {
+		j.Trigger = "schedule"
+	}
+	rec := &state.Job{ID: j.ID, Agent: a.Name, Schedule: j.Schedule, Trigger: j.Trigger, Unit: j.Unit, Invocation: j.Invocation, Started: now, Status: state.StatusRunning}
+	records := state.Records{Layout: r.Layout}
+	fields := map[string]string{state.FieldAgent: a.Name, state.FieldSchedule: j.Schedule, state.FieldJob: j.ID}
+
+	sched, prompt, err := r.jobPrompt(a, j)
+	rec.Prompt = prompt
+	if err == nil {
+		err = records.Write(rec)
+	}
+	if err != nil {
+		return r.finish(rec, records, fields, nil, err)
+	}
+	r.Sink.Send(fmt.Sprintf("job %s of %s started (%s)", j.ID, a.Name, j.Trigger), PriInfo,
+		with(fields, "MESSAGE_ID", state.MessageIDJobStarted, state.FieldEvent, "job_started", "HERDCTL_TRIGGER", j.Trigger))
+
+	resume := ""
+	if sched.ResumeSession {
+		resume = r.lastSession(a.Name)
+	}
+	out, err := r.runTask(ctx, a, j, prompt, resume, fields, rec)
+	if err == nil && ctx.Err() != nil {
+		rec.Status = state.StatusCancelled
+		if sched.Timeout > 0 && r.now().Sub(now) >= sched.Timeout-time.Second {
+			rec.Status = state.StatusTimedOut
+		}
+	}
+	return r.finish(rec, records, fields, out, err)
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// jobPrompt finds the schedule and the prompt of the job.
+func (r *Runner) jobPrompt(a *policy.Agent, j Job) (policy.Schedule, string, error) {
+	var s policy.Schedule
+	if j.Schedule != "" {
+		var ok bool
+		if s, ok = a.Schedule(j.Schedule); !ok {
+			return s, "", fmt.Errorf("agent %q has no schedule %q: check herdctlctl agent %s", a.Name, j.Schedule, a.Name)
+		}
+	}
+	prompt := s.Prompt
+	if prompt == "" {
+		prompt = a.DefaultPrompt
+	}
+	if j.Trigger == "manual" && j.ID != "" {
+		p, ok, err := r.Layout.TakePrompt(j.ID)
+		if err != nil {
+			return s, "", err
+		}
+		if ok {
+			prompt = p
+		}
+	}
+	if prompt == "" && len(a.Command) == 0 {
+		return s, "", fmt.Errorf("no prompt: give one with --prompt or set default_prompt for agent %q", a.Name)
+	}
+	return s, prompt, nil
+}
+
+type taskOutcome struct {
+	exit   containerd.Exit
+	result *Result
+	sessID string
+}
+
+func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, resume string, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
+	scratch := r.Layout.JobScratch(j.ID)
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return nil, fmt.Errorf("the job's scratch directory: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	js := spec.Job{ID: j.ID, Workspace: a.Workspace, Home: r.Layout.AgentHome(a.Name)}
+	if len(a.Command) > 0 {
+		js.Args = a.Command
+		js.Env = []string{"HERDCTL_PROMPT=" + prompt}
+	} else {
+		if a.Claude.Path == "" {
+			return nil, errors.New("claude not found on this host: install Claude Code, or set claude_path in the fleet file")
+		}
+		js.Args = spec.ClaudeArgs(a, prompt, resume)
+	}
+	if err := prepareHome(js.Home, a); err != nil {
+		return nil, err
+	}
+	image := ""
+	if a.Container.Image == policy.HostImage {
+		root, err := spec.PrepareHostRoot(scratch, a)
+		if err != nil {
+			return nil, fmt.Errorf("preparing the host image root: %w", err)
+		}
+		js.Root = root
+	} else {
+		image = a.Container.Image
+	}
+	s, err := spec.Build(ctx, a, js)
+	if err != nil {
+		return nil, fmt.Errorf("building the container spec: %w", err)
+	}
+
+	out := &taskOutcome{}
+	stdoutR, stdoutW := io.Pipe()
+	stderrR, stderrW := io.Pipe()
+	done := make(chan struct{}, 2)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		budget := r.JournalBudget
+		if budget <= 0 {
+			budget = DefaultJournalBudget
+		}
+		var logged, dropped int64
+		defer func() {
+			if dropped > 0 {
+				rec.OutputDropped = dropped
+				r.Sink.Send(fmt.Sprintf("output limit reached: %d bytes of this job's output were not logged (limit %d)", dropped, budget),
+					PriWarning, with(fields, state.FieldEvent, "output_dropped"))
+			}
+		}()
+		ReadLines(stdoutR, MaxLine, func(line []byte, truncated bool) {
+			ev := ParseEvent(line)
+			if ev.SessionID != "" {
+				out.sessID = ev.SessionID
+			}
+			if ev.Result != nil {
+				out.result = ev.Result
+			}
+			if logged += int64(len(line)); logged > budget {
+				dropped += int64(len(line))
+				return
+			}
+			f := with(fields, state.FieldEvent, ev.Type, state.FieldEventJSON, string(ev.Raw))
+			if out.sessID != "" {
+				f[state.FieldSession] = out.sessID
+			}
+			if ev.Tool != "" {
+				f[state.FieldTool] = ev.Tool
+			}
+			if truncated {
+				f["HERDCTL_TRUNCATED"] = "1"
+			}
+			r.Sink.Send(ev.Summary, PriInfo, f)
+		})
+		io.Copy(io.Discard, stdoutR)
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		ReadLines(stderrR, 64*1024, func(line []byte, _ bool) {
+			r.Sink.Send("stderr: "+string(line), PriWarning, with(fields, state.FieldEvent, "stderr"))
+		})
+		io.Copy(io.Discard, stderrR)
+	}()
+	out.exit, err = r.Tasks.Run(ctx, containerd.Task{
+		ID:        "herdctl-" + j.ID,
+		Spec:      s,
+		Image:     image,
+		Labels:    with(map[string]string{containerd.LabelJob: j.ID, containerd.LabelAgent: a.Name}, containerd.LabelUnit, j.Unit),
+		Stdout:    stdoutW,
+		Stderr:    stderrW,
+		StopGrace: r.StopGrace,
+		FIFODir:   scratch,
+		Progress: func(msg string) {
+			r.Sink.Send(msg, PriInfo, with(fields, state.FieldEvent, "image"))
+		},
+	})
+	stdoutW.Close()
+	stderrW.Close()
+	<-done
+	<-done
+	return out, err
+}
+
+// prepareHome makes the agent's persistent home, owned by its user, so
+// ~/.claude sessions survive from one job to the next.
+func prepareHome(home string, a *policy.Agent) error {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return fmt.Errorf("agent home %s: %w", home, err)
+	}
+	if err := os.Chown(home, int(a.Container.UID), int(a.Container.GID)); err != nil {
+		return fmt.Errorf("agent home %s: %w", home, err)
+	}
+	return nil
+}
+
+func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string]string, out *taskOutcome, runErr error) (*state.Job, error) {
+	end := r.now()
+	rec.Finished = &end
+	rec.DurationMS = end.Sub(rec.Started).Milliseconds()
+	if out != nil {
+		code := int(out.exit.Code)
+		rec.ExitCode = &code
+		rec.SessionID = out.sessID
+		if res := out.result; res != nil {
+			rec.Turns, rec.CostUSD = res.NumTurns, res.TotalCostUSD
+			rec.InputTokens = res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens
+			rec.OutputTokens = res.Usage.OutputTokens
+		}
+	}
+	switch {
+	case runErr != nil:
+		rec.Status, rec.Error = state.StatusFailed, runErr.Error()
+		rec.ExitReason = "error"
+	case rec.Status == state.StatusCancelled:
+		rec.ExitReason = "stopped (herdctlctl cancel or systemctl stop)"
+	case rec.Status == state.StatusTimedOut:
+		rec.ExitReason = "the schedule's timeout was reached"
+	case out.exit.OOM:
+		rec.Status = state.StatusFailed
+		rec.ExitReason = "the memory limit was reached: the kernel killed a process of the job (OOM); raise docker.memory if the agent needs more"
+	case out.exit.Code == 0 && (out.result == nil || !out.result.IsError):
+		rec.Status, rec.ExitReason = state.StatusCompleted, "exited 0"
+	default:
+		rec.Status = state.StatusFailed
+		rec.ExitReason = exitReason(out)
+	}
+	if rec.SessionID != "" {
+		state.WriteFileAtomic(r.Layout.AgentSession(rec.Agent), []byte(rec.SessionID+"\n"), 0o600)
+	}
+	werr := records.Write(rec)
+	msg := fmt.Sprintf("job %s of %s %s: %s", rec.ID, rec.Agent, rec.Status, rec.ExitReason)
+	if rec.Error != "" {
+		msg += ": " + rec.Error
+	}
+	pri := PriInfo
+	if rec.Status != state.StatusCompleted {
+		pri = PriErr
+	}
+	r.Sink.Send(msg, pri, with(fields, "MESSAGE_ID", state.MessageIDJobFinished, state.FieldEvent, "job_finished",
+		"HERDCTL_STATUS", rec.Status, state.FieldSession, rec.SessionID, "HERDCTL_DURATION_MS", strconv.FormatInt(rec.DurationMS, 10)))
+	if runErr != nil {
+		return rec, runErr
+	}
+	if werr != nil {
+		return rec, fmt.Errorf("writing the job record: %w", werr)
+	}
+	return rec, nil
+}
+
+func exitReason(out *taskOutcome) string {
+	code := out.exit.Code
+	switch {
+	case code == 137:
+		return "killed (SIGKILL): most likely the memory limit (OOM) or the pids limit"
+	case code > 128:
+		return fmt.Sprintf("killed by signal %d", code-128)
+	case out.result != nil && out.result.IsError:
+		return "Claude Code reported an error: " + out.result.Subtype
+	default:
+		return fmt.Sprintf("exited %d", code)
+	}
+}
+
+func (r *Runner) lastSession(agent string) string {
+	b, err := os.ReadFile(r.Layout.AgentSession(agent))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// with returns a copy of fields with more key/value pairs.
+func with(fields map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(fields)+len(kv)/2)
+	for k, v := range fields {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			out[kv[i]] = kv[i+1]
+		}
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Job statuses.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+	StatusTimedOut  = "timed_out"
+)
+
+// Finished reports whether a job in status s has ended.
+func Finished(s string) bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimedOut
+}
+
+// Job is what herdctl remembers of one job, in JobsDir/ID.json: written by
+// the daemon when it queues or starts a manual job and by the runner as
+// the job runs and ends; read by the daemon, which serves it over D-Bus.
+type Job struct {
+	ID           string     `json:"id"`
+	Agent        string     `json:"agent"`
+	Schedule     string     `json:"schedule,omitempty"`
+	Trigger      string     `json:"trigger"` // schedule or manual
+	Prompt       string     `json:"prompt"`
+	Unit         string     `json:"unit,omitempty"`
+	Invocation   string     `json:"invocation,omitempty"` // systemd's INVOCATION_ID of the unit run
+	Started      time.Time  `json:"started"`
+	Finished     *time.Time `json:"finished,omitempty"`
+	DurationMS   int64      `json:"duration_ms"`
+	Status       string     `json:"status"`
+	ExitCode     *int       `json:"exit_code,omitempty"`
+	ExitReason   string     `json:"exit_reason,omitempty"`
+	SessionID    string     `json:"session_id,omitempty"`
+	Turns        int        `json:"turns"`
+	InputTokens  int64      `json:"input_tokens"`
+	OutputTokens int64      `json:"output_tokens"`
+	CostUSD      float64    `json:"cost_usd"`
+	Error        string     `json:"error,omitempty"`
+	// OutputDropped counts output bytes not logged: the job went over
+	// its journal budget.
+	OutputDropped int64 `json:"output_dropped,omitempty"`
+	// UnitState is systemd's ActiveState of the job's unit when asked
+	// (filled by the daemon, not stored).
+	UnitState string `json:"unit_state,omitempty"`
+}
+
+// RecordMode is the mode of job records: they hold prompts.
+const RecordMode = 0o640
+
+// Records stores job records, one file per job, each written atomically.
+type Records struct{ Layout Layout }
+
+// Dir is the records directory.
+func (r Records) Dir() string { return r.Layout.JobsDir() }
+
+// Write stores rec, replacing any earlier version.
+func (r Records) Write(rec *Job) error {
+	if !IsJobID(rec.ID) {
+		return fmt.Errorf("job id %q is not one herdctl makes", rec.ID)
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(r.Layout.JobRecord(rec.ID), append(b, '\n'), RecordMode)
+}
+
+// Read loads one record.
+func (r Records) Read(id string) (*Job, error) {
+	if !IsJobID(id) {
+		return nil, fmt.Errorf("job id %q is not one herdctl makes", id)
+	}
+	b, err := os.ReadFile(r.Layout.JobRecord(id))
+	if err != nil {
+		return nil, err
+	}
+	var rec Job
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("job record %s: %w", r.Layout.JobRecord(id), err)
+	}
+	return &rec, nil
+}
+
+// IDs lists the ids of every record, in no order.
+func (r Records) IDs() ([]string, error) {
+	entries, err := os.ReadDir(r.Dir())
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if id, ok := RecordID(e.Name()); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// RecordID is the job id of a file name in the records directory, or
+// false for anything else (temporary files, strays).
+func RecordID(name string) (string, bool) {
+	id, ok := trimSuffix(name, ".json")
+	return id, ok && IsJobID(id)
+}
+
+func trimSuffix(s, suffix string) (string, bool) {
+	if len(s) < len(suffix) || s[len(s)-len(suffix):] != suffix {
+		return s, false
+	}
+	return s[:len(s)-len(suffix)], true
+}
+
+// WriteFileAtomic writes data to path so that readers see the old file or
+// the new one, never a part: a temporary file in the same directory,
+// fsync, rename.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -26,7 +26,9 @@ func TestReap(t *testing.T) {
 		{ID: "herdctl-b", Unit: "herdctl-alpha-nightly.service"},
 		{ID: "herdctl-c"}, // run by hand, no unit
 	}
-	active := func(_ context.Context, unit string) (bool, error) { return unit == "herdctl-alpha-nightly.service", nil }
+	active := func(_ context.Context, unit string) (bool, error) {
+		return unit == "herdctl-alpha-nightly.service", nil
+	}
 	for _, c := range []struct {
 		all  bool
 		want []string

@@ -34,10 +34,10 @@ type Job struct {
 
 // Runner runs jobs.
 type Runner struct {
-	Layout     state.Layout
-	Tasks      TaskRunner
-	Sink       Sink
-	Now        func() time.Time
+	Layout state.Layout
+	Tasks  TaskRunner
+	Sink   Sink
+	Now    func() time.Time
 	// StopGrace is the time between SIGTERM and SIGKILL when a job stops.
 	StopGrace time.Duration
 	// JournalBudget bounds the bytes of output one job may put into the

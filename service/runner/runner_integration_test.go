@@ -45,9 +45,9 @@ func (r *rig) agent(name string, command []string) *policy.Agent {
 	return &policy.Agent{
 		Fleet: "test", Name: name, Workspace: ws, WorkspaceMode: "rw",
 		MaxConcurrent: 1, Command: command,
-		Containerd:    policy.Containerd{Address: r.ctrd.Address, Namespace: policy.DefaultNamespace},
-		Claude:    policy.Claude{PermissionMode: "acceptEdits"},
-		Schedules: []policy.Schedule{{Name: "s", Type: "interval", Interval: time.Hour, Prompt: "do the thing", Enabled: true, Timeout: 2 * time.Minute}},
+		Containerd: policy.Containerd{Address: r.ctrd.Address, Namespace: policy.DefaultNamespace},
+		Claude:     policy.Claude{PermissionMode: "acceptEdits"},
+		Schedules:  []policy.Schedule{{Name: "s", Type: "interval", Interval: time.Hour, Prompt: "do the thing", Enabled: true, Timeout: 2 * time.Minute}},
 		Container: policy.Container{Image: "host", Network: "none", UID: 1000, GID: 1000, MemoryBytes: 512 << 20,
 			PidsLimit: 64, TmpSize: 16 << 20, Ephemeral: true, MaxContainers: 1},
 	}

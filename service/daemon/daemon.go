@@ -208,6 +208,22 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 	}
 	sort.Strings(write)
 	sort.Strings(remove)
+	// Units written but not yet seen by systemd (a daemon-reload that
+	// failed, or a daemon that died before it) are recorded first, so
+	// that the next apply reloads and restarts them even when nothing
+	// differs any more.
+	pending, hadPending := d.pendingUnits()
+	for _, name := range pending {
+		if _, ok := want[name]; ok {
+			restartTimers = mergeNames(restartTimers, []string{name})
+		}
+	}
+	needReload := len(write)+len(remove) > 0 || hadPending
+	if needReload {
+		if err := d.setPendingUnits(restartTimers); err != nil {
+			return fmt.Errorf("recording the units to reload: %w", err)
+		}
+	}
 	// Timers that go away stop first, so none fires into a removed unit.
 	errs := d.each(ctx, stopTimers, d.Systemd.Stop)
 	for _, name := range remove {
@@ -220,9 +236,9 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 			errs = append(errs, fmt.Errorf("writing unit %s: %w", name, err))
 		}
 	}
-	if len(write)+len(remove) > 0 {
+	if needReload {
 		if err := d.Systemd.Reload(ctx); err != nil {
-			return fmt.Errorf("daemon-reload: %w", err)
+			return fmt.Errorf("daemon-reload: %w (the units are written; the next reload, or the daemon within a minute, tries again)", err)
 		}
 	}
 	errs = append(errs, d.each(ctx, restartTimers, d.Systemd.Stop)...)
@@ -246,7 +262,11 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 		}
 	}
 	sort.Strings(start)
-	errs = append(errs, d.each(ctx, start, d.Systemd.Start)...)
+	startErrs := d.each(ctx, start, d.Systemd.Start)
+	errs = append(errs, startErrs...)
+	if needReload && len(startErrs) == 0 {
+		os.Remove(d.Layout.UnitsPending())
+	}
 
 	d.mu.Lock()
 	d.fleetName = fleet.Name
@@ -263,6 +283,52 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 		zap.Int("timers_new", len(startTimers)), zap.Int("timers_started", len(start)), zap.Int("timers_restarted", len(restartTimers)),
 		zap.Int("timers_stopped", len(stopTimers)))
 	return errors.Join(errs...)
+}
+
+// pendingUnits reads the record of units written but not yet reloaded:
+// the timers to restart once systemd has seen them. ok says whether there
+// is such a record.
+func (d *Daemon) pendingUnits() (timers []string, ok bool) {
+	b, err := os.ReadFile(d.Layout.UnitsPending())
+	if err != nil {
+		return nil, false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, units.Prefix) && strings.HasSuffix(l, ".timer") {
+			timers = append(timers, l)
+		}
+	}
+	return timers, true
+}
+
+func (d *Daemon) setPendingUnits(timers []string) error {
+	return state.WriteFileAtomic(d.Layout.UnitsPending(), []byte(strings.Join(timers, "\n")+"\n"), 0o600)
+}
+
+// retryPendingReload applies the fleet again when units are waiting for a
+// daemon-reload that failed.
+func (d *Daemon) retryPendingReload(ctx context.Context) {
+	if _, ok := d.pendingUnits(); !ok {
+		return
+	}
+	d.Log.Info("retrying the daemon-reload of units written earlier")
+	if err := d.Reload(ctx); err != nil {
+		d.Log.Error("retry failed", zap.Error(err))
+	}
+}
+
+// mergeNames is the sorted union of a and b.
+func mergeNames(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range append(append([]string{}, a...), b...) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // each runs op on every unit, a few at a time (systemd answers each call

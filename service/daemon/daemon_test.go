@@ -444,3 +444,52 @@ func TestQueuedJobLosesItsSchedule(t *testing.T) {
 		t.Errorf("queued job: %+v %v", rec, err)
 	}
 }
+
+// TestFailedDaemonReloadIsRetried: units written while systemd's
+// daemon-reload fails (or before a daemon that died could reload) are
+// reloaded, and their timers started or restarted, by the next apply,
+// although nothing differs by then.
+func TestFailedDaemonReloadIsRetried(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.take()
+	ctx := context.Background()
+
+	// A schedule changes; systemd's daemon-reload fails once.
+	r.write("alpha/agent.toml", strings.Replace(alphaAgent, `interval = "1h"`, `interval = "2h"`, 1))
+	r.sd.failReloads(1)
+	if err := r.d.Reload(ctx); err == nil {
+		t.Fatal("the failed daemon-reload was not reported")
+	}
+	if reloads, started, _ := r.sd.take(); reloads != 0 || len(started) != 0 {
+		t.Fatalf("after the failure: %d reloads, started %v", reloads, started)
+	}
+	// The daemon's periodic retry (or any reload) catches up.
+	r.d.retryPendingReload(ctx)
+	reloads, started, stopped := r.sd.take()
+	if reloads != 1 || !reflect.DeepEqual(started, []string{"herdctl-alpha-tick.timer"}) || !reflect.DeepEqual(stopped, []string{"herdctl-alpha-tick.timer"}) {
+		t.Errorf("retry: %d reloads, started %v, stopped %v; want 1 and the changed timer restarted", reloads, started, stopped)
+	}
+	r.d.retryPendingReload(ctx)
+	if reloads, _, _ := r.sd.take(); reloads != 0 {
+		t.Errorf("a retry with nothing pending reloaded %d times", reloads)
+	}
+
+	// The daemon dies between writing units and reloading: a new one
+	// reloads at start although the files are already as it wants.
+	r.write("beta/agent.toml", strings.Replace(betaAgent, `interval = "24h"`, `interval = "12h"`, 1))
+	r.sd.failReloads(1)
+	r.d.Reload(ctx)
+	r.sd.take()
+	fresh := newDaemonRig(t)
+	fresh.dir, fresh.sd = r.dir, r.sd
+	fresh.d.ConfigFile, fresh.d.UnitDir, fresh.d.Layout, fresh.d.Systemd = r.d.ConfigFile, r.d.UnitDir, r.d.Layout, r.sd
+	for u := range r.sd.state {
+		r.sd.set(u, "active")
+	}
+	fresh.start()
+	reloads, started, stopped = r.sd.take()
+	if reloads != 1 || !reflect.DeepEqual(started, []string{"herdctl-beta-daily.timer"}) {
+		t.Errorf("restart after a lost reload: %d reloads, started %v, stopped %v", reloads, started, stopped)
+	}
+}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"path"
 	"sort"
 	"sync"
@@ -14,6 +15,8 @@ import (
 type fakeSystemd struct {
 	mu        sync.Mutex
 	reloads   int
+	// reloadFailures is how many daemon-reloads fail from now on.
+	reloadFailures int
 	started   []string
 	stopped   []string
 	transient map[string][]sd.Property
@@ -28,6 +31,10 @@ func newFakeSystemd() *fakeSystemd {
 func (f *fakeSystemd) Reload(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.reloadFailures > 0 {
+		f.reloadFailures--
+		return errors.New("Connection timed out")
+	}
 	f.reloads++
 	return nil
 }
@@ -100,4 +107,11 @@ func (f *fakeSystemd) take() (reloads int, started, stopped []string) {
 	sort.Strings(started)
 	sort.Strings(stopped)
 	return
+}
+
+// failReloads makes the next n daemon-reloads fail.
+func (f *fakeSystemd) failReloads(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reloadFailures = n
 }

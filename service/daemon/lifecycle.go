@@ -51,6 +51,7 @@ func (d *Daemon) Serve(ctx context.Context, reload <-chan struct{}, notify func(
 				notify("WATCHDOG=1")
 			}
 			d.startQueued(ctx)
+			d.retryPendingReload(ctx)
 			notify("STATUS=" + d.statusLine(ctx))
 		}
 	}

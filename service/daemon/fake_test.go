@@ -13,15 +13,15 @@ import (
 
 // fakeSystemd records what the daemon asks and holds unit states.
 type fakeSystemd struct {
-	mu        sync.Mutex
-	reloads   int
+	mu      sync.Mutex
+	reloads int
 	// reloadFailures is how many daemon-reloads fail from now on.
 	reloadFailures int
-	started   []string
-	stopped   []string
-	transient map[string][]sd.Property
-	state     map[string]string // unit → ActiveState
-	invoc     map[string]string
+	started        []string
+	stopped        []string
+	transient      map[string][]sd.Property
+	state          map[string]string // unit → ActiveState
+	invoc          map[string]string
 }
 
 func newFakeSystemd() *fakeSystemd {

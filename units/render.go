@@ -83,29 +83,22 @@ func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Option
 
 // RenderService writes a job service unit. The job runs the herdctl runner,
 // which runs the agent in its container; no secret is ever in the unit
-// (unit files are world-readable): the runner reads the agent's resolved
-// configuration from a root-only file.
+// (unit files are world-readable): the runner reads the agent's snapshot
+// from a root-only file.
 func RenderService(j JobService) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n[Unit]\n", GeneratedMarker)
-	fmt.Fprintf(&b, "Description=%s\n", j.Description)
-	b.WriteString("Documentation=man:herdctl(8)\n")
-	b.WriteString("Wants=containerd.service\nAfter=containerd.service\n")
-	fmt.Fprintf(&b, "X-Herdctl-Agent=%s\nX-Herdctl-Schedule=%s\n", j.Agent, j.Schedule)
-	b.WriteString("\n[Service]\nType=exec\n")
-	fmt.Fprintf(&b, "ExecStart=%s\n", strings.Join(j.ExecStart, " "))
-	for _, e := range j.Environment {
-		fmt.Fprintf(&b, "Environment=%s\n", e)
+	fmt.Fprintf(&b, "%s\n", GeneratedMarker)
+	section := ""
+	for _, d := range j.directives() {
+		if d.section != section {
+			if section != "" {
+				b.WriteString("\n")
+			}
+			section = d.section
+			fmt.Fprintf(&b, "[%s]\n", section)
+		}
+		fmt.Fprintf(&b, "%s=%s\n", d.key, d.value)
 	}
-	fmt.Fprintf(&b, "RuntimeMaxSec=%s\n", span(j.RuntimeMax))
-	fmt.Fprintf(&b, "TimeoutStopSec=%s\n", span(j.StopTimeout))
-	// SIGTERM to the runner only: it stops the task and records the job.
-	b.WriteString("KillMode=mixed\n")
-	// Every stream-json event is a journal entry; never drop them. (0
-	// would mean "journald's default" to systemd 252, which then does not
-	// pass it on: a burst no job reaches in a second is what works.)
-	fmt.Fprintf(&b, "LogRateLimitIntervalSec=1s\nLogRateLimitBurst=%d\n", LogRateLimitBurst)
-	b.WriteString("SyslogIdentifier=herdctl-job\n")
 	return b.String()
 }
 

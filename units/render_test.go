@@ -5,8 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/policy"
@@ -117,5 +120,62 @@ func TestUnitNames(t *testing.T) {
 		if got := BaseName(c.agent, c.schedule); got != c.want {
 			t.Errorf("BaseName(%q, %q) = %q, want %q", c.agent, c.schedule, got, c.want)
 		}
+	}
+}
+
+// TestJobUnitForms: a scheduled job's unit file and a manual job's
+// transient properties come from the same directives, and a scheduled job
+// and a manual job of the same agent get the same sandbox and limits.
+func TestJobUnitForms(t *testing.T) {
+	a := &policy.Agent{Name: "gardener", Schedules: []policy.Schedule{{Name: "weekly", Timeout: time.Hour}}}
+	scheduled := NewJobService(a, a.Schedules[0], "", Options{})
+	manual := NewJobService(a, a.Schedules[0], "20261130-020031-abcdef", Options{})
+
+	// Every line of the file has its property, with the same meaning.
+	props := map[string][]any{}
+	for _, p := range TransientProperties(manual) {
+		props[p.Name] = append(props[p.Name], p.Value.Value())
+	}
+	perJob := map[string]bool{"Description": true, "ExecStart": true, "Environment": true}
+	fileOnly := map[string]bool{"X-Herdctl-Agent": true, "X-Herdctl-Schedule": true}
+	for _, d := range scheduled.directives() {
+		if fileOnly[d.key] {
+			if d.prop.Name != "" {
+				t.Errorf("%s: a file-only marker has property %s", d.key, d.prop.Name)
+			}
+			continue
+		}
+		if !strings.Contains(RenderService(scheduled), "\n"+d.key+"="+d.value+"\n") {
+			t.Errorf("the unit file lacks %s=%s", d.key, d.value)
+		}
+		got, ok := props[d.prop.Name]
+		if !ok {
+			t.Errorf("%s=%s has no transient property (%s)", d.key, d.value, d.prop.Name)
+			continue
+		}
+		if !perJob[d.key] && !reflect.DeepEqual(got[0], d.prop.Value.Value()) {
+			t.Errorf("%s: scheduled %v, manual %v", d.key, d.prop.Value.Value(), got[0])
+		}
+	}
+	// The same sandbox: every directive but the job's own names.
+	same := func(js JobService) []string {
+		var out []string
+		for _, d := range js.directives() {
+			if !perJob[d.key] && !fileOnly[d.key] {
+				out = append(out, d.key+"="+d.value)
+			}
+		}
+		return out
+	}
+	if s, m := same(scheduled), same(manual); !reflect.DeepEqual(s, m) {
+		t.Errorf("scheduled and manual jobs differ:\n%v\n%v", s, m)
+	}
+	for _, want := range []string{"NoNewPrivileges=yes", "RuntimeMaxSec=1h", "KillMode=mixed", "SystemCallArchitectures=native"} {
+		if !slices.Contains(same(manual), want) {
+			t.Errorf("the job unit lacks %s", want)
+		}
+	}
+	if _, ok := props["CollectMode"]; !ok {
+		t.Error("a transient job unit must be collected when it ends")
 	}
 }

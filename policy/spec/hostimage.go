@@ -50,6 +50,9 @@ func PrepareHostRoot(scratch string, a *policy.Agent) (*HostRoot, error) {
 			return nil, err
 		}
 	}
+	if err := openModes(r.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.Chmod(filepath.Join(r.Dir, "tmp"), 0o1777); err != nil {
 		return nil, err
 	}
@@ -68,7 +71,28 @@ func PrepareHostRoot(scratch string, a *policy.Agent) (*HostRoot, error) {
 	if err := writeEtc(r.Etc, a); err != nil {
 		return nil, fmt.Errorf("writing the container's /etc: %w", err)
 	}
+	if err := openModes(r.Etc); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// openModes makes the tree at dir readable by the agent's user whatever
+// the runner's umask (its unit has UMask=0077): directories 0755, files
+// 0644. Nothing in it is writable but by root.
+func openModes(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.Type()&os.ModeSymlink != 0:
+			return nil
+		case d.IsDir():
+			return os.Chmod(p, 0o755)
+		default:
+			return os.Chmod(p, 0o644)
+		}
+	})
 }
 
 // skeletonDirs are the mount points of the root.

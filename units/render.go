@@ -109,7 +109,7 @@ func RenderTimer(a *policy.Agent, s policy.Schedule) string {
 	fmt.Fprintf(&b, "Description=herdctl schedule %s/%s (%s)\n", a.Name, s.Name, describe(s))
 	b.WriteString("Documentation=man:herdctl(8)\n")
 	// Stopping herdctl stops its timers; running jobs are not touched.
-	b.WriteString("PartOf=herdctl.service\n")
+	fmt.Fprintf(&b, "PartOf=%s\n", DaemonUnit)
 	fmt.Fprintf(&b, "X-Herdctl-Agent=%s\nX-Herdctl-Schedule=%s\n", a.Name, s.Name)
 	b.WriteString("\n[Timer]\n")
 	fmt.Fprintf(&b, "Unit=%s\n", ServiceName(a.Name, s.Name))

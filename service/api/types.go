@@ -107,3 +107,20 @@ type TriggerOptions struct {
 	// already runs max_concurrent jobs.
 	Queue bool `json:"queue,omitempty"`
 }
+
+// readOnlyMethods may be called by anyone: the D-Bus policy opens them to
+// every user; the others need root or group herdctl.
+var readOnlyMethods = map[string]bool{"GetStatus": true, "ListAgents": true, "GetAgent": true, "ListJobs": true, "GetJob": true}
+
+// ReadOnly reports whether method changes nothing and may be called by
+// anyone.
+func ReadOnly(method string) bool { return readOnlyMethods[method] }
+
+// ReadOnlyMethods lists the methods anyone may call.
+func ReadOnlyMethods() []string {
+	out := make([]string, 0, len(readOnlyMethods))
+	for m := range readOnlyMethods {
+		out = append(out, m)
+	}
+	return out
+}

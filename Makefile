@@ -42,10 +42,13 @@ lint:
 unit:
 	$(GO) test -count=1 ./...
 
+# A new interesting input is minimised for at most a second, so the budget
+# goes to fuzzing.
+FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 fuzz:
-	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./config -run '^$$' -fuzz '^FuzzParseCron$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./service -run '^$$' -fuzz '^FuzzStreamJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' $(FUZZFLAGS)
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzParseCron$$' $(FUZZFLAGS)
+	$(GO) test ./service/runner -run '^$$' -fuzz '^FuzzStreamJSON$$' $(FUZZFLAGS)
 
 e2e: deps package
 	HERDCTL_E2E=1 $(GO) test -count=1 -v ./internal/e2e

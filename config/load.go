@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
 )
@@ -44,6 +45,8 @@ type AgentConfig struct {
 	File string
 	// Index is the agent's position in the fleet file's [[agents]] list.
 	Index int
+	// Parsed holds the values checked while loading, parsed once.
+	Parsed Parsed
 
 	origins   map[string]Location
 	agentKeys positions
@@ -62,6 +65,23 @@ func (a *AgentConfig) Where(path string) Location {
 		}
 	}
 	return Location{File: a.File, Line: 1, Col: 1, Field: path}
+}
+
+// Parsed holds the values of an agent's configuration that are written
+// as text (sizes, durations, cron expressions) as Load parsed them while
+// checking them, so that no one parses them again. Zero means unset.
+type Parsed struct {
+	Memory    int64 // docker.memory, bytes
+	TmpSize   int64 // docker.host_config.tmp_size, bytes
+	Schedules map[string]ParsedSchedule
+}
+
+// ParsedSchedule is one schedule's parsed values.
+type ParsedSchedule struct {
+	Interval time.Duration // interval schedules
+	Cron     *Cron         // cron schedules
+	Timeout  time.Duration
+	Jitter   time.Duration
 }
 
 // AgentFileField is one key the agent file itself wrote.

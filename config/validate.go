@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // NameRe is what agent, schedule and MCP server names must match: they
@@ -80,6 +81,7 @@ func overrideLoc(doc *document, field string) (Location, bool) {
 // shape and syntax. Ranges and tiers are package policy's.
 func checkAgent(a *AgentConfig) Errors {
 	var errs Errors
+	a.Parsed = Parsed{Schedules: map[string]ParsedSchedule{}}
 	bad := func(p, format string, args ...any) {
 		errs = append(errs, Errorf(a.Where(p), format, args...))
 	}
@@ -132,12 +134,14 @@ func checkAgent(a *AgentConfig) Errors {
 		bad("docker.workspace_mode", "invalid workspace mode %q: use rw or ro", d.WorkspaceMode)
 	}
 	if d.Memory != "" {
-		if _, err := ParseBytes(d.Memory); err != nil {
+		var err error
+		if a.Parsed.Memory, err = ParseBytes(d.Memory); err != nil {
 			bad("docker.memory", "%v", err)
 		}
 	}
 	if d.HostConfig.TmpSize != "" {
-		if _, err := ParseBytes(d.HostConfig.TmpSize); err != nil {
+		var err error
+		if a.Parsed.TmpSize, err = ParseBytes(d.HostConfig.TmpSize); err != nil {
 			bad("docker.host_config.tmp_size", "%v", err)
 		}
 	}
@@ -147,6 +151,8 @@ func checkAgent(a *AgentConfig) Errors {
 func checkSchedule(a *AgentConfig, name string) Errors {
 	var errs Errors
 	s := a.Schedules[name]
+	var ps ParsedSchedule
+	defer func() { a.Parsed.Schedules[name] = ps }()
 	p := joinPath("schedules", name)
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, Errorf(a.Where(joinPath(p, field)), format, args...))
@@ -165,6 +171,8 @@ func checkSchedule(a *AgentConfig, name string) Errors {
 			bad("interval", "%v", err)
 		} else if d.Seconds() < 1 {
 			bad("interval", "must be at least 1s")
+		} else {
+			ps.Interval = d
 		}
 	case "cron":
 		if s.Interval != "" {
@@ -172,21 +180,28 @@ func checkSchedule(a *AgentConfig, name string) Errors {
 		}
 		if s.Cron == "" {
 			bad("cron", "missing: a cron schedule needs cron = \"MIN HOUR DOM MONTH DOW\", e.g. \"0 6 * * *\"")
-		} else if _, err := ParseCron(s.Cron); err != nil {
+		} else if c, err := ParseCron(s.Cron); err != nil {
 			bad("cron", "%v", err)
+		} else {
+			ps.Cron = c
 		}
 	case "":
 		bad("type", "missing: set type = \"interval\" or type = \"cron\"")
 	default:
 		bad("type", "invalid schedule type %q: use interval or cron", s.Type)
 	}
-	for field, v := range map[string]string{"timeout": s.Timeout, "jitter": s.Jitter} {
-		if v == "" {
+	for _, f := range []struct {
+		field, value string
+		into         *time.Duration
+	}{{"timeout", s.Timeout, &ps.Timeout}, {"jitter", s.Jitter, &ps.Jitter}} {
+		if f.value == "" {
 			continue
 		}
-		if _, err := ParseDuration(v); err != nil {
-			bad(field, "%v", err)
+		d, err := ParseDuration(f.value)
+		if err != nil {
+			bad(f.field, "%v", err)
 		}
+		*f.into = d
 	}
 	return errs
 }

@@ -133,20 +133,14 @@ func resolveSchedules(a *config.AgentConfig, r *Agent, errs config.Errors) ([]Sc
 			CatchUp:       orBool(s.CatchUp, true),
 			Timeout:       DefaultTimeout,
 		}
-		// Syntax was checked by package config; parse errors cannot occur.
-		if s.Type == "interval" {
-			rs.Interval, _ = config.ParseDuration(s.Interval)
-		} else {
-			rs.Cron, _ = config.ParseCron(s.Cron)
-		}
+		// Package config parsed and checked the syntax.
+		ps := a.Parsed.Schedules[n]
+		rs.Interval, rs.Cron, rs.Jitter = ps.Interval, ps.Cron, ps.Jitter
 		if s.Timeout != "" {
-			rs.Timeout, _ = config.ParseDuration(s.Timeout)
+			rs.Timeout = ps.Timeout
 			if rs.Timeout < time.Second {
 				errs = append(errs, config.Errorf(at("timeout"), "must be at least 1s"))
 			}
-		}
-		if s.Jitter != "" {
-			rs.Jitter, _ = config.ParseDuration(s.Jitter)
 		}
 		if rs.Prompt == "" && len(r.Command) == 0 {
 			errs = append(errs, config.Errorf(a.Where("schedules."+n), "no prompt: set prompt here or default_prompt for the agent"))
@@ -185,13 +179,13 @@ func resolveContainer(a *config.AgentConfig, workspace string, opts Options) (Co
 		bad("image", "%q is not an image reference: use \"host\" or a reference like docker.io/library/debian:12", c.Image)
 	}
 	if d.Memory != "" {
-		c.MemoryBytes, _ = config.ParseBytes(d.Memory)
+		c.MemoryBytes = a.Parsed.Memory
 		if c.MemoryBytes < MinMemory {
 			bad("memory", "%s is below the floor of 64m", d.Memory)
 		}
 	}
 	if d.HostConfig.TmpSize != "" {
-		c.TmpSize, _ = config.ParseBytes(d.HostConfig.TmpSize)
+		c.TmpSize = a.Parsed.TmpSize
 		if c.TmpSize < MinTmpSize {
 			bad("host_config.tmp_size", "%s is below the floor of 1m", d.HostConfig.TmpSize)
 		}

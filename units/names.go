@@ -8,6 +8,10 @@ import (
 // Prefix starts the name of every unit herdctl owns.
 const Prefix = "herdctl-"
 
+// TimersTarget wants every timer herdctl writes: starting it starts, in
+// one systemd transaction, each timer that is not running yet.
+const TimersTarget = Prefix + "timers.target"
+
 // DaemonUnit is the daemon's own unit, as the package installs it: the
 // timers are PartOf= it.
 const DaemonUnit = "herdctl.service"

@@ -153,14 +153,38 @@ func RenderAgent(a *policy.Agent, opts Options) []Unit {
 	return out
 }
 
-// RenderFleet renders every agent's units, sorted by name.
+// RenderFleet renders every agent's units and the target that wants all
+// the timers, sorted by name.
 func RenderFleet(agents []*policy.Agent, opts Options) []Unit {
 	var out []Unit
+	var timers []string
 	for _, a := range agents {
-		out = append(out, RenderAgent(a, opts)...)
+		for _, u := range RenderAgent(a, opts) {
+			out = append(out, u)
+			if strings.HasSuffix(u.Name, ".timer") {
+				timers = append(timers, u.Name)
+			}
+		}
 	}
+	out = append(out, Unit{Name: TimersTarget, Content: RenderTimersTarget(timers)})
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// RenderTimersTarget writes the target that wants every timer, so that one
+// start job starts all that are not running. It stops with herdctl.service.
+func RenderTimersTarget(timers []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n[Unit]\n", GeneratedMarker)
+	b.WriteString("Description=herdctl's schedules\n")
+	b.WriteString("Documentation=man:herdctl(8)\n")
+	fmt.Fprintf(&b, "PartOf=%s\n", DaemonUnit)
+	sorted := append([]string(nil), timers...)
+	sort.Strings(sorted)
+	for _, t := range sorted {
+		fmt.Fprintf(&b, "Wants=%s\n", t)
+	}
+	return b.String()
 }
 
 // span writes a duration as a systemd time span, in the largest unit that

@@ -126,18 +126,36 @@ group herdctl.`)
 	})
 }
 
+// reloadTimeout bounds a reload: thousands of agents take seconds.
+const reloadTimeout = 10 * time.Minute
+
 func runReload(args []string) error {
-	fs := cli.NewFlagSet("reload", "herdctlctl reload",
-		`Reread the fleet file and every agent file, like systemctl reload
-herdctl, but wait for the result: exit 0 when the new fleet was applied,
-exit 2 with every error (file:line) when it was refused, in which case the
-running fleet is unchanged. Needs root or group herdctl.`)
+	fs := cli.NewFlagSet("reload", "herdctlctl reload [--quiet]",
+		`Reread the fleet file and every agent file and wait until the new fleet
+is live: exit 0 when it was applied, exit 2 with every error (file:line)
+when it was refused, in which case the running fleet is unchanged.
+systemctl reload herdctl runs it (ExecReload=), so both wait and both
+fail alike. Needs root or group herdctl.
+
+Example:
+  sudo herdctlctl reload`)
+	quiet := fs.Bool("quiet", false, "print nothing when the reload succeeds")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	return withClient(func(ctx context.Context, c *api.Client) error {
+	c, err := dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	return daemonError(func() error {
 		if err := c.Reload(ctx); err != nil {
 			return err
+		}
+		if *quiet {
+			return nil
 		}
 		st, err := c.Status(ctx)
 		if err != nil {
@@ -145,5 +163,5 @@ running fleet is unchanged. Needs root or group herdctl.`)
 		}
 		fmt.Printf("fleet %q reloaded: %d agents, %d timers\n", st.FleetName, st.Agents, st.Timers)
 		return nil
-	})
+	}())
 }

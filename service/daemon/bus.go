@@ -22,8 +22,12 @@ import (
 // D-Bus (trigger, cancel, reload), besides root.
 const DefaultGroup = "herdctl"
 
-// callTimeout bounds each D-Bus method's work.
-const callTimeout = 30 * time.Second
+// callTimeout bounds each D-Bus method's work; reloadTimeout a reload's
+// (thousands of agents take seconds).
+const (
+	callTimeout   = 30 * time.Second
+	reloadTimeout = 10 * time.Minute
+)
 
 // Bus serves a Daemon on a D-Bus connection as dev.herdctl.Manager1 and
 // sends its signals.
@@ -291,7 +295,7 @@ func (m *manager) Reload(sender dbus.Sender) *dbus.Error {
 	if err := m.b.authorize(sender, "reload the fleet"); err != nil {
 		return err
 	}
-	c, cancel := ctx()
+	c, cancel := context.WithTimeout(context.Background(), reloadTimeout)
 	defer cancel()
 	if err := m.b.d.Reload(c); err != nil {
 		return dbusError(api.ErrInvalidConfig, "%v", err)

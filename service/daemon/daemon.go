@@ -178,9 +178,16 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 	if err := d.writeAgents(byName); err != nil {
 		return err
 	}
-	have, err := d.scanUnits()
-	if err != nil {
-		return err
+	// What is on disk: what the last apply wrote, or, at start, what
+	// an earlier daemon left (scanned once).
+	d.mu.Lock()
+	have := d.units
+	d.mu.Unlock()
+	if have == nil {
+		var err error
+		if have, err = d.scanUnits(); err != nil {
+			return err
+		}
 	}
 	var write, remove, startTimers, stopTimers, restartTimers []string
 	for name, content := range want {
@@ -242,36 +249,25 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 		}
 	}
 	errs = append(errs, d.each(ctx, restartTimers, d.Systemd.Stop)...)
-	// Every timer that is not running is started, not only new ones:
-	// after a daemon restart the files are there but the timers were
-	// stopped with it. Running ones are left alone (one call each would
-	// cost seconds with thousands of schedules).
-	active := map[string]bool{}
-	if us, err := d.Systemd.Units(ctx, units.Prefix+"*.timer"); err == nil {
-		for _, u := range us {
-			active[u.Name] = u.Active()
-		}
+	// Every timer that is not running starts, in one systemd transaction:
+	// the new ones, the restarted ones, and after a daemon restart all of
+	// them (they stopped with it). Running ones are left alone.
+	startErr := d.Systemd.Start(ctx, units.TimersTarget)
+	if startErr != nil {
+		errs = append(errs, startErr)
 	}
-	for _, name := range restartTimers {
-		active[name] = false
-	}
-	var start []string
-	for name := range want {
-		if strings.HasSuffix(name, ".timer") && !active[name] {
-			start = append(start, name)
-		}
-	}
-	sort.Strings(start)
-	startErrs := d.each(ctx, start, d.Systemd.Start)
-	errs = append(errs, startErrs...)
-	if needReload && len(startErrs) == 0 {
+	if needReload && startErr == nil {
 		os.Remove(d.Layout.UnitsPending())
 	}
+	written := len(errs) == 0
 
 	d.mu.Lock()
 	d.fleetName = fleet.Name
 	d.agents = byName
 	d.units = want
+	if !written {
+		d.units = nil // some file may not be as wanted: scan next time
+	}
 	for name, a := range owner {
 		d.unitAgent[name] = a
 	}
@@ -280,7 +276,7 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 	d.mu.Unlock()
 	d.Log.Info("fleet applied", zap.String("fleet", fleet.Name), zap.Int("agents", len(agents)),
 		zap.Int("units_written", len(write)), zap.Int("units_removed", len(remove)),
-		zap.Int("timers_new", len(startTimers)), zap.Int("timers_started", len(start)), zap.Int("timers_restarted", len(restartTimers)),
+		zap.Int("timers_new", len(startTimers)), zap.Int("timers_restarted", len(restartTimers)),
 		zap.Int("timers_stopped", len(stopTimers)))
 	return errors.Join(errs...)
 }
@@ -370,7 +366,7 @@ func (d *Daemon) scanUnits() (map[string]string, error) {
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasPrefix(name, units.Prefix) || !e.Type().IsRegular() ||
-			!(strings.HasSuffix(name, ".timer") || strings.HasSuffix(name, ".service")) {
+			!(strings.HasSuffix(name, ".timer") || strings.HasSuffix(name, ".service") || strings.HasSuffix(name, ".target")) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(d.unitDir(), name))

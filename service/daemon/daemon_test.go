@@ -58,6 +58,7 @@ func newDaemonRig(t *testing.T) *daemonRig {
 	r.write("herdctl.toml", testFleet)
 	r.write("alpha/agent.toml", alphaAgent)
 	r.write("beta/agent.toml", betaAgent)
+	r.sd.unitDir = filepath.Join(dir, "units")
 	r.d = &Daemon{
 		ConfigFile: filepath.Join(dir, "herdctl.toml"),
 		UnitDir:    filepath.Join(dir, "units"),
@@ -112,6 +113,7 @@ func TestStartWritesUnitsWithOneReload(t *testing.T) {
 		"herdctl-alpha-nightly.service", "herdctl-alpha-nightly.timer",
 		"herdctl-alpha-tick.service", "herdctl-alpha-tick.timer",
 		"herdctl-beta-daily.service", "herdctl-beta-daily.timer",
+		"herdctl-timers.target",
 	}
 	if got := names(r.unitFiles()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("units:\n got %v\nwant %v", got, want)
@@ -369,7 +371,7 @@ func TestTeardownLeavesNothing(t *testing.T) {
 		t.Errorf("unit files left: %v", got)
 	}
 	reloads, _, stopped := r.sd.take()
-	want := []string{"herdctl-alpha-nightly.timer", "herdctl-alpha-tick.service", "herdctl-alpha-tick.timer", "herdctl-beta-daily.timer"}
+	want := []string{"herdctl-alpha-nightly.timer", "herdctl-alpha-tick.service", "herdctl-alpha-tick.timer", "herdctl-beta-daily.timer", "herdctl-timers.target"}
 	if reloads != 1 || !reflect.DeepEqual(stopped, want) {
 		t.Errorf("teardown: %d reloads, stopped %v; want 1 and %v", reloads, stopped, want)
 	}

@@ -3,12 +3,17 @@ package daemon
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"path"
 	"sort"
 	"sync"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
+
+	"github.com/herdctl/herdctl/units"
 )
 
 // fakeSystemd records what the daemon asks and holds unit states.
@@ -17,6 +22,7 @@ type fakeSystemd struct {
 	reloads int
 	// reloadFailures is how many daemon-reloads fail from now on.
 	reloadFailures int
+	unitDir        string // where the target's file is read
 	started        []string
 	stopped        []string
 	transient      map[string][]sd.Property
@@ -42,6 +48,18 @@ func (f *fakeSystemd) Reload(context.Context) error {
 func (f *fakeSystemd) Start(_ context.Context, u string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if u == units.TimersTarget {
+		// One transaction starts every wanted timer not yet running.
+		b, _ := os.ReadFile(filepath.Join(f.unitDir, u))
+		for _, l := range strings.Split(string(b), "\n") {
+			if t, ok := strings.CutPrefix(l, "Wants="); ok && f.state[t] != "active" {
+				f.started = append(f.started, t)
+				f.state[t] = "active"
+			}
+		}
+		f.state[u] = "active"
+		return nil
+	}
 	f.started = append(f.started, u)
 	f.state[u] = "active"
 	return nil

@@ -22,7 +22,7 @@ func (d *Daemon) Teardown(ctx context.Context) error {
 		d.Log = zap.NewNop()
 	}
 	var errs []error
-	us, err := d.Systemd.Units(ctx, units.Prefix+"*.timer", units.Prefix+"*.service")
+	us, err := d.Systemd.Units(ctx, units.Prefix+"*.timer", units.Prefix+"*.service", units.TimersTarget)
 	if err != nil {
 		return fmt.Errorf("asking systemd for herdctl's units: %w", err)
 	}
@@ -31,7 +31,7 @@ func (d *Daemon) Teardown(ctx context.Context) error {
 		if !u.Active() {
 			continue
 		}
-		if strings.HasSuffix(u.Name, ".timer") {
+		if strings.HasSuffix(u.Name, ".timer") || u.Name == units.TimersTarget {
 			timers = append(timers, u.Name)
 		} else {
 			services = append(services, u.Name)

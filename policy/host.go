@@ -65,3 +65,19 @@ func (OSHost) HomeDirs() []string {
 	}
 	return dirs
 }
+
+// onceHost asks its Host for the home directories once: a fleet of a
+// thousand agents would read /etc/passwd a thousand times.
+type onceHost struct {
+	Host
+	homes []string
+	read  bool
+}
+
+// HomeDirs implements Host.
+func (h *onceHost) HomeDirs() []string {
+	if !h.read {
+		h.homes, h.read = h.Host.HomeDirs(), true
+	}
+	return h.homes
+}

@@ -32,6 +32,8 @@ func (o *Options) fill() {
 // ResolveFleet resolves every agent of the fleet, reporting every problem
 // of every agent.
 func ResolveFleet(f *config.Fleet, opts Options) ([]*Agent, error) {
+	opts.fill()
+	opts.Host = &onceHost{Host: opts.Host}
 	var all config.Errors
 	var out []*Agent
 	for _, a := range f.Agents {

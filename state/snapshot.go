@@ -73,13 +73,21 @@ func (l Layout) WriteSnapshot(a *policy.Agent) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if old, err := os.ReadFile(l.Snapshot(a.Name)); err == nil && bytes.Equal(old, b) {
+	old, _ := os.ReadFile(l.Snapshot(a.Name))
+	return l.WriteSnapshotIfChanged(a.Name, old, b)
+}
+
+// WriteSnapshotIfChanged writes snapshot b of agent unless it equals old,
+// what the file is known to hold (a caller that wrote it keeps it, and so
+// need not read it back).
+func (l Layout) WriteSnapshotIfChanged(agent string, old, b []byte) (bool, error) {
+	if old != nil && bytes.Equal(old, b) {
 		return false, nil
 	}
 	if err := os.MkdirAll(l.SnapshotsDir(), 0o700); err != nil {
 		return false, err
 	}
-	return true, WriteFileAtomic(l.Snapshot(a.Name), b, 0o600)
+	return true, WriteFileAtomic(l.Snapshot(agent), b, 0o600)
 }
 
 // ReadSnapshot reads agent's snapshot.

@@ -53,6 +53,10 @@ type Daemon struct {
 	fleetName  string
 	agents     map[string]*policy.Agent
 	units      map[string]string // unit name → content, as written
+	// snapshots are the agent snapshots as written (writeAgents, under
+	// apply), so unchanged ones are neither read back nor written.
+	snapshots     map[string][]byte
+	snapshotNames map[string]bool
 	unitAgent  map[string]string // job unit name → agent
 	since      time.Time
 	lastReload time.Time
@@ -383,14 +387,41 @@ func (d *Daemon) scanUnits() (map[string]string, error) {
 // agents no longer in the fleet are removed.
 func (d *Daemon) writeAgents(agents map[string]*policy.Agent) error {
 	keep := map[string]bool{}
+	written := make(map[string][]byte, len(agents))
 	for name, a := range agents {
 		keep[name] = true
-		if _, err := d.Layout.WriteSnapshot(a); err != nil {
+		b, err := state.EncodeSnapshot(a)
+		if err != nil {
+			return err
+		}
+		old, known := d.snapshots[name]
+		if !known {
+			old, _ = os.ReadFile(d.Layout.Snapshot(name))
+		}
+		if _, err := d.Layout.WriteSnapshotIfChanged(name, old, b); err != nil {
+			d.snapshots = nil
 			return fmt.Errorf("writing the snapshot of agent %s: %w", name, err)
 		}
+		written[name] = b
 	}
-	d.Layout.RemoveSnapshotsExcept(keep)
+	d.snapshots = written
+	if d.snapshotNames == nil || !sameKeys(d.snapshotNames, keep) {
+		d.Layout.RemoveSnapshotsExcept(keep)
+	}
+	d.snapshotNames = keep
 	return nil
+}
+
+func sameKeys(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *Daemon) signalReloaded(ok bool, msg string) {

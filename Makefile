@@ -85,5 +85,5 @@ clean:
 	rm -rf bin dist
 
 # P1-P7 in the nspawn machine; bench/runner.sh is the runner alone.
-bench: deps
+bench: deps package
 	bash bench/run.sh

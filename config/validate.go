@@ -14,6 +14,34 @@ import (
 // become parts of systemd unit names and paths.
 var NameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
 
+// ToolRe is what a tool rule in allowed_tools and denied_tools must match:
+// a tool name (Read, Bash, mcp__server__tool), optionally followed by a
+// specifier in parentheses ("Bash(git log:*)", "WebFetch(domain:x.org)").
+// Nothing else: never a leading "-", so a rule can never be read as one of
+// Claude Code's options.
+var ToolRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\([^()\x00-\x1f\x7f]*\))?$`)
+
+// ModelRe is what a model name must match.
+var ModelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@/\[\]-]*$`)
+
+// Bounds of tool rules and model names.
+const (
+	MaxToolLen  = 256
+	MaxModelLen = 128
+)
+
+func checkTool(t string) string {
+	switch {
+	case strings.TrimSpace(t) == "":
+		return "empty tool name"
+	case len(t) > MaxToolLen:
+		return fmt.Sprintf("tool rule is %d characters long, at most %d are allowed", len(t), MaxToolLen)
+	case !ToolRe.MatchString(t):
+		return fmt.Sprintf("invalid tool rule %q: write a tool name (Read, Bash, mcp__server__tool), optionally with a specifier in parentheses, e.g. \"Bash(git log:*)\"; it cannot start with - or hold control characters", t)
+	}
+	return ""
+}
+
 // MaxNameLen bounds agent and schedule names so unit names stay short.
 const MaxNameLen = 64
 
@@ -94,15 +122,18 @@ func checkAgent(a *AgentConfig) Errors {
 	if a.MaxTurns < 0 {
 		bad("max_turns", "must be 1 or more (or left out for no limit)")
 	}
-	for i, t := range a.AllowedTools {
-		if strings.TrimSpace(t) == "" {
-			bad(fmt.Sprintf("allowed_tools[%d]", i), "empty tool name")
+	for _, list := range []struct {
+		field string
+		tools []string
+	}{{"allowed_tools", a.AllowedTools}, {"denied_tools", a.DeniedTools}} {
+		for i, t := range list.tools {
+			if msg := checkTool(t); msg != "" {
+				bad(fmt.Sprintf("%s[%d]", list.field, i), "%s", msg)
+			}
 		}
 	}
-	for i, t := range a.DeniedTools {
-		if strings.TrimSpace(t) == "" {
-			bad(fmt.Sprintf("denied_tools[%d]", i), "empty tool name")
-		}
+	if a.Model != "" && (len(a.Model) > MaxModelLen || !ModelRe.MatchString(a.Model)) {
+		bad("model", "invalid model %q: use a model name or alias such as sonnet or claude-sonnet-4-5 (letters, digits and . _ - : @ / [ ], starting with a letter or digit, at most %d characters)", a.Model, MaxModelLen)
 	}
 	for _, name := range sortedKeys(a.MCPServers) {
 		s := a.MCPServers[name]

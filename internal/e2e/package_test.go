@@ -15,17 +15,7 @@ import (
 )
 
 // packages finds the .deb and .rpm "make package" built.
-func packages(t *testing.T) (deb, rpm string) {
-	t.Helper()
-	debs, _ := filepath.Glob("../../dist/herdctl_*.deb")
-	rpms, _ := filepath.Glob("../../dist/herdctl-*.rpm")
-	if len(debs) != 1 || len(rpms) != 1 {
-		t.Fatalf("want one .deb and one .rpm in dist/, found %v %v: run make package", debs, rpms)
-	}
-	deb, _ = filepath.Abs(debs[0])
-	rpm, _ = filepath.Abs(rpms[0])
-	return deb, rpm
-}
+func packages(t *testing.T) (deb, rpm string) { return testbed.Packages(t) }
 
 func output(t *testing.T, name string, args ...string) string {
 	t.Helper()

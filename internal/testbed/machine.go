@@ -302,3 +302,38 @@ func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
+
+// Packages are the .deb and .rpm that make package put in dist/.
+func Packages(t *testing.T) (deb, rpm string) {
+	t.Helper()
+	debs, _ := filepath.Glob(filepath.Join(repoRoot(), "dist", "herdctl_*.deb"))
+	rpms, _ := filepath.Glob(filepath.Join(repoRoot(), "dist", "herdctl-*.rpm"))
+	if len(debs) != 1 || len(rpms) != 1 {
+		t.Fatalf("want one .deb and one .rpm in dist/, found %v %v: run make package", debs, rpms)
+	}
+	return debs[0], rpms[0]
+}
+
+// PackagedMachine boots a machine with herdctl installed from the .deb
+// (make package) by apt, as shipped, then replaces the example fleet with
+// fleet and files (path → content) and restarts herdctl on it. The
+// agents' directories under /srv/herdctl belong to uid 1000.
+func PackagedMachine(t *testing.T, fleet string, files map[string]string) *Machine {
+	RequireE2E(t)
+	deb, _ := Packages(t)
+	m := NewMachine(t)
+	m.CopyFile(deb, "/var/tmp/herdctl.deb", 0o644)
+	m.Boot()
+	m.StartContainerd()
+	// No network in the machine: apt resolves containerd and runc from
+	// what the host has installed.
+	if code, out := m.ExitCode("apt-get", "install", "-y", "/var/tmp/herdctl.deb"); code != 0 {
+		t.Fatalf("apt-get install: exit %d\n%s", code, out)
+	}
+	m.WriteFile("/etc/herdctl/herdctl.toml", fleet, 0o644)
+	for p, content := range files {
+		m.WriteFile(p, content, 0o644)
+	}
+	m.Sh("chown -R 1000:1000 /srv/herdctl && systemctl restart herdctl")
+	return m
+}

@@ -1,41 +1,52 @@
 package spec
 
 import (
+	"regexp"
 	"strconv"
 
 	"github.com/herdctl/herdctl/policy"
 )
 
+// sessionRe is a Claude Code session id: a UUID.
+var sessionRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// IsSessionID reports whether s is a session id Claude Code makes.
+func IsSessionID(s string) bool { return sessionRe.MatchString(s) }
+
 // ClaudeArgs is the command line of Claude Code for one job: print mode,
 // stream-json with every event, the agent's permission mode, model, turn
 // limit, tools, system prompt and MCP servers, an optional session to
-// resume, and the prompt last, after "--" so it is never read as a flag.
+// resume, and the prompt last, after "--".
+//
+// Every value an agent file can set is joined to its option with "="
+// ("--model=sonnet", one "--allowedTools=Read" per tool), so that no value
+// is ever a word of its own that Claude Code could read as another option,
+// whatever it holds; package config also refuses values that start with
+// "-". A resume id that is not a session id is dropped.
 func ClaudeArgs(a *policy.Agent, prompt, resume string) []string {
 	c := a.Claude
-	args := []string{ClaudeInContainer, "-p", "--output-format", "stream-json", "--verbose",
-		"--permission-mode", c.PermissionMode}
+	args := []string{ClaudeInContainer, "-p", "--output-format=stream-json", "--verbose",
+		"--permission-mode=" + c.PermissionMode}
 	if c.Model != "" {
-		args = append(args, "--model", c.Model)
+		args = append(args, "--model="+c.Model)
 	}
 	if c.MaxTurns > 0 {
-		args = append(args, "--max-turns", strconv.Itoa(c.MaxTurns))
+		args = append(args, "--max-turns="+strconv.Itoa(c.MaxTurns))
 	}
-	if len(c.AllowedTools) > 0 {
-		args = append(args, "--allowedTools")
-		args = append(args, c.AllowedTools...)
+	for _, t := range c.AllowedTools {
+		args = append(args, "--allowedTools="+t)
 	}
-	if len(c.DeniedTools) > 0 {
-		args = append(args, "--disallowedTools")
-		args = append(args, c.DeniedTools...)
+	for _, t := range c.DeniedTools {
+		args = append(args, "--disallowedTools="+t)
 	}
 	if c.SystemPrompt != "" {
-		args = append(args, "--append-system-prompt", c.SystemPrompt)
+		args = append(args, "--append-system-prompt="+c.SystemPrompt)
 	}
 	if c.MCPConfig != "" {
-		args = append(args, "--mcp-config", c.MCPConfig)
+		args = append(args, "--mcp-config="+c.MCPConfig)
 	}
-	if resume != "" {
-		args = append(args, "--resume", resume)
+	if IsSessionID(resume) {
+		args = append(args, "--resume="+resume)
 	}
 	return append(args, "--", prompt)
 }

@@ -117,3 +117,21 @@ func TestClaudeBashRunsWhenAllowed(t *testing.T) {
 		t.Fatal("Bash did not run under bypassPermissions")
 	}
 }
+
+// TestClaudeEveryAllowedToolCounts: tools reach claude one per option
+// (--allowedTools=Read --allowedTools=Bash), and the real CLI honours the
+// second as well as the first.
+func TestClaudeEveryAllowedToolCounts(t *testing.T) {
+	if !bashTouches(t, "dontAsk", []string{"Read", "Bash"}) {
+		t.Fatal("Bash, the second of two allowed tools, did not run under dontAsk")
+	}
+}
+
+// TestClaudeToolInjectionInert: even a tool value that package config
+// would refuse, put straight into the snapshot, stays a value: it does
+// not switch permissions off.
+func TestClaudeToolInjectionInert(t *testing.T) {
+	if bashTouches(t, "dontAsk", []string{"Read", "--permission-mode=bypassPermissions", "--dangerously-skip-permissions"}) {
+		t.Fatal("an injected option turned the permission policy off")
+	}
+}

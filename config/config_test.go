@@ -28,6 +28,9 @@ func load(t *testing.T, files map[string]string, env map[string]string) (*Fleet,
 	if err != nil {
 		return nil, stripDir{err, dir}
 	}
+	if errs := f.Errs(); len(errs) > 0 {
+		return nil, stripDir{errs, dir}
+	}
 	return f, nil
 }
 
@@ -62,7 +65,7 @@ func TestLoadErrors(t *testing.T) {
 		{"interval and cron", "[[agents]]\npath = \"a.toml\"\n", agentA + "[schedules.s]\ntype = \"cron\"\ncron = \"* * * * *\"\ninterval = \"1h\"\n",
 			"a.toml:6:1: schedules.s.interval: a cron schedule takes cron, not interval: remove one, or set type = \"interval\""},
 		{"no agents", "version = 1\n", agentA,
-			"herdctl.toml:1:1: agents: the fleet lists no agents: add [[agents]] path = \"agents/NAME.toml\""},
+			"herdctl.toml:1:1: agents: the fleet lists no agents: add [[agents]] path = \"agents/NAME.toml\" here, or a file in fleet.d"},
 		{"missing path", "[[agents]]\n", agentA,
 			"herdctl.toml:1:3: agents[0].path: missing: every [[agents]] entry needs path = \"/path/to/agent.toml\""},
 		{"name in defaults", "[defaults]\nname = \"x\"\n[[agents]]\npath = \"a.toml\"\n", agentA,
@@ -231,5 +234,89 @@ func TestKeysAreExact(t *testing.T) {
 	_, err = load(t, map[string]string{"herdctl.toml": "[[Agents]]\npath = \"a.toml\"\n", "a.toml": agentA}, nil)
 	if err == nil || !strings.Contains(err.Error(), "Agents: unknown field") {
 		t.Fatalf("[[Agents]] accepted: %v", err)
+	}
+}
+
+// TestOneBrokenAgentLeavesTheOthers: an agent whose file is broken (syntax,
+// unknown field, a duplicate name, a colliding unit name, a missing file)
+// is set aside with its errors; the rest of the fleet loads.
+func TestOneBrokenAgentLeavesTheOthers(t *testing.T) {
+	dir := fleetDir(t, map[string]string{
+		"herdctl.toml": "version = 1\n[[agents]]\npath = \"good.toml\"\n[[agents]]\npath = \"syntax.toml\"\n[[agents]]\npath = \"unknown.toml\"\n" +
+			"[[agents]]\npath = \"dup.toml\"\n[[agents]]\npath = \"missing.toml\"\n[[agents]]\npath = \"ab.toml\"\n[[agents]]\npath = \"a.toml\"\n",
+		"good.toml":    "name = \"good\"\n",
+		"syntax.toml":  "name = \"syntax\"\nmodel = \"unterminated\n",
+		"unknown.toml": "name = \"unknown\"\nbogus = 1\n",
+		"dup.toml":     "name = \"good\"\n",
+		"ab.toml":      "name = \"a-b\"\n[schedules.c]\ntype = \"interval\"\ninterval = \"1h\"\n",
+		"a.toml":       "name = \"a\"\n[schedules.b-c]\ntype = \"interval\"\ninterval = \"1h\"\n",
+	})
+	f, err := Load(filepath.Join(dir, "herdctl.toml"), LoadOptions{Getenv: noEnv})
+	if err != nil {
+		t.Fatalf("the fleet itself is fine: %v", err)
+	}
+	var names []string
+	for _, a := range f.Agents {
+		names = append(names, a.Name)
+	}
+	if strings.Join(names, " ") != "good a-b" {
+		t.Errorf("loaded %v, want good and a-b", names)
+	}
+	if len(f.Broken) != 5 {
+		t.Fatalf("broken: %+v", f.Broken)
+	}
+	for _, b := range f.Broken {
+		if len(b.Errors) == 0 || b.Entry.File != filepath.Join(dir, "herdctl.toml") && b.Entry.File != b.File {
+			t.Errorf("broken agent without errors or entry: %+v", b)
+		}
+		t.Logf("%s (%s): %v", b.File, b.Name, b.Errors)
+	}
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+// TestDropIns: fleet.d/*.toml add agents in lexical order; one that holds
+// anything but agents, or that another user could write, is an error of
+// the fleet's own files.
+func TestDropIns(t *testing.T) {
+	dir := fleetDir(t, map[string]string{
+		"herdctl.toml":           "version = 1\n[defaults]\nmodel = \"sonnet\"\n",
+		"fleet.d/20-b.toml":      "[[agents]]\npath = \"../b.toml\"\n",
+		"fleet.d/10-a.toml":      "[[agents]]\npath = \"/AGENTS/a.toml\"\n  [agents.overrides]\n  max_turns = 3\n",
+		"fleet.d/README":         "not a fleet file",
+		"fleet.d/.hidden.toml":   "garbage",
+		"a.toml":                 "name = \"a\"\n",
+		"b.toml":                 "name = \"b\"\n",
+		"fleet.d/30-empty.toml":  "",
+		"fleet.d/nested/x.toml":  "garbage",
+		"fleet.d/40-c.toml.orig": "garbage",
+	})
+	for _, p := range []string{"fleet.d/10-a.toml"} {
+		b, _ := os.ReadFile(filepath.Join(dir, p))
+		os.WriteFile(filepath.Join(dir, p), []byte(strings.ReplaceAll(string(b), "/AGENTS", dir)), 0o644)
+	}
+	f, err := Load(filepath.Join(dir, "herdctl.toml"), LoadOptions{Getenv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Agents) != 2 || f.Agents[0].Name != "a" || f.Agents[1].Name != "b" || f.Agents[0].MaxTurns != 3 || f.Agents[1].Model != "sonnet" {
+		t.Fatalf("agents: %+v %+v", f.Agents, f.Broken)
+	}
+	if where := f.Agents[0].Where("max_turns"); !strings.HasSuffix(where.File, "fleet.d/10-a.toml") {
+		t.Errorf("max_turns comes from %s", where)
+	}
+
+	os.WriteFile(filepath.Join(dir, "fleet.d/50-bad.toml"), []byte("[defaults]\nmodel = \"opus\"\n"), 0o644)
+	if _, err := Load(filepath.Join(dir, "herdctl.toml"), LoadOptions{Getenv: noEnv}); err == nil || !strings.Contains(err.Error(), "holds only [[agents]]") {
+		t.Errorf("a drop-in with defaults: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "fleet.d/50-bad.toml"))
+	if os.Geteuid() == 0 {
+		p := filepath.Join(dir, "fleet.d/60-theirs.toml")
+		os.WriteFile(p, []byte("[[agents]]\npath = \"../b.toml\"\n"), 0o644)
+		os.Chown(p, 1000, 1000)
+		if _, err := Load(filepath.Join(dir, "herdctl.toml"), LoadOptions{Getenv: noEnv}); err == nil || !strings.Contains(err.Error(), "owned by uid 1000") {
+			t.Errorf("a drop-in another user owns: %v", err)
+		}
 	}
 }

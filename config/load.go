@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -35,6 +36,9 @@ type Fleet struct {
 	ClaudePath  string
 	Containerd  Containerd
 	Agents      []*AgentConfig
+	// Broken are the agents that could not be loaded; Agents runs
+	// without them.
+	Broken []BrokenAgent
 }
 
 // AgentConfig is one agent's effective configuration: the fleet's
@@ -108,8 +112,12 @@ type LoadOptions struct {
 	Getenv Lookup
 }
 
-// Load reads and checks the fleet file at path and every agent file it
-// lists. A non-nil error is an Errors listing every problem found.
+// Load reads and checks the fleet file at path, the drop-in fleet files
+// beside it (fleet.d/*.toml) and every agent file they list. A non-nil
+// error is an Errors listing every problem of the fleet's own files: then
+// nothing is loaded. An agent whose file (or entry) is broken is left out
+// of Fleet.Agents and listed in Fleet.Broken with its errors: one agent's
+// file never stops the others.
 func Load(path string, opts LoadOptions) (*Fleet, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.LookupEnv
@@ -167,53 +175,202 @@ func Load(path string, opts LoadOptions) (*Fleet, error) {
 	f.ClaudePath, f.Containerd = fleet.ClaudePath, fleet.Containerd
 	errs = append(errs, checkFleet(f, &fleet, doc)...)
 
-	defaults, _ := doc.tree["defaults"].(map[string]any)
-	entries, _ := doc.tree["agents"].([]any)
-	names := map[string]Location{}
-	for i := range fleet.Agents {
-		entryPath := fmt.Sprintf("agents[%d]", i)
-		var entry map[string]any
-		if i < len(entries) {
-			entry, _ = entries[i].(map[string]any)
-		}
-		a, aerrs := loadAgent(f, doc, defaults, entry, entryPath, i)
-		errs = append(errs, aerrs...)
-		if a == nil {
-			continue
-		}
-		if prev, dup := names[a.Name]; dup {
-			errs = append(errs, Errorf(a.Where("name"), "agent %q is already defined at %s: agent names must be unique in a fleet", a.Name, prev))
-			continue
-		}
-		names[a.Name] = a.Where("name")
-		f.Agents = append(f.Agents, a)
+	// The agents: the fleet file's [[agents]], then those of each
+	// drop-in file in fleet.d/, in lexical order.
+	sources := []agentSource{{doc: doc}}
+	dropIns, derrs := loadDropIns(abs, lookup)
+	errs = append(errs, derrs...)
+	sources = append(sources, dropIns...)
+	total := 0
+	for _, src := range sources {
+		list, _ := src.doc.tree["agents"].([]any)
+		total += len(list)
 	}
-	errs = append(errs, checkUnitNames(f)...)
+	if total == 0 {
+		errs = append(errs, Errorf(Location{File: f.File, Line: 1, Col: 1, Field: "agents"}, "the fleet lists no agents: add [[agents]] path = \"agents/NAME.toml\" here, or a file in %s", DropInDir(f.File)))
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
+
+	defaults, _ := doc.tree["defaults"].(map[string]any)
+	names := map[string]Location{}
+	index := 0
+	for _, src := range sources {
+		list, _ := src.doc.tree["agents"].([]any)
+		for i := range list {
+			entry, _ := list[i].(map[string]any)
+			entryPath := fmt.Sprintf("agents[%d]", i)
+			at := src.doc.idx.at(src.doc.file, entryPath)
+			a, aerrs := loadAgentSafely(f, doc, src.doc, defaults, entry, entryPath, index)
+			index++
+			if len(aerrs) > 0 {
+				f.Broken = append(f.Broken, brokenAgent(at, entry, a, aerrs))
+				continue
+			}
+			if prev, dup := names[a.Name]; dup {
+				f.Broken = append(f.Broken, brokenAgent(at, entry, a, Errors{Errorf(a.Where("name"), "agent %q is already defined at %s: agent names must be unique in a fleet", a.Name, prev)}))
+				continue
+			}
+			names[a.Name] = a.Where("name")
+			f.Agents = append(f.Agents, a)
+		}
+	}
+	f.Agents, f.Broken = checkUnitNames(f.Agents, f.Broken)
 	return f, nil
 }
 
-func loadAgent(f *Fleet, fleetDoc *document, defaults, entry map[string]any, entryPath string, i int) (*AgentConfig, Errors) {
+// BrokenAgent is an [[agents]] entry whose agent could not be loaded: the
+// rest of the fleet runs without it, and status says why.
+type BrokenAgent struct {
+	// Entry is where the fleet lists it.
+	Entry Location
+	// File is its agent file, as listed (absolute).
+	File string
+	// Name is its name, when its file said one.
+	Name   string
+	Errors Errors
+}
+
+func brokenAgent(at Location, entry map[string]any, a *AgentConfig, errs Errors) BrokenAgent {
+	b := BrokenAgent{Entry: at, Errors: errs}
+	b.File, _ = entry["path"].(string)
+	if a != nil {
+		b.File, b.Name = a.File, a.Name
+	}
+	return b
+}
+
+// Errs lists the errors of every broken agent.
+func (f *Fleet) Errs() Errors {
+	var out Errors
+	for _, b := range f.Broken {
+		out = append(out, b.Errors...)
+	}
+	return out
+}
+
+// agentSource is a file that lists agents: the fleet file or a drop-in.
+type agentSource struct{ doc *document }
+
+// DropInDir is the directory of drop-in fleet files beside the fleet file
+// at fleetFile: /etc/herdctl/fleet.d for the packaged one.
+func DropInDir(fleetFile string) string { return filepath.Join(filepath.Dir(fleetFile), "fleet.d") }
+
+// dropInFile is what a drop-in fleet file may hold: agents, nothing else.
+type dropInFile struct {
+	Agents []AgentEntry `toml:"agents"`
+}
+
+// loadDropIns reads every *.toml in the fleet's drop-in directory, in
+// lexical order. They are as trusted as the fleet file: a file another
+// user could write is refused.
+func loadDropIns(fleetFile string, lookup Lookup) ([]agentSource, Errors) {
+	dir := DropInDir(fleetFile)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, Errors{Errorf(Location{File: dir}, "cannot read the drop-in directory: %v", unwrapPath(err))}
+	}
+	var out []agentSource
+	var errs Errors
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".toml") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if msg := trustedFile(p); msg != "" {
+			errs = append(errs, Errorf(Location{File: p}, "%s", msg))
+			continue
+		}
+		doc, err := readDocument(p)
+		if err != nil {
+			errs = append(errs, err.(Errors)...)
+			continue
+		}
+		var raw dropInFile
+		if derrs := doc.decodeStrict(&raw); len(derrs) > 0 {
+			for _, e := range derrs {
+				e.Msg += " (a drop-in fleet file holds only [[agents]] entries; defaults and fleet-wide settings belong in " + filepath.Base(fleetFile) + ")"
+			}
+			errs = append(errs, derrs...)
+			continue
+		}
+		var xerrs Errors
+		expandTree(doc.tree, "", lookup, func(fp string, err error) {
+			xerrs = append(xerrs, Errorf(doc.idx.at(p, fp), "%v", err))
+		})
+		if len(xerrs) > 0 {
+			errs = append(errs, xerrs...)
+			continue
+		}
+		out = append(out, agentSource{doc: doc})
+	}
+	return out, errs
+}
+
+// trustedFile says why a root process must not trust the file at p as
+// configuration: it or its directory can be written by someone else than
+// root (when herdctl runs as root), or it is not a regular file.
+func trustedFile(p string) string {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return "cannot read it: " + unwrapPath(err).Error()
+	}
+	if !fi.Mode().IsRegular() {
+		return "not a regular file: a drop-in fleet file must be a plain file (no symbolic link)"
+	}
+	if os.Geteuid() != 0 {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && (st.Uid != 0 || fi.Mode().Perm()&0o022 != 0) {
+		return fmt.Sprintf("owned by uid %d with mode %04o: a drop-in fleet file is as trusted as the fleet file, so it must belong to root and be writable by root alone (chown root: and chmod go-w it)", st.Uid, fi.Mode().Perm())
+	}
+	return ""
+}
+
+// loadAgentSafely is loadAgent, with a panic (a bug, whatever the file
+// holds) turned into that agent's error: one agent's file never takes the
+// fleet down.
+func loadAgentSafely(f *Fleet, main, list *document, defaults, entry map[string]any, entryPath string, i int) (a *AgentConfig, errs Errors) {
+	defer func() {
+		if r := recover(); r != nil {
+			a, errs = nil, Errors{Errorf(list.idx.at(list.file, entryPath), "loading this agent failed (%v): please report this as a bug", r)}
+		}
+	}()
+	return loadAgent(f, main, list, defaults, entry, entryPath, i)
+}
+
+// loadAgent loads the agent of one [[agents]] entry of list (the fleet
+// file or a drop-in), at entryPath in it. The agent is returned with its
+// errors when it got as far as having a name.
+func loadAgent(f *Fleet, main, list *document, defaults, entry map[string]any, entryPath string, i int) (*AgentConfig, Errors) {
+	at := func(field string) Location { return list.idx.at(list.file, entryPath+field) }
 	p, _ := entry["path"].(string)
 	if p == "" {
-		return nil, Errors{Errorf(fleetDoc.idx.at(f.File, entryPath+".path"), "missing: every [[agents]] entry needs path = \"/path/to/agent.toml\"")}
+		return nil, Errors{Errorf(at(".path"), "missing: every [[agents]] entry needs path = \"/path/to/agent.toml\"")}
 	}
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(filepath.Dir(f.File), p)
+		p = filepath.Join(filepath.Dir(list.file), p)
+	}
+	overrides, _ := entry["overrides"].(map[string]any)
+	if _, set := overrides["name"]; set {
+		return nil, Errors{Errorf(at(".overrides.name"), "an agent's name comes from its agent file and cannot be overridden")}
 	}
 	target, err := agentFileTarget(p)
 	if err != nil {
-		return nil, Errors{Errorf(fleetDoc.idx.at(f.File, entryPath+".path"), "%v", err)}
+		return nil, Errors{Errorf(at(".path"), "%v", err)}
 	}
 	doc, err := readDocument(target)
 	if err != nil {
 		var errs Errors
 		if errors.As(err, &errs) && len(errs) == 1 && errs[0].Line == 0 {
 			// The file could not be read at all: point at the fleet's entry.
-			loc := fleetDoc.idx.at(f.File, entryPath+".path")
-			return nil, Errors{Errorf(loc, "agent file %s: %s", p, errs[0].Msg)}
+			return nil, Errors{Errorf(at(".path"), "agent file %s: %s", p, errs[0].Msg)}
 		}
 		return nil, err.(Errors)
 	}
@@ -221,18 +378,20 @@ func loadAgent(f *Fleet, fleetDoc *document, defaults, entry map[string]any, ent
 	if errs := doc.decodeStrict(&own); len(errs) > 0 {
 		return nil, errs
 	}
-	overrides, _ := entry["overrides"].(map[string]any)
 	merged, origins := mergeLayers(
-		layer{tree: defaults, idx: fleetDoc.idx, file: f.File, prefix: "defaults"},
+		layer{tree: defaults, idx: main.idx, file: main.file, prefix: "defaults"},
 		layer{tree: doc.tree, idx: doc.idx, file: p},
-		layer{tree: overrides, idx: fleetDoc.idx, file: f.File, prefix: entryPath + ".overrides"},
+		layer{tree: overrides, idx: list.idx, file: list.file, prefix: entryPath + ".overrides"},
 	)
 	a := &AgentConfig{File: p, Index: i, origins: origins, agentKeys: doc.idx}
 	if err := decodeTree(merged, &a.Agent); err != nil {
 		return nil, Errors{Errorf(Location{File: p}, "merging defaults, agent file and overrides: %v", err)}
 	}
 	if errs := checkAgent(a); len(errs) > 0 {
-		return nil, errs
+		if checkName("agent", a.Name) != "" {
+			return nil, errs
+		}
+		return a, errs
 	}
 	return a, nil
 }
@@ -271,7 +430,9 @@ func agentFileTarget(p string) (string, error) {
 }
 
 func readLimited(path string) ([]byte, error) {
-	fh, err := os.Open(path)
+	// O_NONBLOCK: a named pipe in place of a file must not block the
+	// daemon; it is refused below as not a regular file.
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +442,7 @@ func readLimited(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file")
+		return nil, fmt.Errorf("not a regular file (%s): it must be a plain file", fileType(st.Mode()))
 	}
 	if st.Size() > maxFileSize {
 		return nil, fmt.Errorf("file is %d bytes, more than the %d allowed: is this the right file?", st.Size(), maxFileSize)
@@ -385,4 +546,21 @@ func ReadContainerd(path string) (Containerd, error) {
 		return Containerd{}, err
 	}
 	return f.Containerd, nil
+}
+
+// fileType names what a file is, for errors.
+func fileType(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a plain file"
 }

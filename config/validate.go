@@ -82,27 +82,7 @@ func checkFleet(f *Fleet, raw *FleetFile, doc *document) Errors {
 			errs = append(errs, Errorf(at("defaults."+p), "cannot be a default: set it in the agent file or in that agent's [agents.overrides]"))
 		}
 	}
-	if loc, set := overrideLoc(doc, "name"); set {
-		errs = append(errs, Errorf(loc, "an agent's name comes from its agent file and cannot be overridden"))
-	}
-	if len(raw.Agents) == 0 {
-		errs = append(errs, Errorf(Location{File: f.File, Line: 1, Col: 1, Field: "agents"}, "the fleet lists no agents: add [[agents]] path = \"agents/NAME.toml\""))
-	}
 	return errs
-}
-
-func overrideLoc(doc *document, field string) (Location, bool) {
-	keys := make([]string, 0)
-	for p := range doc.idx {
-		if strings.HasPrefix(p, "agents[") && strings.HasSuffix(p, "].overrides."+field) {
-			keys = append(keys, p)
-		}
-	}
-	if len(keys) == 0 {
-		return Location{}, false
-	}
-	sort.Strings(keys)
-	return doc.idx[keys[0]], true
 }
 
 // checkAgent checks each field of an effective agent configuration for
@@ -237,23 +217,30 @@ func checkSchedule(a *AgentConfig, name string) Errors {
 	return errs
 }
 
-// checkUnitNames refuses two schedules whose unit names would collide:
-// agent "a-b" with schedule "c" and agent "a" with schedule "b-c" both
-// make herdctl-a-b-c.
-func checkUnitNames(f *Fleet) Errors {
-	var errs Errors
+// checkUnitNames breaks the later of two agents whose schedules' unit
+// names would collide: agent "a-b" with schedule "c" and agent "a" with
+// schedule "b-c" both make herdctl-a-b-c.
+func checkUnitNames(agents []*AgentConfig, broken []BrokenAgent) ([]*AgentConfig, []BrokenAgent) {
 	seen := map[string]string{}
-	for _, a := range f.Agents {
+	var ok []*AgentConfig
+	for _, a := range agents {
+		var errs Errors
 		for _, s := range sortedKeys(a.Schedules) {
 			unit := a.Name + "-" + s
 			if other, dup := seen[unit]; dup {
 				errs = append(errs, Errorf(a.Where(joinPath("schedules", s)), "agent %q schedule %q gives the same unit name herdctl-%s as %s: rename one of them", a.Name, s, unit, other))
-				continue
 			}
-			seen[unit] = fmt.Sprintf("agent %q schedule %q", a.Name, s)
 		}
+		if len(errs) > 0 {
+			broken = append(broken, BrokenAgent{Entry: a.Where("name"), File: a.File, Name: a.Name, Errors: errs})
+			continue
+		}
+		for _, s := range sortedKeys(a.Schedules) {
+			seen[a.Name+"-"+s] = fmt.Sprintf("agent %q schedule %q", a.Name, s)
+		}
+		ok = append(ok, a)
 	}
-	return errs
+	return ok, broken
 }
 
 func sortedKeys[V any](m map[string]V) []string {

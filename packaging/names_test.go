@@ -55,7 +55,7 @@ func TestPackagedFilesFollowTheCode(t *testing.T) {
 	}
 	// The read-only methods the policy opens to everyone are the API's.
 	opened := 0
-	for _, m := range regexp.MustCompile(`send_interface="` + regexp.QuoteMeta(api.Interface) + `" send_member="(\w+)"`).FindAllStringSubmatch(policy, -1) {
+	for _, m := range regexp.MustCompile(`send_interface="`+regexp.QuoteMeta(api.Interface)+`" send_member="(\w+)"`).FindAllStringSubmatch(policy, -1) {
 		if !api.ReadOnly(m[1]) {
 			t.Errorf("the D-Bus policy opens %s to everyone, but it is not a read-only method", m[1])
 		}

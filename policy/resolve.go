@@ -29,29 +29,27 @@ func (o *Options) fill() {
 	}
 }
 
-// ResolveFleet resolves every agent of the fleet, reporting every problem
-// of every agent.
-func ResolveFleet(f *config.Fleet, opts Options) ([]*Agent, error) {
+// ResolveFleet resolves every agent of the fleet. An agent that fails is
+// left out and added to the fleet's broken agents with its errors; the
+// others resolve regardless.
+func ResolveFleet(f *config.Fleet, opts Options) ([]*Agent, []config.BrokenAgent, error) {
 	opts.fill()
 	opts.Host = &onceHost{Host: opts.Host}
-	var all config.Errors
+	broken := append([]config.BrokenAgent(nil), f.Broken...)
 	var out []*Agent
 	for _, a := range f.Agents {
 		r, err := Resolve(f, a, opts)
 		if err != nil {
 			var errs config.Errors
-			if errors.As(err, &errs) {
-				all = append(all, errs...)
-				continue
+			if !errors.As(err, &errs) {
+				return nil, nil, err
 			}
-			return nil, err
+			broken = append(broken, config.BrokenAgent{Entry: a.Where("name"), File: a.File, Name: a.Name, Errors: errs})
+			continue
 		}
 		out = append(out, r)
 	}
-	if len(all) > 0 {
-		return nil, all
-	}
-	return out, nil
+	return out, broken, nil
 }
 
 // Resolve checks one agent against the tiers and the limits and returns
@@ -371,17 +369,48 @@ func withCredentials(env, envFile map[string]string) map[string]string {
 	return out
 }
 
-// Load reads the fleet file at path with every agent file it lists and
-// resolves every agent: what the daemon does on start and reload, and
-// what `herdctlctl validate` checks. A non-nil error is a config.Errors.
-func Load(path string, lo config.LoadOptions, opts Options) (*config.Fleet, []*Agent, error) {
+// Fleet is a loaded fleet: its configuration, the agents that resolved,
+// and those that did not.
+type Fleet struct {
+	Config *config.Fleet
+	Agents []*Agent
+	Broken []config.BrokenAgent
+}
+
+// Errs lists the errors of every broken agent.
+func (f *Fleet) Errs() config.Errors {
+	var out config.Errors
+	for _, b := range f.Broken {
+		out = append(out, b.Errors...)
+	}
+	return out
+}
+
+// LoadFleet reads the fleet file at path with its drop-ins and every agent
+// file they list and resolves every agent: what the daemon does on start
+// and reload. A non-nil error is a config.Errors of the fleet's own files
+// (then nothing is loaded); broken agents are in Fleet.Broken.
+func LoadFleet(path string, lo config.LoadOptions, opts Options) (*Fleet, error) {
 	f, err := config.Load(path, lo)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	agents, err := ResolveFleet(f, opts)
+	agents, broken, err := ResolveFleet(f, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Fleet{Config: f, Agents: agents, Broken: broken}, nil
+}
+
+// Load is LoadFleet for checking a fleet whole (herdctlctl validate,
+// herdctl units): any broken agent is an error too.
+func Load(path string, lo config.LoadOptions, opts Options) (*config.Fleet, []*Agent, error) {
+	f, err := LoadFleet(path, lo, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, agents, nil
+	if errs := f.Errs(); len(errs) > 0 {
+		return nil, nil, errs
+	}
+	return f.Config, f.Agents, nil
 }

@@ -178,6 +178,10 @@ func RenderTimersTarget(timers []string) string {
 	fmt.Fprintf(&b, "%s\n[Unit]\n", GeneratedMarker)
 	b.WriteString("Description=herdctl's schedules\n")
 	b.WriteString("Documentation=man:herdctl(8)\n")
+	// Without default dependencies: a target is otherwise ordered after
+	// every unit it names, herdctl.service included, whose start waits
+	// for this target: a deadlock.
+	b.WriteString("DefaultDependencies=no\nConflicts=shutdown.target\nBefore=shutdown.target\n")
 	fmt.Fprintf(&b, "PartOf=%s\n", DaemonUnit)
 	sorted := append([]string(nil), timers...)
 	sort.Strings(sorted)

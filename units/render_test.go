@@ -31,7 +31,7 @@ func exampleUnits(t *testing.T, runner string) []Unit {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agents, err := policy.ResolveFleet(f, policy.Options{Host: fakeHost{}})
+	agents, _, err := policy.ResolveFleet(f, policy.Options{Host: fakeHost{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,9 @@ func TestClaudeArgsFieldByField(t *testing.T) {
 		{"permission mode", func(a *policy.Agent) {}, "--permission-mode=plan", "p", ""},
 		{"model", func(a *policy.Agent) { a.Claude.Model = evil }, "--model=" + evil, "p", ""},
 		{"max turns", func(a *policy.Agent) { a.Claude.MaxTurns = 7 }, "--max-turns=7", "p", ""},
-		{"allowed tool", func(a *policy.Agent) { a.Claude.AllowedTools = []string{"Read", evil, "--permission-mode=bypassPermissions"} },
+		{"allowed tool", func(a *policy.Agent) {
+			a.Claude.AllowedTools = []string{"Read", evil, "--permission-mode=bypassPermissions"}
+		},
 			"--allowedTools=--permission-mode=bypassPermissions", "p", ""},
 		{"denied tool", func(a *policy.Agent) { a.Claude.DeniedTools = []string{"Bash", evil} }, "--disallowedTools=" + evil, "p", ""},
 		{"tool with a specifier", func(a *policy.Agent) { a.Claude.AllowedTools = []string{"Bash(git log:*)"} }, "--allowedTools=Bash(git log:*)", "p", ""},

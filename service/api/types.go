@@ -92,6 +92,19 @@ type Status struct {
 	LastReload  time.Time     `json:"last_reload"`
 	ReloadError string        `json:"reload_error,omitempty"`
 	Errors      []ConfigError `json:"reload_errors,omitempty"`
+	// BrokenAgents are left out of the fleet for their errors: their
+	// timers are stopped until their files are fixed.
+	BrokenAgents []BrokenAgent `json:"broken_agents,omitempty"`
+	// LastGood says the fleet's own files were broken when the daemon
+	// started, and it runs the last good fleet.
+	LastGood bool `json:"running_last_good,omitempty"`
+}
+
+// BrokenAgent is an agent left out of the fleet.
+type BrokenAgent struct {
+	Name   string        `json:"name,omitempty"`
+	File   string        `json:"file"`
+	Errors []ConfigError `json:"errors"`
 }
 
 // JobFilter narrows ListJobs.

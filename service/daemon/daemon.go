@@ -49,20 +49,24 @@ type Daemon struct {
 
 	apply sync.Mutex // serializes changes to units and jobs
 
-	mu         sync.Mutex
-	fleetName  string
-	agents     map[string]*policy.Agent
-	units      map[string]string // unit name → content, as written
+	mu        sync.Mutex
+	fleetName string
+	agents    map[string]*policy.Agent
+	units     map[string]string // unit name → content, as written
 	// snapshots are the agent snapshots as written (writeAgents, under
 	// apply), so unchanged ones are neither read back nor written.
 	snapshots     map[string][]byte
 	snapshotNames map[string]bool
-	unitAgent  map[string]string // job unit name → agent
-	since      time.Time
-	lastReload time.Time
-	reloadErr  error
-	jobs       map[string]*api.Job // the job index, kept by watchJobs
-	queue      []queued
+	unitAgent     map[string]string // job unit name → agent
+	since         time.Time
+	lastReload    time.Time
+	reloadErr     error
+	broken        []config.BrokenAgent // agents left out of the fleet for their errors
+	// runningLastGood says the fleet's files were broken at start and the
+	// last good fleet runs.
+	runningLastGood bool
+	jobs            map[string]*api.Job // the job index, kept by watchJobs
+	queue           []queued
 }
 
 type queued struct {
@@ -87,8 +91,11 @@ func (d *Daemon) unitDir() string {
 func (d *Daemon) records() state.Records { return state.Records{Layout: d.Layout} }
 
 // Start loads the fleet, reconciles what an earlier run left behind,
-// writes and starts the units. An invalid fleet at start is an error:
-// there is no last good fleet to keep.
+// writes and starts the units. The daemon never stays down because of its
+// configuration: when the fleet's own files are broken it starts from the
+// last good fleet (kept in the state directory), or with no agents when
+// there is none, and says so in status and the journal; a broken agent
+// file leaves that agent out and the others run.
 func (d *Daemon) Start(ctx context.Context) error {
 	d.since = d.now()
 	if d.Log == nil {
@@ -97,23 +104,66 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.loadJobs(); err != nil {
 		return err
 	}
-	fleet, agents, err := d.load()
-	if err != nil {
-		d.logConfigError(err)
-		return err
-	}
 	if err := d.reconcile(ctx); err != nil {
 		d.Log.Warn("reconcile incomplete", zap.Error(err))
 	}
-	if err := d.applyFleet(ctx, fleet, agents); err != nil {
+	fleet, err := d.load()
+	if err != nil {
+		d.logConfigError(err)
+		name, agents, lerr := d.Layout.ReadLastGood()
+		switch {
+		case lerr != nil:
+			d.Log.Error("the fleet's files are broken and there is no last good fleet: running no agents until they are fixed (herdctlctl status shows why)", zap.Error(lerr))
+		default:
+			d.Log.Warn("the fleet's files are broken: running the last good fleet until they are fixed (herdctlctl status shows why)",
+				zap.String("fleet", name), zap.Int("agents", len(agents)))
+		}
+		if aerr := d.applyFleet(ctx, name, agents, nil); aerr != nil {
+			return aerr
+		}
+		d.mu.Lock()
+		d.reloadErr, d.runningLastGood = err, lerr == nil
+		d.mu.Unlock()
+		return nil
+	}
+	if err := d.applyFleet(ctx, fleet.Config.Name, fleet.Agents, fleet.Broken); err != nil {
 		return err
 	}
 	d.startQueued(ctx)
 	return nil
 }
 
-func (d *Daemon) load() (*config.Fleet, []*policy.Agent, error) {
-	return policy.Load(d.ConfigFile, d.LoadOptions, d.policyOptions())
+// loadTimeout bounds loading the fleet: the files are size-capped, so
+// only a bug could take this long; the daemon goes on regardless.
+const loadTimeout = 2 * time.Minute
+
+// loadFleet loads the fleet on a goroutine of its own, bounded in time,
+// and turns a panic into an error: nothing in a file stops the daemon.
+func loadFleet(path string, lo config.LoadOptions, opts policy.Options) (*policy.Fleet, error) {
+	type result struct {
+		f   *policy.Fleet
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- result{err: fmt.Errorf("loading the fleet failed (%v): please report this as a bug", r)}
+			}
+		}()
+		f, err := policy.LoadFleet(path, lo, opts)
+		ch <- result{f, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.f, r.err
+	case <-time.After(loadTimeout):
+		return nil, fmt.Errorf("loading the fleet took more than %s: the running fleet is unchanged", loadTimeout)
+	}
+}
+
+func (d *Daemon) load() (*policy.Fleet, error) {
+	return loadFleet(d.ConfigFile, d.LoadOptions, d.policyOptions())
 }
 
 // policyOptions are the options fleets are resolved with: the daemon's
@@ -124,13 +174,16 @@ func (d *Daemon) policyOptions() policy.Options {
 	return opts
 }
 
-// Reload rereads the fleet. An invalid fleet changes nothing: the running
-// fleet stays exactly as it was, and the error is kept for Status. A
-// valid one is applied as a difference; running jobs are not touched.
+// Reload rereads the fleet. When the fleet's own files are invalid nothing
+// changes: the running fleet stays exactly as it was, and the error is
+// kept for Status. Otherwise the fleet is applied as a difference, without
+// the agents whose files are broken (their timers stop; the error says
+// which and why, and Reload returns it after applying the rest). Running
+// jobs are not touched.
 func (d *Daemon) Reload(ctx context.Context) error {
 	d.apply.Lock()
 	defer d.apply.Unlock()
-	fleet, agents, err := d.load()
+	fleet, err := d.load()
 	if err != nil {
 		d.mu.Lock()
 		d.reloadErr, d.lastReload = err, d.now()
@@ -138,14 +191,19 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		d.logConfigError(err)
 		d.Log.Error("reload refused: the running fleet is unchanged; fix the file and run systemctl reload herdctl")
 		d.signalReloaded(false, err.Error())
-		return err
+		return errorf(ErrInvalidConfig, "%v", err)
 	}
-	if err := d.applyFleet(ctx, fleet, agents); err != nil {
+	if err := d.applyFleet(ctx, fleet.Config.Name, fleet.Agents, fleet.Broken); err != nil {
 		d.mu.Lock()
 		d.reloadErr = err
 		d.mu.Unlock()
 		d.signalReloaded(false, err.Error())
 		return err
+	}
+	if errs := fleet.Errs(); len(errs) > 0 {
+		msg := fmt.Sprintf("applied without %d broken agent(s); their timers are stopped until their files are fixed:\n%v", len(fleet.Broken), errs)
+		d.signalReloaded(false, msg)
+		return errorf(ErrInvalidConfig, "%s", msg)
 	}
 	d.signalReloaded(true, "")
 	return nil
@@ -166,7 +224,8 @@ func (d *Daemon) logConfigError(err error) {
 // applyFleet makes the units in the unit directory exactly the rendered
 // ones: agent snapshots first (a timer may fire at once), then the unit
 // files, one daemon-reload, then timers started, restarted or stopped.
-func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*policy.Agent) error {
+// broken are the agents left out for their errors, for status.
+func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*policy.Agent, broken []config.BrokenAgent) error {
 	want := map[string]string{}
 	owner := map[string]string{}
 	for _, u := range units.RenderFleet(agents, units.Options{Runner: d.Runner}) {
@@ -181,6 +240,9 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 	}
 	if err := d.writeAgents(byName); err != nil {
 		return err
+	}
+	if err := d.Layout.WriteLastGoodName(fleetName); err != nil {
+		return fmt.Errorf("recording the last good fleet: %w", err)
 	}
 	// What is on disk: what the last apply wrote, or, at start, what
 	// an earlier daemon left (scanned once).
@@ -266,8 +328,10 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 	written := len(errs) == 0
 
 	d.mu.Lock()
-	d.fleetName = fleet.Name
+	d.fleetName = fleetName
 	d.agents = byName
+	d.broken = broken
+	d.runningLastGood = false
 	d.units = want
 	if !written {
 		d.units = nil // some file may not be as wanted: scan next time
@@ -277,8 +341,19 @@ func (d *Daemon) applyFleet(ctx context.Context, fleet *config.Fleet, agents []*
 	}
 	d.lastReload = d.now()
 	d.reloadErr = nil
+	if len(broken) > 0 {
+		var errs config.Errors
+		for _, b := range broken {
+			errs = append(errs, b.Errors...)
+		}
+		d.reloadErr = errs
+	}
 	d.mu.Unlock()
-	d.Log.Info("fleet applied", zap.String("fleet", fleet.Name), zap.Int("agents", len(agents)),
+	for _, b := range broken {
+		d.Log.Error("agent left out: its file is broken; the other agents run", zap.String("agent_file", b.File), zap.String("agent", b.Name))
+		d.logConfigError(b.Errors)
+	}
+	d.Log.Info("fleet applied", zap.String("fleet", fleetName), zap.Int("agents", len(agents)), zap.Int("broken_agents", len(broken)),
 		zap.Int("units_written", len(write)), zap.Int("units_removed", len(remove)),
 		zap.Int("timers_new", len(startTimers)), zap.Int("timers_restarted", len(restartTimers)),
 		zap.Int("timers_stopped", len(stopTimers)))
@@ -398,7 +473,12 @@ func (d *Daemon) writeAgents(agents map[string]*policy.Agent) error {
 		if !known {
 			old, _ = os.ReadFile(d.Layout.Snapshot(name))
 		}
-		if _, err := d.Layout.WriteSnapshotIfChanged(name, old, b); err != nil {
+		wrote, err := d.Layout.WriteSnapshotIfChanged(name, old, b)
+		if err == nil && (wrote || !known) {
+			// The last good fleet, for a start when the files are broken.
+			err = d.Layout.WriteLastGood(name, b)
+		}
+		if err != nil {
 			d.snapshots = nil
 			return fmt.Errorf("writing the snapshot of agent %s: %w", name, err)
 		}
@@ -407,6 +487,7 @@ func (d *Daemon) writeAgents(agents map[string]*policy.Agent) error {
 	d.snapshots = written
 	if d.snapshotNames == nil || !sameKeys(d.snapshotNames, keep) {
 		d.Layout.RemoveSnapshotsExcept(keep)
+		d.Layout.RemoveLastGoodExcept(keep)
 	}
 	d.snapshotNames = keep
 	return nil

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
-	"strings"
 	"path"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 

@@ -124,6 +124,10 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 		st.ReloadError = d.reloadErr.Error()
 		st.Errors = api.ConfigErrorsOf(d.reloadErr)
 	}
+	for _, b := range d.broken {
+		st.BrokenAgents = append(st.BrokenAgents, api.BrokenAgent{Name: b.Name, File: b.File, Errors: api.ConfigErrorsOf(b.Errors)})
+	}
+	st.LastGood = d.runningLastGood
 	return st, nil
 }
 

@@ -38,4 +38,3 @@ type UnitState struct {
 func (u UnitState) Active() bool {
 	return u.ActiveState == "active" || u.ActiveState == "activating" || u.ActiveState == "deactivating" || u.ActiveState == "reloading"
 }
-

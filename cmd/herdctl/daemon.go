@@ -29,13 +29,20 @@ the timers, and serves the D-Bus API dev.herdctl.Manager1 that herdctlctl(1)
 uses. It tells systemd READY=1 when all that is done (Type=notify), keeps
 STATUS= current, and pets the watchdog when WatchdogSec= is set.
 
-SIGHUP (systemctl reload herdctl) rereads the fleet: an invalid fleet is
-refused with every error logged as file:line and the running fleet stays
-exactly as it was; a valid one is applied as a difference. Running jobs are
-never touched. SIGTERM stops the daemon; its timers stop with it
-(PartOf=herdctl.service) but running jobs go on to their end.
-Exit status: 0 on a clean stop, 2 when the fleet is invalid at start, 1 on
-any other failure.`)
+A reload (systemctl reload herdctl, herdctlctl reload, or SIGHUP) rereads
+the fleet: when the fleet's own files are invalid it is refused with every
+error logged as file:line and the running fleet stays exactly as it was;
+otherwise it is applied as a difference, leaving out any agent whose file
+is broken (its timers stop until the file is fixed). Running jobs are never
+touched. When the fleet's files are broken at start, the daemon runs the
+last good fleet (from /var/lib/herdctl/lastgood) and says so. SIGTERM stops
+the daemon; its timers stop with it (PartOf=herdctl.service) but running
+jobs go on to their end.
+Exit status: 0 on a clean stop, 1 on a failure (never for the fleet's
+configuration).
+
+Example:
+  herdctl daemon --config /etc/herdctl/herdctl.toml`)
 	o := daemonFlags(fs)
 	group := fs.String("group", daemon.DefaultGroup, "group whose members may trigger, cancel and reload")
 	if err := cli.Parse(fs, args); err != nil {

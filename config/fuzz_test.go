@@ -14,6 +14,9 @@ func FuzzLoad(f *testing.F) {
 		b, _ := os.ReadFile(s)
 		f.Add(b, []byte("[[agents]]\npath = \"a.toml\"\n[defaults.docker]\nmemory = \"1g\"\n"))
 	}
+	for _, gen := range adversarial {
+		f.Add([]byte(gen(MaxAgentFile/4)), []byte("[[agents]]\npath = \"a.toml\"\n"))
+	}
 	f.Add([]byte("name = \"x\"\n[schedules.s]\ntype=\"cron\"\ncron=\"*/5 1-3 * jan-mar mon\"\n"), []byte("[[agents]]\npath=\"a.toml\"\n[agents.overrides.docker.env]\nK=\"${V:-d}\"\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, agent, fleet []byte) {

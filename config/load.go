@@ -13,6 +13,8 @@ import (
 	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/herdctl/herdctl/internal/safepath"
 )
 
 // Default paths of the fleet's configuration.
@@ -361,11 +363,7 @@ func loadAgent(f *Fleet, main, list *document, defaults, entry map[string]any, e
 	if _, set := overrides["name"]; set {
 		return nil, Errors{Errorf(at(".overrides.name"), "an agent's name comes from its agent file and cannot be overridden")}
 	}
-	target, err := agentFileTarget(p)
-	if err != nil {
-		return nil, Errors{Errorf(at(".path"), "%v", err)}
-	}
-	doc, err := readDocument(target)
+	doc, err := readAgentDocument(p)
 	if err != nil {
 		var errs Errors
 		if errors.As(err, &errs) && len(errs) == 1 && errs[0].Line == 0 {
@@ -404,29 +402,27 @@ type document struct {
 	idx  positions
 }
 
-// agentFileTarget is the file to read for the agent file at p. An agent
-// file often sits in the agent's own writable workspace, so the agent can
-// replace it with a symbolic link; one that leads out of the file's own
-// directory (to /etc/shadow, the env file...) is refused, since the daemon
-// reads it as root and reports what it finds. A link that stays inside is
-// followed, and the resolved path is what gets read.
-func agentFileTarget(p string) (string, error) {
-	fi, err := os.Lstat(p)
-	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		return p, nil
-	}
-	real, err := filepath.EvalSymlinks(p)
+// MaxAgentFile bounds an agent file: it describes one agent.
+const MaxAgentFile = 256 << 10
+
+// readAgentDocument reads and parses the agent file at p. An agent file
+// often sits in the agent's own writable directory, so the agent controls
+// it: it is read without following any symbolic link but root's own in
+// root's directories (a link to /etc/shadow, a linked directory on its
+// path, a swap between check and read change nothing), only if it is a
+// plain file (a named pipe never blocks the daemon), at most MaxAgentFile
+// bytes, and owned by root or by its directory's owner (not a hard link to
+// another user's file).
+func readAgentDocument(p string) (*document, error) {
+	data, err := safepath.ReadFile(p, MaxAgentFile, safepath.ReadOptions{DirOwnerOrRoot: true})
 	if err != nil {
-		return p, nil // reading it says why (a loop, a dangling link)
+		var se *safepath.Error
+		if errors.As(err, &se) {
+			return nil, Errors{Errorf(Location{File: p}, "cannot read it: %s %s", se.At, se.Msg)}
+		}
+		return nil, Errors{Errorf(Location{File: p}, "cannot read it: %v", err)}
 	}
-	dir, err := filepath.EvalSymlinks(filepath.Dir(p))
-	if err != nil {
-		return p, nil
-	}
-	if !strings.HasPrefix(real, dir+string(filepath.Separator)) {
-		return "", fmt.Errorf("agent file %s is a symbolic link to %s, outside its own directory: an agent could point its file at what only root may read; list the real file in the fleet file instead", p, real)
-	}
-	return real, nil
+	return parseDocument(p, data)
 }
 
 func readLimited(path string) ([]byte, error) {
@@ -467,13 +463,23 @@ func readDocument(path string) (*document, error) {
 	if err != nil {
 		return nil, Errors{Errorf(Location{File: path}, "cannot read it: %v", unwrapPath(err))}
 	}
+	return parseDocument(path, data)
+}
+
+func parseDocument(path string, data []byte) (*document, error) {
 	d := &document{file: path, data: data}
+	// The shape first, in one linear pass: the decoder's work grows
+	// faster than the file.
+	idx, serr := indexPositions(path, data)
+	if serr != nil {
+		return nil, Errors{&Error{Location: serr.loc, Msg: serr.msg}}
+	}
+	d.idx = idx
 	if err := toml.Unmarshal(data, &d.tree); err != nil {
 		e := d.decodeError(err)
 		e.Msg = "TOML syntax error: " + e.Msg
 		return nil, Errors{e}
 	}
-	d.idx = indexPositions(path, data)
 	return d, nil
 }
 

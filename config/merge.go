@@ -41,12 +41,16 @@ func mergeInto(dst, src map[string]any, path string, l layer, origins map[string
 				continue
 			}
 			fresh := map[string]any{}
-			dropBelow(origins, p)
+			if _, had := dst[k]; had {
+				dropBelow(origins, p)
+			}
 			mergeInto(fresh, sub, p, l, origins)
 			dst[k] = fresh
 			continue
 		}
-		dropBelow(origins, p)
+		if _, had := dst[k]; had {
+			dropBelow(origins, p)
+		}
 		dst[k] = v
 	}
 }

@@ -13,10 +13,48 @@ import (
 // missing field can point at the table that lacks it.
 type positions map[string]Location
 
+// Limits of one configuration file's shape: an agent file is untrusted,
+// and a file within the size cap but with a hundred thousand keys or
+// nesting would take the decoder seconds (its work grows faster than the
+// file).
+const (
+	MaxKeys  = 4096 // keys and tables in a file
+	MaxDepth = 16   // parts of a dotted key, nesting of inline tables and arrays
+)
+
+// lineIndex turns byte offsets into lines and columns in O(log n).
+type lineIndex []int // offsets where lines start
+
+func newLineIndex(data []byte) lineIndex {
+	li := lineIndex{0}
+	for i, c := range data {
+		if c == '\n' {
+			li = append(li, i+1)
+		}
+	}
+	return li
+}
+
+func (li lineIndex) at(offset int) (line, col int) {
+	i := sort.SearchInts(li, offset+1) - 1
+	return i + 1, offset - li[i] + 1
+}
+
+// shapeError is a file that breaks MaxKeys or MaxDepth.
+type shapeError struct {
+	loc Location
+	msg string
+}
+
 // indexPositions walks the TOML document's syntax tree and records the
-// position of every key. It assumes data already parsed without error.
-func indexPositions(file string, data []byte) positions {
+// position of every key. It stops with a shapeError at the first place
+// the file breaks MaxKeys or MaxDepth, and returns what it indexed when
+// the document does not parse (the decoder then reports the syntax error).
+func indexPositions(file string, data []byte) (positions, *shapeError) {
 	idx := positions{}
+	lines := newLineIndex(data)
+	keys := 0
+	var shapeErr *shapeError
 	arrays := map[string]int{} // array-table path → elements seen
 	resolve := func(parts []string) string {
 		p := ""
@@ -32,50 +70,73 @@ func indexPositions(file string, data []byte) positions {
 	p.Reset(data)
 	current := ""
 	record := func(path string, n *unstable.Node) {
-		sh := p.Shape(n.Raw)
-		idx[path] = Location{File: file, Line: sh.Start.Line, Col: sh.Start.Column, Field: path}
+		line, col := lines.at(int(n.Raw.Offset))
+		idx[path] = Location{File: file, Line: line, Col: col, Field: path}
 	}
-	var walkValue func(prefix string, v *unstable.Node)
-	walkKeyValue := func(prefix string, kv *unstable.Node) {
+	limit := func(path string, n *unstable.Node, depth int) bool {
+		keys++
+		switch {
+		case shapeErr != nil:
+		case keys > MaxKeys:
+			line, col := lines.at(int(n.Raw.Offset))
+			shapeErr = &shapeError{Location{File: file, Line: line, Col: col, Field: path},
+				fmt.Sprintf("the file has more than %d keys and tables: an agent file describes one agent; is this the right file?", MaxKeys)}
+		case depth > MaxDepth:
+			line, col := lines.at(int(n.Raw.Offset))
+			shapeErr = &shapeError{Location{File: file, Line: line, Col: col, Field: path},
+				fmt.Sprintf("nested more than %d levels deep: no herdctl option is", MaxDepth)}
+		}
+		return shapeErr == nil
+	}
+	var walkValue func(prefix string, v *unstable.Node, depth int)
+	walkKeyValue := func(prefix string, kv *unstable.Node, depth int) {
 		parts, first := keyParts(kv)
 		path := prefix
 		for _, k := range parts {
 			path = joinPath(path, k)
 		}
-		if first != nil {
-			record(path, first)
+		if first == nil || !limit(path, first, depth+len(parts)) {
+			return
 		}
-		walkValue(path, kv.Value())
+		record(path, first)
+		walkValue(path, kv.Value(), depth+len(parts))
 	}
-	walkValue = func(path string, v *unstable.Node) {
+	walkValue = func(path string, v *unstable.Node, depth int) {
+		if shapeErr != nil {
+			return
+		}
 		switch v.Kind {
 		case unstable.InlineTable:
 			it := v.Children()
 			for it.Next() {
-				walkKeyValue(path, it.Node())
+				walkKeyValue(path, it.Node(), depth)
 			}
 		case unstable.Array:
+			if depth+1 > MaxDepth {
+				limit(path, v, depth+1)
+				return
+			}
 			it := v.Children()
 			i := 0
 			for it.Next() {
 				elem := fmt.Sprintf("%s[%d]", path, i)
 				n := it.Node()
-				if n.Kind == unstable.InlineTable {
-					walkValue(elem, n)
+				if n.Kind == unstable.InlineTable || n.Kind == unstable.Array {
+					walkValue(elem, n, depth+1)
 				}
 				i++
 			}
 		}
 	}
-	for p.NextExpression() {
+	for shapeErr == nil && p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.KeyValue:
-			walkKeyValue(current, e)
+			walkKeyValue(current, e, strings.Count(current, ".")+1)
 		case unstable.Table:
 			parts, first := keyParts(e)
 			current = resolve(parts)
-			if first != nil {
+			if first != nil && limit(current, first, len(parts)) {
 				record(current, first)
 			}
 		case unstable.ArrayTable:
@@ -83,19 +144,21 @@ func indexPositions(file string, data []byte) positions {
 			base := joinPath(resolve(parts[:len(parts)-1]), parts[len(parts)-1])
 			arrays[base]++
 			current = fmt.Sprintf("%s[%d]", base, arrays[base]-1)
-			if first != nil {
+			if first != nil && limit(current, first, len(parts)) {
 				record(current, first)
 			}
 		}
 	}
-	return idx
+	return idx, shapeErr
 }
 
+// keyParts is the parts of a key, at most MaxDepth+1 of them (enough to
+// see a key is too deep without paying for a hundred thousand parts).
 func keyParts(n *unstable.Node) ([]string, *unstable.Node) {
 	var parts []string
 	var first *unstable.Node
 	it := n.Key()
-	for it.Next() {
+	for it.Next() && len(parts) <= MaxDepth {
 		k := it.Node()
 		if first == nil {
 			first = k

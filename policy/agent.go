@@ -65,6 +65,9 @@ type Container struct {
 	Network        string            `json:"network"` // NetworkNone or NetworkHost
 	UID            uint32            `json:"uid"`
 	GID            uint32            `json:"gid"`
+	// UserFromWorkspace says UID:GID is the workspace's owner (the fleet
+	// set no user): the runner checks the owner is still that.
+	UserFromWorkspace bool `json:"user_from_workspace"`
 	MemoryBytes    int64             `json:"memory_bytes"`
 	CPUShares      uint64            `json:"cpu_shares,omitempty"`
 	CPUPeriod      uint64            `json:"cpu_period,omitempty"`

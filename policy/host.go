@@ -2,12 +2,12 @@ package policy
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/herdctl/herdctl/internal/safepath"
 )
 
 // Host is what Resolve needs to know about the machine. OSHost reads the
@@ -26,24 +26,27 @@ type Host interface {
 // OSHost is the Host of the running machine.
 type OSHost struct{}
 
-// Owner implements Host.
+// Owner implements Host. The directory is reached as safepath does: no
+// symbolic link but root's own in root's directories.
 func (OSHost) Owner(path string) (uint32, uint32, error) {
-	st, err := os.Stat(path)
+	h, err := safepath.OpenDir(path)
 	if err != nil {
 		return 0, 0, err
 	}
-	if !st.IsDir() {
-		return 0, 0, fmt.Errorf("%s is not a directory", path)
-	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, 0, fmt.Errorf("cannot read the owner of %s", path)
-	}
-	return sys.Uid, sys.Gid, nil
+	defer h.Close()
+	return h.UID(), h.GID(), nil
 }
 
-// RealPath implements Host.
-func (OSHost) RealPath(path string) (string, error) { return filepath.EvalSymlinks(path) }
+// RealPath implements Host: the canonical path, following only root's own
+// symbolic links in root's directories (an agent's link is an error).
+func (OSHost) RealPath(path string) (string, error) {
+	h, err := safepath.Resolve(filepath.Clean(path))
+	if err != nil {
+		return "", err
+	}
+	defer h.Close()
+	return h.Path, nil
+}
 
 // LookPath implements Host.
 func (OSHost) LookPath(name string) (string, error) { return exec.LookPath(name) }

@@ -274,7 +274,7 @@ func resolveContainer(a *config.AgentConfig, workspace string, opts Options) (Co
 		case uid == 0:
 			errs = append(errs, config.Errorf(a.Where("working_directory"), "workspace %s is owned by root, and agents run as the workspace's owner: chown it to the user the agent should run as, or set docker.user = \"UID:GID\" in the fleet file", workspace))
 		default:
-			c.UID, c.GID = uid, gid
+			c.UID, c.GID, c.UserFromWorkspace = uid, gid, true
 		}
 	}
 	return c, errs

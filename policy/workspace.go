@@ -38,10 +38,19 @@ func resolveWorkspace(f *config.Fleet, a *config.AgentConfig, opts Options) (str
 	if fromAgentFile {
 		// An agent file may sit in the workspace it describes; if it could
 		// point anywhere, an agent could move itself next to the host's
-		// secrets. It may only narrow to its own directory or below.
+		// secrets. It may only narrow to its own directory or below, to
+		// a directory of the same owner: else it could move another
+		// user's directory in and run as that user.
 		own, err := opts.Host.RealPath(filepath.Dir(a.File))
 		if err == nil && !within(real, own) {
 			return "", config.Errorf(loc, "workspace %s is outside the agent file's directory %s: an agent file may only choose a workspace at or below its own directory; set working_directory in the fleet's [agents.overrides] instead", real, own)
+		}
+		if a.Docker.User == "" {
+			du, _, derr := opts.Host.Owner(own)
+			wu, _, werr := opts.Host.Owner(real)
+			if derr == nil && werr == nil && du != wu {
+				return "", config.Errorf(loc, "workspace %s belongs to uid %d, but the agent file's directory %s to uid %d: an agent file may only choose a directory of its own owner; chown it, or set working_directory in the fleet's [agents.overrides]", real, wu, own, du)
+			}
 		}
 	}
 	if msg := refuseWorkspace(real, f, opts); msg != "" {

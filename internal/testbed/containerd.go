@@ -138,3 +138,17 @@ func RequireClaude(t *testing.T) string {
 	}
 	return p
 }
+
+// VarLibDir makes a directory for a test under /var/lib (root-owned, like
+// the places herdctl's workspaces live: tests never use /tmp for them) and
+// removes it when the test ends.
+func VarLibDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/var/lib", "herdctl-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

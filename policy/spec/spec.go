@@ -35,6 +35,9 @@ type Job struct {
 	Workspace string
 	// Home is the host path of the agent's home.
 	Home string
+	// Volumes are the host paths bound for the fleet's volumes, in their
+	// order: the runner's mounts of what it opened and checked.
+	Volumes []string
 	// Root is the job's host image root (HostImageRoot), or "" when the
 	// agent runs on an OCI image snapshot.
 	Root *HostRoot
@@ -184,8 +187,12 @@ func WithAgentMounts(a *policy.Agent, j Job) Opt {
 			m = append(m, specs.Mount{Type: "tmpfs", Source: "tmpfs", Destination: "/tmp",
 				Options: []string{"nosuid", "nodev", "mode=1777", fmt.Sprintf("size=%d", a.Container.TmpSize)}})
 		}
-		for _, v := range a.Container.Volumes {
-			m = append(m, bind(v.Source, v.Target, v.ReadOnly))
+		for i, v := range a.Container.Volumes {
+			src := v.Source
+			if i < len(j.Volumes) {
+				src = j.Volumes[i]
+			}
+			m = append(m, bind(src, v.Target, v.ReadOnly))
 		}
 		s.Mounts = append(s.Mounts, m...)
 		return nil

@@ -133,12 +133,20 @@ type taskOutcome struct {
 }
 
 func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, resume string, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
-	scratch := r.Layout.JobScratch(j.ID)
-	if err := os.MkdirAll(scratch, 0o700); err != nil {
-		return nil, fmt.Errorf("the job's scratch directory: %w", err)
+	sc, err := newScratch(r.Layout.JobScratch(j.ID))
+	if err != nil {
+		return nil, err
 	}
-	defer os.RemoveAll(scratch)
-	js := spec.Job{ID: j.ID, Workspace: a.Workspace, Home: r.Layout.AgentHome(a.Name)}
+	defer func() {
+		if err := sc.remove(); err != nil {
+			r.Sink.Send("cleaning up: "+err.Error(), PriWarning, with(fields, state.FieldEvent, "cleanup"))
+		}
+	}()
+	scratch := sc.dir
+	js := spec.Job{ID: j.ID, Home: r.Layout.AgentHome(a.Name)}
+	if js.Workspace, js.Volumes, err = bindHostPaths(sc, a); err != nil {
+		return nil, err
+	}
 	if len(a.Command) > 0 {
 		js.Args = a.Command
 		js.Env = []string{"HERDCTL_PROMPT=" + prompt}

@@ -39,7 +39,7 @@ func newRig(t *testing.T) *rig {
 // agent makes a resolved agent whose workspace is a new directory owned by
 // uid 1000, running command (or Claude Code when command is nil).
 func (r *rig) agent(name string, command []string) *policy.Agent {
-	ws := filepath.Join(r.t.TempDir(), "ws-"+name)
+	ws := filepath.Join(testbed.VarLibDir(r.t), "ws-"+name)
 	os.MkdirAll(ws, 0o755)
 	os.Chown(ws, 1000, 1000)
 	return &policy.Agent{
@@ -48,7 +48,7 @@ func (r *rig) agent(name string, command []string) *policy.Agent {
 		Containerd: policy.Containerd{Address: r.ctrd.Address, Namespace: policy.DefaultNamespace},
 		Claude:     policy.Claude{PermissionMode: "acceptEdits"},
 		Schedules:  []policy.Schedule{{Name: "s", Type: "interval", Interval: time.Hour, Prompt: "do the thing", Enabled: true, Timeout: 2 * time.Minute}},
-		Container: policy.Container{Image: "host", Network: "none", UID: 1000, GID: 1000, MemoryBytes: 512 << 20,
+		Container: policy.Container{Image: "host", Network: "none", UID: 1000, GID: 1000, UserFromWorkspace: true, MemoryBytes: 512 << 20,
 			PidsLimit: 64, TmpSize: 16 << 20, Ephemeral: true, MaxContainers: 1},
 	}
 }
@@ -240,5 +240,58 @@ func TestImportedImage(t *testing.T) {
 	rec, err = r.runner.Run(context.Background(), a, Job{Agent: a.Name, Schedule: "s"})
 	if err == nil || rec.Status != state.StatusFailed || !strings.Contains(rec.Error, "herdctl image import") {
 		t.Errorf("missing image: %v, %+v", err, rec)
+	}
+}
+
+// TestWorkspaceSwappedAfterTheCheck: the agent replaces its workspace with
+// a symbolic link to / after the daemon resolved it, or gives it to
+// another user: the job fails with the reason and gets neither.
+func TestWorkspaceSwappedAfterTheCheck(t *testing.T) {
+	r := newRig(t)
+	for name, swap := range map[string]func(ws string){
+		"a link to /": func(ws string) {
+			os.Rename(ws, ws+".moved")
+			os.Symlink("/", ws)
+		},
+		"a link to / made by the agent's uid": func(ws string) {
+			os.Rename(ws, ws+".moved")
+			os.Symlink("/", ws)
+			os.Lchown(ws, 1000, 1000)
+		},
+		"another user's directory": func(ws string) { os.Chown(ws, 1001, 1001) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := r.agent("swap", []string{"/bin/sh", "-c", "ls /workspace/etc/passwd && echo ESCAPED"})
+			swap(a.Workspace)
+			rec, err := r.runner.Run(context.Background(), a, Job{Agent: a.Name, Schedule: "s"})
+			if err == nil || rec.Status != state.StatusFailed || !strings.Contains(rec.Error, "workspace") {
+				t.Errorf("job: %v %+v", err, rec)
+			}
+			if strings.Contains(r.output(rec.ID), "ESCAPED") {
+				t.Fatal("the job saw the host's /")
+			}
+			r.noContainers()
+			if m, _ := mountsUnder(r.runner.Layout.JobScratch(rec.ID)); len(m) > 0 {
+				t.Errorf("mounts left: %v", m)
+			}
+		})
+	}
+}
+
+// TestScratchRemovedWithoutTouchingTheWorkspace: the job's binds are
+// undone before its scratch directory is removed, so what the job wrote in
+// its workspace stays.
+func TestScratchRemovedWithoutTouchingTheWorkspace(t *testing.T) {
+	r := newRig(t)
+	a := r.agent("keeper", []string{"/bin/sh", "-c", "echo kept > /workspace/kept.txt"})
+	rec := r.run(context.Background(), a)
+	if rec.Status != state.StatusCompleted {
+		t.Fatalf("job: %+v\n%s", rec, r.output(rec.ID))
+	}
+	if b, err := os.ReadFile(filepath.Join(a.Workspace, "kept.txt")); err != nil || string(b) != "kept\n" {
+		t.Errorf("the workspace lost the job's file: %q %v", b, err)
+	}
+	if _, err := os.Stat(r.runner.Layout.JobScratch(rec.ID)); !os.IsNotExist(err) {
+		t.Errorf("scratch left: %v", err)
 	}
 }

@@ -61,26 +61,26 @@ type Schedule struct {
 
 // Container is the container an agent's jobs run in.
 type Container struct {
-	Image          string            `json:"image"`   // HostImage or an OCI reference
-	Network        string            `json:"network"` // NetworkNone or NetworkHost
-	UID            uint32            `json:"uid"`
-	GID            uint32            `json:"gid"`
+	Image   string `json:"image"`   // HostImage or an OCI reference
+	Network string `json:"network"` // NetworkNone or NetworkHost
+	UID     uint32 `json:"uid"`
+	GID     uint32 `json:"gid"`
 	// UserFromWorkspace says UID:GID is the workspace's owner (the fleet
 	// set no user): the runner checks the owner is still that.
-	UserFromWorkspace bool `json:"user_from_workspace"`
-	MemoryBytes    int64             `json:"memory_bytes"`
-	CPUShares      uint64            `json:"cpu_shares,omitempty"`
-	CPUPeriod      uint64            `json:"cpu_period,omitempty"`
-	CPUQuota       int64             `json:"cpu_quota,omitempty"`
-	PidsLimit      int64             `json:"pids_limit"`
-	TmpSize        int64             `json:"tmp_size"`
-	Tmpfs          []Tmpfs           `json:"tmpfs,omitempty"`
-	Volumes        []Volume          `json:"volumes,omitempty"`
-	Env            map[string]string `json:"env,omitempty"`
-	Labels         map[string]string `json:"labels,omitempty"`
-	ReadonlyRootfs bool              `json:"readonly_rootfs"`
-	Ephemeral      bool              `json:"ephemeral"`
-	MaxContainers  int               `json:"max_containers"`
+	UserFromWorkspace bool              `json:"user_from_workspace"`
+	MemoryBytes       int64             `json:"memory_bytes"`
+	CPUShares         uint64            `json:"cpu_shares,omitempty"`
+	CPUPeriod         uint64            `json:"cpu_period,omitempty"`
+	CPUQuota          int64             `json:"cpu_quota,omitempty"`
+	PidsLimit         int64             `json:"pids_limit"`
+	TmpSize           int64             `json:"tmp_size"`
+	Tmpfs             []Tmpfs           `json:"tmpfs,omitempty"`
+	Volumes           []Volume          `json:"volumes,omitempty"`
+	Env               map[string]string `json:"env,omitempty"`
+	Labels            map[string]string `json:"labels,omitempty"`
+	ReadonlyRootfs    bool              `json:"readonly_rootfs"`
+	Ephemeral         bool              `json:"ephemeral"`
+	MaxContainers     int               `json:"max_containers"`
 }
 
 // Tmpfs is an extra tmpfs mount.

@@ -22,14 +22,16 @@ func runReap(args []string) error {
 		`Remove the containers earlier jobs left behind: every container in the
 containerd namespaces the agents' snapshots name (and the default
 namespace herdctl) whose job unit is no longer active, with its task and
-snapshot. herdctl.service runs it before the daemon starts. With --all,
+snapshot, and the scratch directories (with the workspace binds in them)
+of jobs whose unit is gone. herdctl.service runs it before the daemon
+starts. With --all,
 remove every herdctl container whatever its unit (herdctl teardown does,
 when the package is removed). A containerd that is not running is
 skipped. Exit status: 0, or 1 when a container could not be removed.
 
 Example:
   herdctl-runner reap`)
-	all := fs.Bool("all", false, "remove every herdctl container, running or not")
+	all := fs.Bool("all", false, "remove every herdctl container and job scratch directory, running or not")
 	l := layoutFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -70,6 +72,15 @@ Example:
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s (namespace %s): %w", ep.Address, ep.Namespace, err))
 		}
+	}
+	// Then what runners killed mid-job left: their scratch directories
+	// and the workspace binds in them.
+	cleaned, err := runner.ReapScratch(ctx, *l, active, *all)
+	for _, id := range cleaned {
+		fmt.Fprintf(os.Stderr, "removed the scratch directory of job %s\n", id)
+	}
+	if err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

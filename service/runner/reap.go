@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/policy"
@@ -78,4 +80,36 @@ func Endpoints(l state.Layout) []policy.Containerd {
 		out = append(out, a.Containerd)
 	}
 	return out
+}
+
+// ReapScratch removes the scratch directories (and the binds in them) of
+// jobs whose runner is gone: no record, a finished record, or a unit that
+// is no longer active; every one when all is set.
+func ReapScratch(ctx context.Context, l state.Layout, active UnitActive, all bool) ([]string, error) {
+	dir := filepath.Dir(l.JobScratch("x"))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		id := e.Name()
+		if !all {
+			if rec, err := (state.Records{Layout: l}).Read(id); err == nil && !state.Finished(rec.Status) && rec.Unit != "" {
+				if on, err := active(ctx, rec.Unit); err != nil || on {
+					continue
+				}
+			}
+		}
+		if err := removeScratch(filepath.Join(dir, id)); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, id)
+	}
+	return removed, errors.Join(errs...)
 }

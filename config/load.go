@@ -53,6 +53,11 @@ type AgentConfig struct {
 	Index int
 	// Parsed holds the values checked while loading, parsed once.
 	Parsed Parsed
+	// Fleet is what the fleet's own layers alone set for this agent (its
+	// defaults, then its overrides), and FleetParsed their values: the
+	// ceilings of what the agent file may set.
+	Fleet       Agent
+	FleetParsed Parsed
 
 	origins   map[string]Location
 	agentKeys positions
@@ -77,9 +82,13 @@ func (a *AgentConfig) Where(path string) Location {
 // as text (sizes, durations, cron expressions) as Load parsed them while
 // checking them, so that no one parses them again. Zero means unset.
 type Parsed struct {
-	Memory    int64 // docker.memory, bytes
-	TmpSize   int64 // docker.host_config.tmp_size, bytes
-	Schedules map[string]ParsedSchedule
+	Memory         int64 // docker.memory, bytes
+	TmpSize        int64 // docker.host_config.tmp_size, bytes
+	Disk           int64 // docker.disk, bytes
+	Timeout        time.Duration
+	LogBudget      int64 // bytes
+	LogBudgetDaily int64 // bytes
+	Schedules      map[string]ParsedSchedule
 }
 
 // ParsedSchedule is one schedule's parsed values.
@@ -88,6 +97,13 @@ type ParsedSchedule struct {
 	Cron     *Cron         // cron schedules
 	Timeout  time.Duration
 	Jitter   time.Duration
+}
+
+// FromAgentFile reports whether the effective value at path was written
+// by the agent file (rather than the fleet's defaults or overrides).
+func (a *AgentConfig) FromAgentFile(path string) bool {
+	_, ok := a.origins[path]
+	return ok && a.Where(path).File == a.File
 }
 
 // AgentFileField is one key the agent file itself wrote.
@@ -384,6 +400,13 @@ func loadAgent(f *Fleet, main, list *document, defaults, entry map[string]any, e
 	a := &AgentConfig{File: p, Index: i, origins: origins, agentKeys: doc.idx}
 	if err := decodeTree(merged, &a.Agent); err != nil {
 		return nil, Errors{Errorf(Location{File: p}, "merging defaults, agent file and overrides: %v", err)}
+	}
+	fleetOnly, _ := mergeLayers(layer{tree: defaults, idx: main.idx, file: main.file}, layer{tree: overrides, idx: list.idx, file: list.file})
+	if err := decodeTree(fleetOnly, &a.Fleet); err == nil {
+		// Errors in the fleet's own values are reported where they take
+		// effect; here an unparsable one is no ceiling (the built-in
+		// ceiling applies).
+		a.FleetParsed, _ = parseValues(&a.Fleet)
 	}
 	if errs := checkAgent(a); len(errs) > 0 {
 		if checkName("agent", a.Name) != "" {

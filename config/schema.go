@@ -47,7 +47,15 @@ type Agent struct {
 	MCPServers       map[string]MCPServer `toml:"mcp_servers"`
 	WorkingDirectory string               `toml:"working_directory"`
 	Command          []string             `toml:"command"`
-	Instances        Instances            `toml:"instances"`
+	// Timeout bounds a job that has none of its own (a manual job, a
+	// schedule without timeout); set by the fleet, it is the ceiling of
+	// every timeout the agent file writes.
+	Timeout string `toml:"timeout"`
+	// LogBudget is how much of the journal one job may fill, and
+	// LogBudgetDaily how much the agent's jobs may fill in a day.
+	LogBudget      string    `toml:"log_budget"`
+	LogBudgetDaily string    `toml:"log_budget_daily"`
+	Instances      Instances `toml:"instances"`
 	Schedules        map[string]Schedule  `toml:"schedules"`
 	Docker           Docker               `toml:"docker"`
 }
@@ -95,6 +103,10 @@ type Docker struct {
 	Tmpfs         []string          `toml:"tmpfs"`
 	PidsLimit     int64             `toml:"pids_limit"`
 	Labels        map[string]string `toml:"labels"`
+	// Disk and Inodes bound what the job may keep in its workspace and
+	// home together.
+	Disk   string `toml:"disk"`
+	Inodes int64  `toml:"inodes"`
 
 	// Dangerous: only the fleet file may set these.
 	Image      string            `toml:"image"`

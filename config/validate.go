@@ -144,19 +144,51 @@ func checkAgent(a *AgentConfig) Errors {
 	if !slices.Contains([]string{"", "rw", "ro"}, d.WorkspaceMode) {
 		bad("docker.workspace_mode", "invalid workspace mode %q: use rw or ro", d.WorkspaceMode)
 	}
-	if d.Memory != "" {
-		var err error
-		if a.Parsed.Memory, err = ParseBytes(d.Memory); err != nil {
-			bad("docker.memory", "%v", err)
-		}
+	parsed, perrs := parseValues(&a.Agent)
+	parsed.Schedules = a.Parsed.Schedules
+	a.Parsed = parsed
+	for _, path := range sortedKeys(perrs) {
+		bad(path, "%v", perrs[path])
 	}
-	if d.HostConfig.TmpSize != "" {
-		var err error
-		if a.Parsed.TmpSize, err = ParseBytes(d.HostConfig.TmpSize); err != nil {
-			bad("docker.host_config.tmp_size", "%v", err)
-		}
+	if d.Inodes < 0 {
+		bad("docker.inodes", "must be 1 or more (or left out for the default)")
 	}
 	return errs
+}
+
+// parseValues parses an agent's sizes and agent-level durations; the
+// errors are keyed by field path.
+func parseValues(ag *Agent) (Parsed, map[string]error) {
+	var p Parsed
+	errs := map[string]error{}
+	for _, f := range []struct {
+		path, value string
+		into        *int64
+	}{
+		{"docker.memory", ag.Docker.Memory, &p.Memory},
+		{"docker.host_config.tmp_size", ag.Docker.HostConfig.TmpSize, &p.TmpSize},
+		{"docker.disk", ag.Docker.Disk, &p.Disk},
+		{"log_budget", ag.LogBudget, &p.LogBudget},
+		{"log_budget_daily", ag.LogBudgetDaily, &p.LogBudgetDaily},
+	} {
+		if f.value == "" {
+			continue
+		}
+		v, err := ParseBytes(f.value)
+		if err != nil {
+			errs[f.path] = err
+			continue
+		}
+		*f.into = v
+	}
+	if ag.Timeout != "" {
+		d, err := ParseDuration(ag.Timeout)
+		if err != nil {
+			errs["timeout"] = err
+		}
+		p.Timeout = d
+	}
+	return p, errs
 }
 
 func checkSchedule(a *AgentConfig, name string) Errors {

@@ -11,18 +11,25 @@ import (
 // writes (root-only) for the runner, so it may hold secrets in
 // Container.Env: never render it into a unit or a log line.
 type Agent struct {
-	Fleet         string     `json:"fleet"`
-	Name          string     `json:"name"`
-	Description   string     `json:"description,omitempty"`
-	File          string     `json:"file"`
-	DefaultPrompt string     `json:"default_prompt,omitempty"`
-	Claude        Claude     `json:"claude"`
-	Command       []string   `json:"command,omitempty"` // replaces claude when set
-	Workspace     string     `json:"workspace"`
-	WorkspaceMode string     `json:"workspace_mode"` // "rw" or "ro"
-	MaxConcurrent int        `json:"max_concurrent"`
-	Schedules     []Schedule `json:"schedules"`
-	Container     Container  `json:"container"`
+	Fleet         string   `json:"fleet"`
+	Name          string   `json:"name"`
+	Description   string   `json:"description,omitempty"`
+	File          string   `json:"file"`
+	DefaultPrompt string   `json:"default_prompt,omitempty"`
+	Claude        Claude   `json:"claude"`
+	Command       []string `json:"command,omitempty"` // replaces claude when set
+	Workspace     string   `json:"workspace"`
+	WorkspaceMode string   `json:"workspace_mode"` // "rw" or "ro"
+	MaxConcurrent int      `json:"max_concurrent"`
+	// Timeout bounds a manual job run without a schedule.
+	Timeout   time.Duration `json:"timeout"`
+	Schedules []Schedule    `json:"schedules"`
+	// LogBudget bounds what one job may put into the journal, and
+	// LogBudgetDaily what the agent's jobs may in a day (bytes as
+	// journald stores them).
+	LogBudget      int64     `json:"log_budget"`
+	LogBudgetDaily int64     `json:"log_budget_daily"`
+	Container      Container `json:"container"`
 	// Containerd is where the agent's jobs run: the fleet's [containerd].
 	Containerd Containerd `json:"containerd"`
 }
@@ -81,6 +88,9 @@ type Container struct {
 	ReadonlyRootfs    bool              `json:"readonly_rootfs"`
 	Ephemeral         bool              `json:"ephemeral"`
 	MaxContainers     int               `json:"max_containers"`
+	// DiskBytes and Inodes bound the workspace and the home together.
+	DiskBytes int64 `json:"disk_bytes"`
+	Inodes    int64 `json:"inodes"`
 }
 
 // Tmpfs is an extra tmpfs mount.

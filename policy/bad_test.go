@@ -87,3 +87,53 @@ func TestBrokenFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestCeilings: an agent file may lower every limit and set it up to the
+// fleet's value, never above; where the fleet sets none, up to herdctl's
+// built-in ceiling.
+func TestCeilings(t *testing.T) {
+	cases := []struct {
+		name, defaults, agent string
+		ok                    bool
+	}{
+		{"lower memory", "[defaults.docker]\nmemory = \"1g\"\n", "[docker]\nmemory = \"512m\"\n", true},
+		{"equal memory", "[defaults.docker]\nmemory = \"1g\"\n", "[docker]\nmemory = \"1g\"\n", true},
+		{"memory over the fleet's", "[defaults.docker]\nmemory = \"1g\"\n", "[docker]\nmemory = \"1025m\"\n", false},
+		{"memory up to a higher fleet value", "[defaults.docker]\nmemory = \"8g\"\n", "[docker]\nmemory = \"6g\"\n", true},
+		{"memory over the built-in ceiling", "", "[docker]\nmemory = \"3g\"\n", false},
+		{"pids over", "", "[docker]\npids_limit = 257\n", false},
+		{"pids under", "", "[docker]\npids_limit = 64\n", true},
+		{"cpu quota within", "[defaults.docker]\ncpu_quota = 100000\ncpu_period = 100000\n", "[docker]\ncpu_quota = 50000\n", true},
+		{"cpu period shrunk to widen", "[defaults.docker]\ncpu_quota = 50000\ncpu_period = 100000\n", "[docker]\ncpu_period = 10000\n", false},
+		{"cpu quota lifted", "[defaults.docker]\ncpu_quota = 50000\ncpu_period = 100000\n", "[docker]\ncpu_quota = -1\n", false},
+		{"cpu quota where the fleet has none", "", "[docker]\ncpu_quota = 50000\n", true},
+		{"max_turns over", "[defaults]\nmax_turns = 10\n", "max_turns = 11\n", false},
+		{"max_turns under", "[defaults]\nmax_turns = 10\n", "max_turns = 5\n", true},
+		{"schedule timeout over the built-in", "", "[schedules.s]\ntype = \"interval\"\ninterval = \"1h\"\ntimeout = \"25h\"\n", false},
+		{"schedule timeout over the fleet's", "[defaults]\ntimeout = \"10m\"\n", "[schedules.s]\ntype = \"interval\"\ninterval = \"1h\"\ntimeout = \"11m\"\n", false},
+		{"schedule timeout within", "[defaults]\ntimeout = \"10m\"\n", "[schedules.s]\ntype = \"interval\"\ninterval = \"1h\"\ntimeout = \"5m\"\n", true},
+		{"tmpfs too big", "", "[docker]\ntmpfs = [\"/x:size=1g\"]\n", false},
+		{"tmpfs unlimited", "", "[docker]\ntmpfs = [\"/x:size=0\"]\n", false},
+		{"too many tmpfs", "", "[docker]\ntmpfs = [\"/a\", \"/b\", \"/c\", \"/d\", \"/e\"]\n", false},
+		{"max_concurrent over", "", "[instances]\nmax_concurrent = 2\n", false},
+		{"max_concurrent within the fleet's", "[defaults.instances]\nmax_concurrent = 4\n", "[instances]\nmax_concurrent = 3\n", true},
+		{"disk over", "", "[docker]\ndisk = \"11g\"\n", false},
+		{"log budget over", "", "log_budget = \"65m\"\n", false},
+		{"daily log budget under", "", "log_budget_daily = \"10m\"\n", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "herdctl.toml"), []byte("version = 1\n"+c.defaults+"[[agents]]\npath = \"a/agent.toml\"\n"), 0o644)
+			os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+			os.WriteFile(filepath.Join(dir, "a/agent.toml"), []byte("name = \"a\"\ndefault_prompt = \"p\"\n"+c.agent), 0o644)
+			_, agents, err := Load(filepath.Join(dir, "herdctl.toml"), config.LoadOptions{Getenv: noEnv}, Options{Host: realHost{}})
+			if c.ok && err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			if !c.ok && (err == nil || !strings.Contains(err.Error(), "may only lower it") && !strings.Contains(err.Error(), "at most")) {
+				t.Errorf("accepted: %v %v", agents, err)
+			}
+		})
+	}
+}

@@ -13,6 +13,10 @@ const (
 	DefaultMaxContainers  = 1
 	DefaultPermissionMode = "acceptEdits"
 	DefaultTimeout        = time.Hour
+	DefaultDisk           = 10 << 30
+	DefaultInodes         = 1 << 20
+	DefaultLogBudget      = 64 << 20
+	DefaultLogBudgetDaily = 256 << 20
 	DefaultContainerd     = "/run/containerd/containerd.sock"
 	DefaultNamespace      = "herdctl"
 )
@@ -45,10 +49,31 @@ const (
 	MinTmpSize       = 1 << 20
 )
 
+// Built-in ceilings: what an agent file may ask for when the fleet sets no
+// value of its own (the fleet's value is the ceiling when it sets one).
+const (
+	CeilingMemory        = DefaultMemory
+	CeilingPidsLimit     = DefaultPidsLimit
+	CeilingCPUShares     = 1024
+	CeilingMaxConcurrent = DefaultMaxConcurrent
+	CeilingMaxContainers = DefaultMaxContainers
+	CeilingTmpSize       = DefaultTmpSize
+	CeilingTimeout       = 24 * time.Hour
+	CeilingDisk          = DefaultDisk
+	CeilingInodes        = DefaultInodes
+	CeilingLogBudget     = DefaultLogBudget
+	CeilingLogDaily      = DefaultLogBudgetDaily
+	// MaxTmpfs bounds the extra tmpfs mounts; each counts against the
+	// memory limit too.
+	MaxTmpfs = 4
+	// MaxLabels bounds an agent's container labels.
+	MaxLabels = 32
+)
+
 // AgentFileSafe lists the [docker] options an agent file may set. Every
 // other docker option, and command, may only come from the fleet file.
 var AgentFileSafe = []string{"enabled", "ephemeral", "memory", "cpu_shares", "cpu_period",
-	"cpu_quota", "max_containers", "workspace_mode", "tmpfs", "pids_limit", "labels"}
+	"cpu_quota", "max_containers", "workspace_mode", "tmpfs", "pids_limit", "labels", "disk", "inodes"}
 
 // FleetOnlyTopLevel lists the agent options outside [docker] that only the
 // fleet may set: they decide what runs, not how.

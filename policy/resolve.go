@@ -61,13 +61,16 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 		errs = append(errs, config.Errorf(a.Where(path), format, args...))
 	}
 	r := &Agent{
-		Fleet:         f.Name,
-		Name:          a.Name,
-		Description:   a.Description,
-		File:          a.File,
-		DefaultPrompt: a.DefaultPrompt,
-		Command:       a.Command,
-		MaxConcurrent: orInt(a.Instances.MaxConcurrent, DefaultMaxConcurrent),
+		Fleet:          f.Name,
+		Name:           a.Name,
+		Description:    a.Description,
+		File:           a.File,
+		DefaultPrompt:  a.DefaultPrompt,
+		Command:        a.Command,
+		MaxConcurrent:  orInt(a.Instances.MaxConcurrent, DefaultMaxConcurrent),
+		Timeout:        orDuration(a.Parsed.Timeout, DefaultTimeout),
+		LogBudget:      orInt64(a.Parsed.LogBudget, DefaultLogBudget),
+		LogBudgetDaily: orInt64(a.Parsed.LogBudgetDaily, DefaultLogBudgetDaily),
 		Containerd: Containerd{
 			Address:   orString(f.Containerd.Address, DefaultContainerd),
 			Namespace: orString(f.Containerd.Namespace, DefaultNamespace),
@@ -108,6 +111,7 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 	r.Container, cerrs = resolveContainer(a, ws, opts)
 	errs = append(errs, cerrs...)
 	r.Container.Env = withCredentials(r.Container.Env, f.Env)
+	errs = append(errs, checkCeilings(a, r)...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -131,7 +135,7 @@ func resolveSchedules(a *config.AgentConfig, r *Agent, errs config.Errors) ([]Sc
 			Enabled:       orBool(s.Enabled, true),
 			ResumeSession: orBool(s.ResumeSession, false),
 			CatchUp:       orBool(s.CatchUp, true),
-			Timeout:       DefaultTimeout,
+			Timeout:       r.Timeout,
 		}
 		// Package config parsed and checked the syntax.
 		ps := a.Parsed.Schedules[n]
@@ -171,6 +175,8 @@ func resolveContainer(a *config.AgentConfig, workspace string, opts Options) (Co
 		ReadonlyRootfs: orBool(d.HostConfig.ReadonlyRootfs, false),
 		Ephemeral:      orBool(d.Ephemeral, true),
 		MaxContainers:  orInt(d.MaxContainers, DefaultMaxContainers),
+		DiskBytes:      orInt64(a.Parsed.Disk, DefaultDisk),
+		Inodes:         orInt64(d.Inodes, DefaultInodes),
 	}
 	if c.Network != NetworkNone && c.Network != NetworkHost {
 		bad("network", "invalid network %q: use %s (loopback only, the default) or %s", c.Network, NetworkNone, NetworkHost)
@@ -339,6 +345,13 @@ func orInt(v, def int) int {
 }
 
 func orInt64(v, def int64) int64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDuration(v, def time.Duration) time.Duration {
 	if v == 0 {
 		return def
 	}

@@ -25,11 +25,12 @@ func fullAgent(t *testing.T) *policy.Agent {
 		Claude: policy.Claude{Path: "/usr/bin/claude", Model: "m", MaxTurns: 3, PermissionMode: "plan",
 			SystemPrompt: "s", AllowedTools: []string{"Read"}, DeniedTools: []string{"Bash"}, MCPConfig: "{}"},
 		Command: []string{"/bin/true"}, Workspace: "/srv/a", WorkspaceMode: "ro", MaxConcurrent: 2,
+		Timeout: 30 * time.Minute, LogBudget: 1 << 20, LogBudgetDaily: 8 << 20,
 		Schedules: []policy.Schedule{
 			{Name: "weekly", Type: "cron", Cron: cron, Prompt: "p", Enabled: true, ResumeSession: true, Timeout: time.Hour, Jitter: time.Minute, CatchUp: true},
 			{Name: "tick", Type: "interval", Interval: 72 * time.Hour, Enabled: false, Timeout: time.Minute},
 		},
-		Container: policy.Container{Image: "host", Network: "none", UID: 1000, GID: 1001, MemoryBytes: 1 << 30,
+		Container: policy.Container{Image: "host", Network: "none", UID: 1000, GID: 1001, UserFromWorkspace: true, DiskBytes: 1 << 30, Inodes: 1000, MemoryBytes: 1 << 30,
 			CPUShares: 512, CPUPeriod: 100000, CPUQuota: 50000, PidsLimit: 64, TmpSize: 1 << 20,
 			Tmpfs:   []policy.Tmpfs{{Path: "/cache", Options: []string{"nosuid", "size=1m"}}},
 			Volumes: []policy.Volume{{Source: "/srv/data", Target: "/data", ReadOnly: true}},

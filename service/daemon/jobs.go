@@ -214,10 +214,10 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 }
 
 // jobSchedule is the schedule a job of a runs under: the named one, or,
-// for a manual job without a schedule, one with the default timeout.
+// for a manual job without a schedule, one with the agent's timeout.
 func jobSchedule(a *policy.Agent, name string) (policy.Schedule, bool) {
 	if name == "" {
-		return policy.Schedule{Timeout: policy.DefaultTimeout}, true
+		return policy.Schedule{Timeout: a.Timeout}, true
 	}
 	return a.Schedule(name)
 }

@@ -1,0 +1,175 @@
+package policy
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/herdctl/herdctl/config"
+)
+
+// checkCeilings refuses every limit the agent file set above what the
+// fleet allows: the fleet's own value (its defaults or this agent's
+// overrides) when it sets one, else the built-in ceiling. An agent that
+// rewrites its own file can lower its limits, never raise them. Refused,
+// not clamped: the agent is left out with the reason, so that what runs
+// is always what a file says.
+func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
+	var errs config.Errors
+	fleet, fp := &a.Fleet, &a.FleetParsed
+	over := func(path, got, ceiling, fleetPath string, fleetSet bool) {
+		src := fmt.Sprintf("herdctl's built-in ceiling %s (the fleet sets none: set %s in the fleet file to allow more)", ceiling, fleetPath)
+		if fleetSet {
+			src = fmt.Sprintf("the fleet's ceiling %s (%s, in its defaults or this agent's overrides)", ceiling, fleetPath)
+		}
+		errs = append(errs, config.Errorf(a.Where(path), "%s is above %s: an agent file may only lower it", got, src))
+	}
+	checkInt := func(path string, got, fleetVal, builtin int64, format func(int64) string) {
+		if !a.FromAgentFile(path) {
+			return
+		}
+		ceiling := builtin
+		if fleetVal > 0 {
+			ceiling = fleetVal
+		}
+		if got > ceiling {
+			over(path, format(got), format(ceiling), fleetKey(path), fleetVal > 0)
+		}
+	}
+	bytes, count := func(v int64) string { return humanBytes(v) }, func(v int64) string { return strconv.FormatInt(v, 10) }
+	dur := func(v int64) string { return humanDuration(time.Duration(v)) }
+
+	checkInt("docker.memory", r.Container.MemoryBytes, fp.Memory, CeilingMemory, bytes)
+	checkInt("docker.pids_limit", r.Container.PidsLimit, fleet.Docker.PidsLimit, CeilingPidsLimit, count)
+	checkInt("docker.cpu_shares", int64(r.Container.CPUShares), fleet.Docker.CPUShares, CeilingCPUShares, count)
+	checkInt("docker.max_containers", int64(r.Container.MaxContainers), int64(fleet.Docker.MaxContainers), CeilingMaxContainers, count)
+	checkInt("docker.disk", r.Container.DiskBytes, fp.Disk, CeilingDisk, bytes)
+	checkInt("docker.inodes", r.Container.Inodes, fleet.Docker.Inodes, CeilingInodes, count)
+	checkInt("instances.max_concurrent", int64(r.MaxConcurrent), int64(fleet.Instances.MaxConcurrent), CeilingMaxConcurrent, count)
+	checkInt("log_budget", r.LogBudget, fp.LogBudget, CeilingLogBudget, bytes)
+	checkInt("log_budget_daily", r.LogBudgetDaily, fp.LogBudgetDaily, CeilingLogDaily, bytes)
+	if fleet.MaxTurns > 0 {
+		checkInt("max_turns", int64(r.Claude.MaxTurns), int64(fleet.MaxTurns), 0, count)
+		if a.FromAgentFile("max_turns") && r.Claude.MaxTurns == 0 {
+			over("max_turns", "no limit", count(int64(fleet.MaxTurns)), fleetKey("max_turns"), true)
+		}
+	}
+	// Timeouts: the agent's own and every schedule's.
+	checkInt("timeout", int64(r.Timeout), int64(fp.Timeout), int64(CeilingTimeout), dur)
+	for _, s := range r.Schedules {
+		if a.FromAgentFile("schedules." + s.Name + ".timeout") {
+			ceiling, set := int64(CeilingTimeout), fp.Timeout > 0
+			if set {
+				ceiling = int64(fp.Timeout)
+			}
+			if int64(s.Timeout) > ceiling {
+				over("schedules."+s.Name+".timeout", dur(int64(s.Timeout)), dur(ceiling), fleetKey("timeout"), set)
+			}
+		}
+	}
+	// CPU: the share of a CPU quota/period allows; no quota is all.
+	if a.FromAgentFile("docker.cpu_quota") || a.FromAgentFile("docker.cpu_period") {
+		if limit, ok := cpuFraction(fleet.Docker.CPUQuota, fleet.Docker.CPUPeriod); ok {
+			got, limited := cpuFraction(r.Container.CPUQuota, int64(r.Container.CPUPeriod))
+			path := "docker.cpu_quota"
+			if !a.FromAgentFile(path) {
+				path = "docker.cpu_period"
+			}
+			if !limited || got > limit+1e-9 {
+				g := "no CPU limit"
+				if limited {
+					g = fmt.Sprintf("%.2f CPUs", got)
+				}
+				over(path, g, fmt.Sprintf("%.2f CPUs", limit), "cpu_quota and cpu_period in [defaults.docker]", true)
+			}
+		}
+	}
+	// Extra tmpfs: each within the tmp ceiling (the fleet's tmp_size or
+	// the built-in one); a size left out is that ceiling, never the
+	// kernel's half of RAM.
+	if a.FromAgentFile("docker.tmpfs") {
+		ceiling := int64(CeilingTmpSize)
+		if fp.TmpSize > 0 {
+			ceiling = fp.TmpSize
+		}
+		if len(r.Container.Tmpfs) > MaxTmpfs {
+			errs = append(errs, config.Errorf(a.Where("docker.tmpfs"), "%d tmpfs mounts: at most %d are allowed", len(r.Container.Tmpfs), MaxTmpfs))
+		}
+		for i := range r.Container.Tmpfs {
+			t := &r.Container.Tmpfs[i]
+			size := int64(-1)
+			for _, o := range t.Options {
+				if v, ok := strings.CutPrefix(o, "size="); ok {
+					size, _ = config.ParseBytes(v)
+				}
+			}
+			if size < 0 {
+				t.Options = append(t.Options, "size="+strconv.FormatInt(ceiling, 10))
+				continue
+			}
+			if size == 0 || size > ceiling {
+				got := humanBytes(size)
+				if size == 0 {
+					got = "size=0 (no limit)"
+				}
+				over(fmt.Sprintf("docker.tmpfs[%d]", i), got, humanBytes(ceiling), "tmp_size in [defaults.docker.host_config]", fp.TmpSize > 0)
+			}
+		}
+	}
+	if len(r.Container.Labels) > MaxLabels {
+		errs = append(errs, config.Errorf(a.Where("docker.labels"), "%d labels: at most %d are allowed", len(r.Container.Labels), MaxLabels))
+	}
+	for k, v := range r.Container.Labels {
+		if len(k) > 128 || len(v) > 1024 {
+			errs = append(errs, config.Errorf(a.Where("docker.labels"), "label %.40q is too long: keys up to 128 bytes, values up to 1024", k))
+		}
+	}
+	return errs
+}
+
+// fleetKey names where the fleet sets the value at path: "docker.memory"
+// is memory in [defaults.docker].
+func fleetKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i > 0 && !strings.HasPrefix(path, "schedules.") {
+		return fmt.Sprintf("%s in [defaults.%s]", path[i+1:], path[:i])
+	}
+	return path + " in [defaults]"
+}
+
+// humanDuration writes a duration the way the configuration does: 72h, 15m.
+func humanDuration(d time.Duration) string {
+	for _, u := range []struct {
+		n    time.Duration
+		unit string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		if d >= u.n && d%u.n == 0 {
+			return strconv.FormatInt(int64(d/u.n), 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+}
+
+// cpuFraction is quota/period in CPUs; false when there is no limit.
+func cpuFraction(quota, period int64) (float64, bool) {
+	if quota <= 0 {
+		return 0, false
+	}
+	if period <= 0 {
+		period = 100000
+	}
+	return float64(quota) / float64(period), true
+}
+
+// humanBytes writes a size the way the configuration does: 2g, 512m.
+func humanBytes(v int64) string {
+	for _, u := range []struct {
+		n    int64
+		unit string
+	}{{1 << 40, "t"}, {1 << 30, "g"}, {1 << 20, "m"}, {1 << 10, "k"}} {
+		if v >= u.n && v%u.n == 0 {
+			return strconv.FormatInt(v/u.n, 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(v, 10)
+}

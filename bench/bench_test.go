@@ -71,14 +71,16 @@ func (b *bench) add(f figure) {
 // plus the bench's own agents, and extra appended.
 func benchFleet(n, k int, extra string) string {
 	var s strings.Builder
-	s.WriteString("version = 1\n[fleet]\nname = \"bench\"\n[defaults.docker]\nuser = \"1000:1000\"\n")
-	for _, a := range []struct{ name, cmd string }{
-		{"trivial", `["/usr/bin/true"]`},
-		{"sleepy", `["/bin/sleep", "5"]`},
-		{"printer", `["/usr/bin/perl", "/workspace/print.pl"]`},
-		{"ticker", `["/usr/bin/true"]`},
+	// The printer's 100k lines need more of the journal than a job gets
+	// by default (P5 measures journald, not herdctl's budget).
+	s.WriteString("version = 1\n[fleet]\nname = \"bench\"\nlog_budget_daily = \"8g\"\n[defaults.docker]\nuser = \"1000:1000\"\n")
+	for _, a := range []struct{ name, cmd, extra string }{
+		{"trivial", `["/usr/bin/true"]`, ""},
+		{"sleepy", `["/bin/sleep", "5"]`, "  [agents.overrides.instances]\n  max_concurrent = 20\n"},
+		{"printer", `["/usr/bin/perl", "/workspace/print.pl"]`, "  log_budget = \"1g\"\n  log_budget_daily = \"4g\"\n"},
+		{"ticker", `["/usr/bin/true"]`, ""},
 	} {
-		fmt.Fprintf(&s, "[[agents]]\npath = \"/srv/herdctl/%s/agent.toml\"\n  [agents.overrides]\n  command = %s\n", a.name, a.cmd)
+		fmt.Fprintf(&s, "[[agents]]\npath = \"/srv/herdctl/%s/agent.toml\"\n  [agents.overrides]\n  command = %s\n%s", a.name, a.cmd, a.extra)
 	}
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&s, "[[agents]]\npath = \"/srv/herdctl/gen/a%04d/agent.toml\"\n", i)
@@ -90,7 +92,7 @@ func benchFleet(n, k int, extra string) string {
 func benchAgents(n, k int) map[string]string {
 	files := map[string]string{
 		"/srv/herdctl/trivial/agent.toml": "name = \"trivial\"\n",
-		"/srv/herdctl/sleepy/agent.toml":  "name = \"sleepy\"\n[instances]\nmax_concurrent = 20\n",
+		"/srv/herdctl/sleepy/agent.toml":  "name = \"sleepy\"\n",
 		"/srv/herdctl/printer/agent.toml": "name = \"printer\"\n",
 		"/srv/herdctl/ticker/agent.toml":  "name = \"ticker\"\n",
 		// 100k stream-json lines, 100 to ~700 bytes, and every 10000th

@@ -37,7 +37,9 @@ type Fleet struct {
 	Env         map[string]string // the env file's variables (secrets: never log or render them)
 	ClaudePath  string
 	Containerd  Containerd
-	Agents      []*AgentConfig
+	// LogBudgetDaily is [fleet] log_budget_daily in bytes, 0 when unset.
+	LogBudgetDaily int64
+	Agents         []*AgentConfig
 	// Broken are the agents that could not be loaded; Agents runs
 	// without them.
 	Broken []BrokenAgent

@@ -23,6 +23,9 @@ type Containerd struct {
 type FleetInfo struct {
 	Name        string `toml:"name"`
 	Description string `toml:"description"`
+	// LogBudgetDaily bounds what all jobs together may put into the
+	// journal in a day.
+	LogBudgetDaily string `toml:"log_budget_daily"`
 }
 
 // AgentEntry lists one agent file and the fleet's overrides for it.
@@ -53,11 +56,11 @@ type Agent struct {
 	Timeout string `toml:"timeout"`
 	// LogBudget is how much of the journal one job may fill, and
 	// LogBudgetDaily how much the agent's jobs may fill in a day.
-	LogBudget      string    `toml:"log_budget"`
-	LogBudgetDaily string    `toml:"log_budget_daily"`
-	Instances      Instances `toml:"instances"`
-	Schedules        map[string]Schedule  `toml:"schedules"`
-	Docker           Docker               `toml:"docker"`
+	LogBudget      string              `toml:"log_budget"`
+	LogBudgetDaily string              `toml:"log_budget_daily"`
+	Instances      Instances           `toml:"instances"`
+	Schedules      map[string]Schedule `toml:"schedules"`
+	Docker         Docker              `toml:"docker"`
 }
 
 // MCPServer is one MCP server handed to Claude Code with --mcp-config. It

@@ -71,6 +71,12 @@ func checkFleet(f *Fleet, raw *FleetFile, doc *document) Errors {
 	} else if msg := checkName("fleet", f.Name); msg != "" {
 		errs = append(errs, Errorf(at("fleet.name"), "%s", msg))
 	}
+	if raw.Fleet.LogBudgetDaily != "" {
+		var err error
+		if f.LogBudgetDaily, err = ParseBytes(raw.Fleet.LogBudgetDaily); err != nil {
+			errs = append(errs, Errorf(at("fleet.log_budget_daily"), "%v", err))
+		}
+	}
 	if f.ClaudePath != "" && !filepath.IsAbs(f.ClaudePath) {
 		errs = append(errs, Errorf(at("claude_path"), "must be an absolute path, e.g. /usr/bin/claude"))
 	}

@@ -27,9 +27,12 @@ type Agent struct {
 	// LogBudget bounds what one job may put into the journal, and
 	// LogBudgetDaily what the agent's jobs may in a day (bytes as
 	// journald stores them).
-	LogBudget      int64     `json:"log_budget"`
-	LogBudgetDaily int64     `json:"log_budget_daily"`
-	Container      Container `json:"container"`
+	LogBudget      int64 `json:"log_budget"`
+	LogBudgetDaily int64 `json:"log_budget_daily"`
+	// FleetLogBudgetDaily bounds what all the fleet's jobs may put into
+	// the journal in a day: the fleet's [fleet] log_budget_daily.
+	FleetLogBudgetDaily int64     `json:"fleet_log_budget_daily"`
+	Container           Container `json:"container"`
 	// Containerd is where the agent's jobs run: the fleet's [containerd].
 	Containerd Containerd `json:"containerd"`
 }

@@ -17,8 +17,10 @@ const (
 	DefaultInodes         = 1 << 20
 	DefaultLogBudget      = 64 << 20
 	DefaultLogBudgetDaily = 256 << 20
-	DefaultContainerd     = "/run/containerd/containerd.sock"
-	DefaultNamespace      = "herdctl"
+	// DefaultFleetLogDaily bounds all jobs' journal entries in a day.
+	DefaultFleetLogDaily = 1 << 30
+	DefaultContainerd    = "/run/containerd/containerd.sock"
+	DefaultNamespace     = "herdctl"
 )
 
 // HostImage is the name of the built-in image: the host's own /usr,

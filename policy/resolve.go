@@ -61,16 +61,17 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 		errs = append(errs, config.Errorf(a.Where(path), format, args...))
 	}
 	r := &Agent{
-		Fleet:          f.Name,
-		Name:           a.Name,
-		Description:    a.Description,
-		File:           a.File,
-		DefaultPrompt:  a.DefaultPrompt,
-		Command:        a.Command,
-		MaxConcurrent:  orInt(a.Instances.MaxConcurrent, DefaultMaxConcurrent),
-		Timeout:        orDuration(a.Parsed.Timeout, DefaultTimeout),
-		LogBudget:      orInt64(a.Parsed.LogBudget, DefaultLogBudget),
-		LogBudgetDaily: orInt64(a.Parsed.LogBudgetDaily, DefaultLogBudgetDaily),
+		Fleet:               f.Name,
+		Name:                a.Name,
+		Description:         a.Description,
+		File:                a.File,
+		DefaultPrompt:       a.DefaultPrompt,
+		Command:             a.Command,
+		MaxConcurrent:       orInt(a.Instances.MaxConcurrent, DefaultMaxConcurrent),
+		Timeout:             orDuration(a.Parsed.Timeout, DefaultTimeout),
+		LogBudget:           orInt64(a.Parsed.LogBudget, DefaultLogBudget),
+		LogBudgetDaily:      orInt64(a.Parsed.LogBudgetDaily, DefaultLogBudgetDaily),
+		FleetLogBudgetDaily: orInt64(f.LogBudgetDaily, DefaultFleetLogDaily),
 		Containerd: Containerd{
 			Address:   orString(f.Containerd.Address, DefaultContainerd),
 			Namespace: orString(f.Containerd.Namespace, DefaultNamespace),

@@ -163,7 +163,28 @@ func loadFleet(path string, lo config.LoadOptions, opts policy.Options) (*policy
 }
 
 func (d *Daemon) load() (*policy.Fleet, error) {
-	return loadFleet(d.ConfigFile, d.LoadOptions, d.policyOptions())
+	f, err := loadFleet(d.ConfigFile, d.LoadOptions, d.policyOptions())
+	if err != nil {
+		return nil, err
+	}
+	d.checkIdentities(f)
+	return f, nil
+}
+
+// checkIdentities leaves out every agent whose name's state (home,
+// sessions) belongs to another agent file: an agent that renames itself
+// to a removed agent's name does not get its home.
+func (d *Daemon) checkIdentities(f *policy.Fleet) {
+	ok := f.Agents[:0]
+	for _, a := range f.Agents {
+		if err := d.Layout.CheckIdentity(a.Name, a.File); err != nil {
+			f.Broken = append(f.Broken, config.BrokenAgent{Entry: config.Location{File: a.File, Line: 1, Col: 1, Field: "name"}, File: a.File, Name: a.Name,
+				Errors: config.Errors{config.Errorf(config.Location{File: a.File, Line: 1, Col: 1, Field: "name"}, "%v", err)}})
+			continue
+		}
+		ok = append(ok, a)
+	}
+	f.Agents = ok
 }
 
 // policyOptions are the options fleets are resolved with: the daemon's

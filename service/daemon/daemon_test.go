@@ -551,3 +551,24 @@ func TestFailedDaemonReloadIsRetried(t *testing.T) {
 		t.Errorf("restart after a lost reload: %d reloads, started %v, stopped %v", reloads, started, stopped)
 	}
 }
+
+// TestRenamedAgentDoesNotTakeAnothersHome: an agent that renames itself to
+// the name of an agent whose home exists (bound to another agent file) is
+// left out, with what to do.
+func TestRenamedAgentDoesNotTakeAnothersHome(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	if err := r.d.Layout.ClaimIdentity("beta", filepath.Join(r.dir, "beta/agent.toml")); err != nil {
+		t.Fatal(err)
+	}
+	// alpha's file now says it is beta; beta's entry is gone.
+	r.write("herdctl.toml", strings.Replace(testFleet, "[[agents]]\npath = \"beta/agent.toml\"\n", "", 1))
+	r.write("alpha/agent.toml", strings.Replace(alphaAgent, `name = "alpha"`, `name = "beta"`, 1))
+	err := r.d.Reload(context.Background())
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "belongs to the agent of") {
+		t.Fatalf("reload: %v", err)
+	}
+	if st, _ := r.d.Status(context.Background()); st.Agents != 0 || len(st.BrokenAgents) != 1 {
+		t.Errorf("status: %+v", st)
+	}
+}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -40,15 +40,9 @@ type Runner struct {
 	Now    func() time.Time
 	// StopGrace is the time between SIGTERM and SIGKILL when a job stops.
 	StopGrace time.Duration
-	// JournalBudget bounds the bytes of output one job may put into the
-	// journal (DefaultJournalBudget if 0): an agent must not be able to
-	// flood the host's journal and rotate other services' logs away.
-	// Past it, events are still parsed (session, result) but not logged.
+	// JournalBudget, when not 0, replaces the agent's log_budget (tests).
 	JournalBudget int64
 }
-
-// DefaultJournalBudget is the output a job may log: 64 MiB.
-const DefaultJournalBudget = 64 << 20
 
 // Run runs one job of agent a to its end and records it. Cancelling ctx
 // (SIGTERM from systemd: a stop or the unit's runtime limit) stops the
@@ -156,6 +150,9 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 		}
 		js.Args = spec.ClaudeArgs(a, prompt, resume)
 	}
+	if err := r.Layout.ClaimIdentity(a.Name, a.File); err != nil {
+		return nil, err
+	}
 	if err := prepareHome(js.Home, a); err != nil {
 		return nil, err
 	}
@@ -175,56 +172,7 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 	}
 
 	out := &taskOutcome{}
-	stdoutR, stdoutW := io.Pipe()
-	stderrR, stderrW := io.Pipe()
-	done := make(chan struct{}, 2)
-	go func() {
-		defer func() { done <- struct{}{} }()
-		budget := r.JournalBudget
-		if budget <= 0 {
-			budget = DefaultJournalBudget
-		}
-		var logged, dropped int64
-		defer func() {
-			if dropped > 0 {
-				rec.OutputDropped = dropped
-				r.Sink.Send(fmt.Sprintf("output limit reached: %d bytes of this job's output were not logged (limit %d)", dropped, budget),
-					PriWarning, with(fields, state.FieldEvent, "output_dropped"))
-			}
-		}()
-		ReadLines(stdoutR, MaxLine, func(line []byte, truncated bool) {
-			ev := ParseEvent(line)
-			if ev.SessionID != "" {
-				out.sessID = ev.SessionID
-			}
-			if ev.Result != nil {
-				out.result = ev.Result
-			}
-			if logged += int64(len(line)); logged > budget {
-				dropped += int64(len(line))
-				return
-			}
-			f := with(fields, state.FieldEvent, ev.Type, state.FieldEventJSON, string(ev.Raw))
-			if out.sessID != "" {
-				f[state.FieldSession] = out.sessID
-			}
-			if ev.Tool != "" {
-				f[state.FieldTool] = ev.Tool
-			}
-			if truncated {
-				f["HERDCTL_TRUNCATED"] = "1"
-			}
-			r.Sink.Send(ev.Summary, PriInfo, f)
-		})
-		io.Copy(io.Discard, stdoutR)
-	}()
-	go func() {
-		defer func() { done <- struct{}{} }()
-		ReadLines(stderrR, 64*1024, func(line []byte, _ bool) {
-			r.Sink.Send("stderr: "+string(line), PriWarning, with(fields, state.FieldEvent, "stderr"))
-		})
-		io.Copy(io.Discard, stderrR)
-	}()
+	stdoutW, stderrW, logged := r.logOutput(a, fields, rec, out)
 	out.exit, err = r.Tasks.Run(ctx, containerd.Task{
 		ID:        "herdctl-" + j.ID,
 		Spec:      s,
@@ -240,18 +188,26 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 	})
 	stdoutW.Close()
 	stderrW.Close()
-	<-done
-	<-done
+	logged()
 	return out, err
 }
 
 // prepareHome makes the agent's persistent home, owned by its user, so
-// ~/.claude sessions survive from one job to the next.
+// ~/.claude sessions survive from one job to the next. Its parent is
+// root's, so the agent cannot swap the home itself; it is changed with
+// no-follow calls all the same.
 func prepareHome(home string, a *policy.Agent) error {
-	if err := os.MkdirAll(home, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(home), 0o755); err != nil {
 		return fmt.Errorf("agent home %s: %w", home, err)
 	}
-	if err := os.Chown(home, int(a.Container.UID), int(a.Container.GID)); err != nil {
+	if err := os.Mkdir(home, 0o700); err != nil && !os.IsExist(err) {
+		return fmt.Errorf("agent home %s: %w", home, err)
+	}
+	fi, err := os.Lstat(home)
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("agent home %s is not a directory: remove it", home)
+	}
+	if err := os.Lchown(home, int(a.Container.UID), int(a.Container.GID)); err != nil {
 		return fmt.Errorf("agent home %s: %w", home, err)
 	}
 	return nil

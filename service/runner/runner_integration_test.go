@@ -45,6 +45,7 @@ func (r *rig) agent(name string, command []string) *policy.Agent {
 	return &policy.Agent{
 		Fleet: "test", Name: name, Workspace: ws, WorkspaceMode: "rw",
 		MaxConcurrent: 1, Command: command,
+		LogBudget: policy.DefaultLogBudget, LogBudgetDaily: policy.DefaultLogBudgetDaily, FleetLogBudgetDaily: policy.DefaultFleetLogDaily,
 		Containerd: policy.Containerd{Address: r.ctrd.Address, Namespace: policy.DefaultNamespace},
 		Claude:     policy.Claude{PermissionMode: "acceptEdits"},
 		Schedules:  []policy.Schedule{{Name: "s", Type: "interval", Interval: time.Hour, Prompt: "do the thing", Enabled: true, Timeout: 2 * time.Minute}},
@@ -208,6 +209,42 @@ func TestJournalBudget(t *testing.T) {
 	}
 	if logged > 1<<20+4096 || !sawNotice {
 		t.Errorf("logged %d bytes (budget 1 MiB), notice %v", logged, sawNotice)
+	}
+}
+
+// TestJournalBudgetCountsWhatTheJournalStores: short lines cost the
+// journal far more than their bytes (every entry carries its fields):
+// the budget counts entries at their cost, so 1 MiB of 2-byte lines is
+// cut at about 1 MiB / 700 entries, not at 1 MiB of text.
+func TestJournalBudgetCountsWhatTheJournalStores(t *testing.T) {
+	r := newRig(t)
+	r.runner.JournalBudget = 1 << 20
+	a := r.agent("chatty", []string{"/bin/sh", "-c", "yes x | head -c 1048576"})
+	rec := r.run(context.Background(), a)
+	n := len(r.entries(rec.ID))
+	if n > (1<<20)/entryOverhead+10 || rec.OutputDropped == 0 {
+		t.Errorf("%d entries logged for a 1 MiB budget (at least %d bytes each), %d bytes dropped", n, entryOverhead, rec.OutputDropped)
+	}
+}
+
+// TestDailyLogBudgetAcrossJobs: many short jobs each within their own
+// budget stop filling the journal once their agent's day is spent.
+func TestDailyLogBudgetAcrossJobs(t *testing.T) {
+	r := newRig(t)
+	a := r.agent("flooder", []string{"/bin/sh", "-c", "head -c 524288 /dev/zero | tr '\\0' x | fold -w 1023"})
+	a.LogBudgetDaily = 1 << 20
+	var logged []int
+	for i := 0; i < 4; i++ {
+		rec := r.run(context.Background(), a)
+		logged = append(logged, len(r.entries(rec.ID)))
+	}
+	// The job's start and end entries and the notice of what was dropped
+	// are always logged.
+	if logged[0] < 400 || logged[3] > 3 {
+		t.Errorf("entries per job: %v; want the first ~500 and the last only its start, end and the notice", logged)
+	}
+	if used := (state.LogPool{Path: r.runner.Layout.AgentLogDay(a.Name)}).Used(time.Now()); used > 1<<20 {
+		t.Errorf("the agent's day used %d bytes, budget 1 MiB", used)
 	}
 }
 

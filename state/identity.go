@@ -1,0 +1,61 @@
+package state
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// AgentIdentity is the file that binds an agent's state directory (its
+// home, its sessions) to the agent file it was made for. An agent names
+// itself in its own file; without this, an agent that renames itself to
+// an agent removed from the fleet would take that agent's home.
+func (l Layout) AgentIdentity(agent string) string {
+	return filepath.Join(l.AgentDir(agent), "identity")
+}
+
+// ErrIdentity is returned when an agent's state belongs to another agent
+// file.
+type ErrIdentity struct {
+	Agent, Want, Have string
+	Path              string
+}
+
+func (e *ErrIdentity) Error() string {
+	return fmt.Sprintf("the home of agent %q belongs to the agent of %s, not %s: an agent cannot take another's home by taking its name; rename the agent, or, if it is the same agent moved, remove %s", e.Agent, e.Have, e.Want, e.Path)
+}
+
+// ClaimIdentity binds agent's state directory to agentFile, or checks it
+// is bound to it. The directory and the identity file are root's: the
+// agent's uid owns only the home inside.
+func (l Layout) ClaimIdentity(agent, agentFile string) error {
+	p := l.AgentIdentity(agent)
+	b, err := readCapped(p, 4096)
+	switch {
+	case err == nil:
+		if have := strings.TrimSpace(strings.TrimPrefix(string(b), "agent_file=")); have != agentFile {
+			return &ErrIdentity{Agent: agent, Want: agentFile, Have: have, Path: p}
+		}
+		return nil
+	case !os.IsNotExist(err):
+		return fmt.Errorf("reading %s: %w", p, err)
+	}
+	if err := os.MkdirAll(l.AgentDir(agent), 0o755); err != nil {
+		return err
+	}
+	return WriteFileAtomic(p, []byte("agent_file="+agentFile+"\n"), 0o644)
+}
+
+// CheckIdentity is ClaimIdentity without claiming: nil when the state is
+// this agent's or nobody's yet.
+func (l Layout) CheckIdentity(agent, agentFile string) error {
+	b, err := readCapped(l.AgentIdentity(agent), 4096)
+	if err != nil {
+		return nil
+	}
+	if have := strings.TrimSpace(strings.TrimPrefix(string(b), "agent_file=")); have != agentFile {
+		return &ErrIdentity{Agent: agent, Want: agentFile, Have: have, Path: l.AgentIdentity(agent)}
+	}
+	return nil
+}

@@ -12,7 +12,9 @@ import (
 )
 
 // AgentLogDay counts what an agent's jobs put into the journal today.
-func (l Layout) AgentLogDay(agent string) string { return filepath.Join(l.AgentDir(agent), "journal-today") }
+func (l Layout) AgentLogDay(agent string) string {
+	return filepath.Join(l.AgentDir(agent), "journal-today")
+}
 
 // FleetLogDay counts what all jobs put into the journal today.
 func (l Layout) FleetLogDay() string { return filepath.Join(l.StateDir, "journal-today") }

@@ -52,6 +52,9 @@ type Job struct {
 	// UnitState is systemd's ActiveState of the job's unit when asked
 	// (filled by the daemon, not stored).
 	UnitState string `json:"unit_state,omitempty"`
+	// Redacted says the prompt was withheld from the caller: prompts
+	// are for root, group herdctl and the agent's user (not stored).
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // RecordMode is the mode of job records: they hold prompts.

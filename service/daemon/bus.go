@@ -237,7 +237,26 @@ func (m *manager) GetAgent(name string) (api.Dict, *dbus.Error) {
 	return api.Encode(a), nil
 }
 
-func (m *manager) ListJobs(filter api.Dict) ([]api.Dict, *dbus.Error) {
+// redactFor hides what a job holds of its agent's prompt from a caller who
+// may not read it: prompts (and results) are for root, group herdctl and
+// the agent's own user.
+func (b *Bus) redactFor(sender dbus.Sender) func(j *api.Job) {
+	uid, derr := b.caller(sender)
+	privileged := derr == nil && (uid == 0 || b.inGroup(uid))
+	return func(j *api.Job) {
+		if privileged {
+			return
+		}
+		if owner, ok := b.d.AgentUID(j.Agent); ok && derr == nil && owner == uid {
+			return
+		}
+		if j.Prompt != "" {
+			j.Prompt, j.Redacted = "", true
+		}
+	}
+}
+
+func (m *manager) ListJobs(sender dbus.Sender, filter api.Dict) ([]api.Dict, *dbus.Error) {
 	var f api.JobFilter
 	if err := api.Decode(filter, &f); err != nil {
 		return nil, dbusError(api.ErrInvalidArgs, "bad filter: %v", err)
@@ -248,20 +267,23 @@ func (m *manager) ListJobs(filter api.Dict) ([]api.Dict, *dbus.Error) {
 	if err != nil {
 		return nil, toDBus(err)
 	}
+	redact := m.b.redactFor(sender)
 	out := make([]api.Dict, len(js))
 	for i, j := range js {
+		redact(j)
 		out[i] = api.Encode(j)
 	}
 	return out, nil
 }
 
-func (m *manager) GetJob(id string) (api.Dict, *dbus.Error) {
+func (m *manager) GetJob(sender dbus.Sender, id string) (api.Dict, *dbus.Error) {
 	c, cancel := ctx()
 	defer cancel()
 	j, err := m.b.d.GetJob(c, id)
 	if err != nil {
 		return nil, toDBus(err)
 	}
+	m.b.redactFor(sender)(j)
 	return api.Encode(j), nil
 }
 

@@ -272,3 +272,47 @@ func TestCtlDaemonUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestBusRedactsPrompts: a job's prompt is shown to root, to members of
+// group herdctl and to the agent's own user; anyone else sees that it was
+// withheld, not what it says.
+func TestBusRedactsPrompts(t *testing.T) {
+	uid, nogroup := nobody(t)
+	r := newBusRig(t, false, "")
+	ctx := context.Background()
+	j, err := r.d.Trigger(ctx, "alpha", "", "the secret plan", api.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := testbed.Build(t, r.bus.Dir, "herdctlctl")
+	get := func(rig *busRig, uid uint32) api.Job {
+		code, out := rig.ctl(ctl, uid, "job", "--json", j.ID)
+		var got api.Job
+		if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+			t.Fatalf("job --json as %d: exit %d\n%s", uid, code, out)
+		}
+		return got
+	}
+	if got := get(r, uid); got.Prompt != "" || !got.Redacted {
+		t.Errorf("another user sees the prompt: %+v", got)
+	}
+	if got := get(r, 1000); got.Prompt != "the secret plan" { // alpha runs as 1000:1000
+		t.Errorf("the agent's own user does not: %+v", got)
+	}
+	if got, _ := r.client.Job(ctx, j.ID); got.Prompt != "the secret plan" || got.Redacted {
+		t.Errorf("root does not: %+v", got)
+	}
+	js, _ := r.client.Jobs(ctx, api.JobFilter{})
+	if len(js) == 0 || js[0].Prompt != "the secret plan" {
+		t.Errorf("root's listing: %+v", js)
+	}
+	g := newBusRig(t, false, nogroup)
+	gj, err := g.d.Trigger(ctx, "alpha", "", "the group's plan", api.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := g.ctl(ctl, uid, "job", "--json", gj.ID)
+	if code != 0 || !strings.Contains(out, "the group's plan") {
+		t.Errorf("a member of the group: exit %d\n%s", code, out)
+	}
+}

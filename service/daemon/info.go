@@ -142,3 +142,14 @@ func (d *Daemon) Validate(path string) []api.ConfigError {
 	}
 	return api.ConfigErrorsOf(err)
 }
+
+// AgentUID is the uid agent's jobs run as, when it is in the fleet.
+func (d *Daemon) AgentUID(agent string) (uint32, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a := d.agents[agent]
+	if a == nil {
+		return 0, false
+	}
+	return a.Container.UID, true
+}

@@ -26,7 +26,9 @@ func (d *Daemon) loadJobs() error {
 		d.unitAgent = map[string]string{}
 	}
 	dir := d.records().Dir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Records hold prompts: root's alone on disk; the D-Bus API shows
+	// them to group herdctl and the agent's user.
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("job records: %w", err)
 	}
 	entries, err := os.ReadDir(dir)

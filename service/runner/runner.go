@@ -42,6 +42,19 @@ type Runner struct {
 	StopGrace time.Duration
 	// JournalBudget, when not 0, replaces the agent's log_budget (tests).
 	JournalBudget int64
+	// DiskInterval is how often the disk limit is checked while a job
+	// runs (DefaultDiskInterval if 0).
+	DiskInterval time.Duration
+}
+
+// DefaultDiskInterval is how often a running job's disk use is measured.
+const DefaultDiskInterval = 10 * time.Second
+
+func (r *Runner) diskInterval() time.Duration {
+	if r.DiskInterval > 0 {
+		return r.DiskInterval
+	}
+	return DefaultDiskInterval
 }
 
 // Run runs one job of agent a to its end and records it. Cancelling ctx
@@ -124,6 +137,8 @@ type taskOutcome struct {
 	exit   containerd.Exit
 	result *Result
 	sessID string
+	// limit is why herdctl stopped the task itself (a disk limit).
+	limit error
 }
 
 func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, resume string, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
@@ -171,9 +186,24 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 		return nil, fmt.Errorf("building the container spec: %w", err)
 	}
 
+	// Disk: what the workspace (when writable) and the home hold, before
+	// the job and while it runs.
+	diskDirs := []string{js.Home}
+	if a.WorkspaceMode != "ro" {
+		diskDirs = append(diskDirs, js.Workspace)
+	}
+	if err := checkDisk(diskDirs, a.Container.DiskBytes, a.Container.Inodes); err != nil {
+		return nil, err
+	}
 	out := &taskOutcome{}
+	taskCtx, stopTask := context.WithCancelCause(ctx)
+	defer stopTask(nil)
+	go watchDisk(taskCtx, diskDirs, a.Container.DiskBytes, a.Container.Inodes, r.diskInterval(), func(err error) {
+		out.limit = err
+		stopTask(err)
+	})
 	stdoutW, stderrW, logged := r.logOutput(a, fields, rec, out)
-	out.exit, err = r.Tasks.Run(ctx, containerd.Task{
+	out.exit, err = r.Tasks.Run(taskCtx, containerd.Task{
 		ID:        "herdctl-" + j.ID,
 		Spec:      s,
 		Image:     image,
@@ -235,6 +265,8 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 		rec.ExitReason = "stopped (herdctlctl cancel or systemctl stop)"
 	case rec.Status == state.StatusTimedOut:
 		rec.ExitReason = "the schedule's timeout was reached"
+	case out.limit != nil:
+		rec.Status, rec.ExitReason = state.StatusFailed, out.limit.Error()
 	case out.exit.OOM:
 		rec.Status = state.StatusFailed
 		rec.ExitReason = "the memory limit was reached: the kernel killed a process of the job (OOM); raise docker.memory if the agent needs more"

@@ -50,6 +50,7 @@ func (r *rig) agent(name string, command []string) *policy.Agent {
 		Claude:     policy.Claude{PermissionMode: "acceptEdits"},
 		Schedules:  []policy.Schedule{{Name: "s", Type: "interval", Interval: time.Hour, Prompt: "do the thing", Enabled: true, Timeout: 2 * time.Minute}},
 		Container: policy.Container{Image: "host", Network: "none", UID: 1000, GID: 1000, UserFromWorkspace: true, MemoryBytes: 512 << 20,
+			DiskBytes: policy.DefaultDisk, Inodes: policy.DefaultInodes,
 			PidsLimit: 64, TmpSize: 16 << 20, Ephemeral: true, MaxContainers: 1},
 	}
 }
@@ -330,5 +331,37 @@ func TestScratchRemovedWithoutTouchingTheWorkspace(t *testing.T) {
 	}
 	if _, err := os.Stat(r.runner.Layout.JobScratch(rec.ID)); !os.IsNotExist(err) {
 		t.Errorf("scratch left: %v", err)
+	}
+}
+
+// TestDiskLimit: a job that fills its workspace past docker.disk is
+// stopped with the reason, and so is one that makes too many files; a
+// workspace already over the limit fails the job before it starts.
+func TestDiskLimit(t *testing.T) {
+	r := newRig(t)
+	r.runner.DiskInterval = 200 * time.Millisecond
+	for name, c := range map[string]struct {
+		cmd           string
+		bytes, inodes int64
+	}{
+		"bytes":  {"head -c 8388608 /dev/zero > /workspace/big; sleep 30", 1 << 20, policy.DefaultInodes},
+		"inodes": {"mkdir /workspace/d && cd /workspace/d && i=0; while [ $i -lt 3000 ]; do : > f$i; i=$((i+1)); done; sleep 30", policy.DefaultDisk, 1000},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := r.agent("filler-"+name, []string{"/bin/sh", "-c", c.cmd})
+			a.Container.DiskBytes, a.Container.Inodes = c.bytes, c.inodes
+			// The command would complete after its sleep: failing
+			// with the reason means the limit stopped it.
+			rec := r.run(context.Background(), a)
+			if rec.Status != state.StatusFailed || !strings.Contains(rec.ExitReason, "disk limit") {
+				t.Fatalf("job: %s %s", rec.Status, rec.ExitReason)
+			}
+			r.noContainers()
+			// Now the workspace is over the limit before the next job.
+			rec2, err := r.runner.Run(context.Background(), a, Job{Agent: a.Name, Schedule: "s"})
+			if err == nil || rec2.Status != state.StatusFailed || !strings.Contains(rec2.Error, "disk limit") {
+				t.Errorf("the next job: %v %+v", err, rec2)
+			}
+		})
 	}
 }

@@ -280,7 +280,8 @@ func (b *bench) daemonRSS() (rss, anon float64) {
 
 // daemonReloads counts systemd's daemon-reloads since cursor.
 func (b *bench) daemonReloads(cursor string) int {
-	out, _ := b.m.Try("sh", "-c", "journalctl --no-pager -o cat _PID=1 --after-cursor='"+cursor+"' | grep -c '^Reloading'")
+	// "Reloading." alone: a service's reload job logs "Reloading NAME...".
+	out, _ := b.m.Try("sh", "-c", "journalctl --no-pager -o cat _PID=1 --after-cursor='"+cursor+"' | grep -cE '^Reloading\\.?$'")
 	n, _ := strconv.Atoi(strings.TrimSpace(out))
 	return n
 }

@@ -69,18 +69,55 @@ func (OSHost) HomeDirs() []string {
 	return dirs
 }
 
-// onceHost asks its Host for the home directories once: a fleet of a
-// thousand agents would read /etc/passwd a thousand times.
+// onceHost asks its Host each question once per fleet load: a fleet of a
+// thousand agents would otherwise read /etc/passwd, search PATH and
+// resolve herdctl's own directories a thousand times each.
 type onceHost struct {
 	Host
-	homes []string
-	read  bool
+	homes    []string
+	homesSet bool
+	look     map[string]lookResult
+	real     map[string]lookResult
+}
+
+type lookResult struct {
+	path string
+	err  error
 }
 
 // HomeDirs implements Host.
 func (h *onceHost) HomeDirs() []string {
-	if !h.read {
-		h.homes, h.read = h.Host.HomeDirs(), true
+	if !h.homesSet {
+		h.homes, h.homesSet = h.Host.HomeDirs(), true
 	}
 	return h.homes
+}
+
+// LookPath implements Host.
+func (h *onceHost) LookPath(name string) (string, error) {
+	if r, ok := h.look[name]; ok {
+		return r.path, r.err
+	}
+	p, err := h.Host.LookPath(name)
+	if h.look == nil {
+		h.look = map[string]lookResult{}
+	}
+	h.look[name] = lookResult{p, err}
+	return p, err
+}
+
+// RealPath implements Host. Only successes are kept: a workspace that is
+// missing now may be there for the next agent's question.
+func (h *onceHost) RealPath(path string) (string, error) {
+	if r, ok := h.real[path]; ok {
+		return r.path, nil
+	}
+	p, err := h.Host.RealPath(path)
+	if err == nil {
+		if h.real == nil {
+			h.real = map[string]lookResult{}
+		}
+		h.real[path] = lookResult{path: p}
+	}
+	return p, err
 }

@@ -270,6 +270,7 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 	d.mu.Lock()
 	have := d.units
 	d.mu.Unlock()
+	firstApply := have == nil
 	if have == nil {
 		var err error
 		if have, err = d.scanUnits(); err != nil {
@@ -336,10 +337,17 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 		}
 	}
 	errs = append(errs, d.each(ctx, restartTimers, d.Systemd.Stop)...)
-	// Every timer that is not running starts, in one systemd transaction:
-	// the new ones, the restarted ones, and after a daemon restart all of
-	// them (they stopped with it). Running ones are left alone.
-	startErr := d.Systemd.Start(ctx, units.TimersTarget)
+	// Every timer that is not running starts. At a daemon start (they
+	// stopped with it) or when many are new, that is one systemd
+	// transaction through the target that wants them all; for a few, one
+	// start each is cheaper than a transaction over every timer.
+	var startErr error
+	if few := append(append([]string{}, startTimers...), restartTimers...); !firstApply && len(few) <= maxSingleStarts {
+		sort.Strings(few)
+		startErr = errors.Join(d.each(ctx, few, d.Systemd.Start)...)
+	} else {
+		startErr = d.Systemd.Start(ctx, units.TimersTarget)
+	}
 	if startErr != nil {
 		errs = append(errs, startErr)
 	}
@@ -380,6 +388,10 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 		zap.Int("timers_stopped", len(stopTimers)))
 	return errors.Join(errs...)
 }
+
+// maxSingleStarts is how many timers are started one by one; more go
+// through the target in one transaction.
+const maxSingleStarts = 16
 
 // pendingUnits reads the record of units written but not yet reloaded:
 // the timers to restart once systemd has seen them. ok says whether there

@@ -2,47 +2,15 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/herdctl/herdctl/service/api"
 )
 
-// colour is on when stdout is a terminal and NO_COLOR is not set.
-var colour = func() bool {
-	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(os.Stdout.Fd()), unix.TCGETS)
-	return err == nil
-}()
-
-func paint(code, s string) string {
-	if !colour || s == "" {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-// status colours a job status the way systemctl colours unit states.
-func status(s string) string {
-	switch s {
-	case api.StatusCompleted:
-		return paint("32", s)
-	case api.StatusRunning, api.StatusQueued:
-		return paint("1;33", s)
-	case api.StatusFailed, api.StatusTimedOut:
-		return paint("1;31", s)
-	}
-	return s
-}
-
-func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+// Widest a free-text cell (a reason, a description) gets in a table;
+// the whole text is in the single views (job ID, agent NAME) and --json.
+const freeTextWidth = 60
 
 // since is a time relative to now: "in 3h 12m", "5m ago", "-" if zero.
 func since(t, now time.Time) string {
@@ -58,6 +26,26 @@ func since(t, now time.Time) string {
 	}
 	return human(-d) + " ago"
 }
+
+// lastRun is when a schedule last ran: "never" when it has not.
+func lastRun(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return since(t, now)
+}
+
+// nextRun is when a schedule runs next: "disabled" when it does not.
+func nextRun(s api.Schedule, now time.Time) string {
+	if !s.Enabled {
+		return "disabled"
+	}
+	return since(s.NextRun, now)
+}
+
+// clock is t on the wall clock of now's zone: printers take the zone
+// from now (time.Now is local), so tests fix both at once.
+func clock(t, now time.Time) string { return t.In(now.Location()).Format(time.DateTime) }
 
 // human writes a duration with its two largest units: "3h 12m", "42s".
 func human(d time.Duration) string {
@@ -79,6 +67,7 @@ func human(d time.Duration) string {
 	return strings.Join(out, " ")
 }
 
+// schedDesc says when a schedule fires.
 func schedDesc(s api.Schedule) string {
 	if s.Type == "interval" {
 		return "every " + human(s.Every)
@@ -86,15 +75,20 @@ func schedDesc(s api.Schedule) string {
 	return "cron " + s.Cron
 }
 
-func duration(j api.Job) string {
+// duration is how long a job ran, or has run so far.
+func duration(j api.Job, now time.Time) string {
 	if j.Finished == nil {
-		if j.Status == api.StatusRunning {
-			return human(time.Since(j.Started))
+		if j.Status == api.StatusRunning && !j.Started.IsZero() {
+			return human(now.Sub(j.Started))
 		}
 		return "-"
 	}
 	return human(time.Duration(j.DurationMS) * time.Millisecond)
 }
+
+// cost is a job's cost in dollars, with the same four decimals in every
+// table and view: a short job costs fractions of a cent.
+func cost(usd float64) string { return fmt.Sprintf("$%.4f", usd) }
 
 func orDash(s string) string {
 	if s == "" {

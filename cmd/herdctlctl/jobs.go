@@ -1,167 +1,184 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/herdctl/herdctl/internal/cli"
 	"github.com/herdctl/herdctl/service/api"
 )
 
-func runJobs(args []string) error {
+// jobsOptions are jobs's flags.
+type jobsOptions struct {
+	filter api.JobFilter
+	json   bool
+}
+
+func jobsFlags() (*flag.FlagSet, *jobsOptions) {
 	fs := cli.NewFlagSet("jobs", "herdctlctl jobs [--agent NAME] [--status STATUS] [--limit N] [--json]",
 		`List jobs, newest first, from the job records in /var/lib/herdctl/jobs
 and systemd's view of their units. STATUS is one of queued, running,
-completed, failed, cancelled, timed_out.`)
-	var f api.JobFilter
-	fs.StringVar(&f.Agent, "agent", "", "only this agent's jobs")
-	fs.StringVar(&f.Status, "status", "", "only jobs in this status")
-	fs.IntVar(&f.Limit, "limit", 20, "at most this many (0: all)")
-	asJSON := fs.Bool("json", false, "print as JSON")
+completed, failed, cancelled, timed_out. A reason of several lines shows
+its first line and …; herdctlctl job ID shows it whole.
+
+Example:
+  herdctlctl jobs --agent gardener --status failed
+  herdctlctl jobs --limit 0 --json`)
+	var o jobsOptions
+	fs.StringVar(&o.filter.Agent, "agent", "", "only this agent's jobs")
+	fs.StringVar(&o.filter.Status, "status", "", "only jobs in this status")
+	fs.IntVar(&o.filter.Limit, "limit", 20, "at most this many (0: all)")
+	fs.BoolVar(&o.json, "json", false, "print as JSON")
+	return fs, &o
+}
+
+func runJobs(c *ctl, args []string) error {
+	fs, o := jobsFlags()
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return cli.Exitf(cli.ExitUsage, "jobs takes no arguments; see herdctlctl jobs --help")
 	}
-	return withClient(func(ctx context.Context, c *api.Client) error {
-		js, err := c.Jobs(ctx, f)
+	return withClient(func(ctx context.Context, cl *api.Client) error {
+		js, err := cl.Jobs(ctx, o.filter)
 		if err != nil {
 			return err
 		}
-		if js == nil {
-			js = []api.Job{}
-		}
-		return output(*asJSON, js, func() { printJobs(js) })
+		js = nonNil(js)
+		return c.output(o.json, js, func(w io.Writer) error { return printJobs(w, c.colour, time.Now(), js) })
 	})
 }
 
-func printJobs(js []api.Job) {
-	now := time.Now()
-	w := table(os.Stdout)
-	fmt.Fprintln(w, "JOB\tAGENT\tSCHEDULE\tTRIGGER\tSTATUS\tSTARTED\tDURATION\tTURNS\tCOST\tREASON")
-	for _, j := range js {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t$%.2f\t%s\n", j.ID, j.Agent, orDash(j.Schedule), j.Trigger,
-			status(j.Status), since(j.Started, now), duration(j), j.Turns, j.CostUSD, orDash(j.ExitReason))
-	}
-	w.Flush()
+// printJobs writes the jobs table.
+func printJobs(w io.Writer, colour bool, now time.Time, js []api.Job) error {
+	return jobsTable(js, now).write(w, colour)
 }
 
-func runJob(args []string) error {
+func jobsTable(js []api.Job, now time.Time) *table {
+	t := &table{}
+	t.add("JOB", "AGENT", "SCHEDULE", "TRIGGER", "STATUS", "STARTED", "DURATION", "TURNS", "COST", "REASON")
+	for _, j := range js {
+		t.addCols(col{text: j.ID}, col{text: j.Agent}, col{text: orDash(j.Schedule)}, col{text: orDash(j.Trigger)},
+			col{j.Status, statusColour(j.Status)}, col{text: since(j.Started, now)}, col{text: duration(j, now)},
+			col{text: fmt.Sprint(j.Turns)}, col{text: cost(j.CostUSD)}, col{text: orDash(cell(j.ExitReason, freeTextWidth))})
+	}
+	return t
+}
+
+// jobOptions are job's flags.
+type jobOptions struct{ json bool }
+
+func jobFlags() (*flag.FlagSet, *jobOptions) {
 	fs := cli.NewFlagSet("job", "herdctlctl job [--json] ID",
-		`Show one job: its record (prompt, times, status, exit reason, session,
-turns, tokens, cost) and the state of its systemd unit. Its events:
-herdctlctl logs ID, or journalctl HERDCTL_JOB=ID.`)
-	asJSON := fs.Bool("json", false, "print as JSON")
+		`Show one job: its record (prompt, times, status, exit reason, error,
+session, turns, tokens, cost) and the state of its systemd unit. Values of
+several lines are shown whole, indented under their first line. Its
+events: herdctlctl logs ID, or journalctl HERDCTL_JOB=ID.
+
+Example:
+  herdctlctl job 20261130-020031-4fa9c2`)
+	var o jobOptions
+	fs.BoolVar(&o.json, "json", false, "print as JSON")
+	return fs, &o
+}
+
+func runJob(c *ctl, args []string) error {
+	fs, o := jobFlags()
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return cli.Exitf(cli.ExitUsage, "job takes one ID: herdctlctl jobs lists them")
 	}
-	return withClient(func(ctx context.Context, c *api.Client) error {
-		j, err := c.Job(ctx, fs.Arg(0))
+	return withClient(func(ctx context.Context, cl *api.Client) error {
+		j, err := cl.Job(ctx, fs.Arg(0))
 		if err != nil {
 			return err
 		}
-		return output(*asJSON, j, func() { printJob(*j) })
+		return c.output(o.json, j, func(w io.Writer) error { return printJob(w, c.colour, time.Now(), *j) })
 	})
 }
 
-func printJob(j api.Job) {
-	now := time.Now()
-	w := table(os.Stdout)
-	row := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(w, "%s:\t%s\n", k, v)
-		}
+// printJob writes one job, like systemctl status writes a unit.
+func printJob(w io.Writer, colour bool, now time.Time, j api.Job) error {
+	var f fields
+	f.add("Job", j.ID)
+	f.add("Agent", j.Agent)
+	f.add("Schedule", j.Schedule)
+	f.add("Trigger", j.Trigger)
+	f.addColour("Status", j.Status, statusColour(j.Status))
+	f.add("Reason", j.ExitReason)
+	f.add("Error", j.Error)
+	if j.Unit != "" {
+		f.add("Unit", fmt.Sprintf("%s (%s)", j.Unit, orDash(j.UnitState)))
 	}
-	row("Job", j.ID)
-	row("Agent", j.Agent)
-	row("Schedule", j.Schedule)
-	row("Trigger", j.Trigger)
-	row("Status", status(j.Status))
-	row("Reason", j.ExitReason)
-	row("Error", j.Error)
-	row("Unit", fmt.Sprintf("%s (%s)", j.Unit, orDash(j.UnitState)))
-	row("Started", fmt.Sprintf("%s (%s)", j.Started.Local().Format(time.DateTime), since(j.Started, now)))
+	if !j.Started.IsZero() {
+		f.add("Started", fmt.Sprintf("%s (%s)", clock(j.Started, now), since(j.Started, now)))
+	}
 	if j.Finished != nil {
-		row("Finished", j.Finished.Local().Format(time.DateTime))
+		f.add("Finished", clock(*j.Finished, now))
 	}
-	row("Duration", duration(j))
+	f.add("Duration", duration(j, now))
 	if j.ExitCode != nil {
-		row("Exit code", fmt.Sprint(*j.ExitCode))
+		f.add("Exit code", fmt.Sprint(*j.ExitCode))
 	}
-	row("Session", j.SessionID)
-	row("Usage", fmt.Sprintf("%d turns, %d input tokens, %d output tokens, $%.4f", j.Turns, j.InputTokens, j.OutputTokens, j.CostUSD))
-	row("Prompt", j.Prompt)
-	row("Logs", "herdctlctl logs "+j.ID+"  (journalctl HERDCTL_JOB="+j.ID+")")
-	w.Flush()
+	f.add("Session", j.SessionID)
+	f.add("Usage", fmt.Sprintf("%d turns, %d input tokens, %d output tokens, %s",
+		j.Turns, j.InputTokens, j.OutputTokens, cost(j.CostUSD)))
+	if j.OutputDropped > 0 {
+		f.addColour("Output", fmt.Sprintf("%d bytes not logged: over the journal budget", j.OutputDropped), yellow)
+	}
+	f.add("Prompt", j.Prompt)
+	f.add("Logs", "herdctlctl logs "+j.ID+"  (journalctl HERDCTL_JOB="+j.ID+")")
+	var b bytes.Buffer
+	f.write(&b, colour)
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
-func runCancel(args []string) error {
-	fs := cli.NewFlagSet("cancel", "herdctlctl cancel ID",
+// cancelOptions are cancel's flags.
+type cancelOptions struct{ json bool }
+
+func cancelFlags() (*flag.FlagSet, *cancelOptions) {
+	fs := cli.NewFlagSet("cancel", "herdctlctl cancel [--json] ID",
 		`Cancel a job: a running job's unit is stopped (its task gets SIGTERM,
 then SIGKILL after the grace period, and the job is recorded cancelled); a
-queued job is dropped. Returns once the job has stopped. Needs root or
-group herdctl.`)
+queued job is dropped. Returns once the job has stopped, and prints its
+status (--json: the job, as herdctlctl job --json prints it). Needs root
+or group herdctl.
+
+Example:
+  herdctlctl jobs --status running
+  sudo herdctlctl cancel 20261130-020031-4fa9c2`)
+	var o cancelOptions
+	fs.BoolVar(&o.json, "json", false, "print the stopped job as JSON")
+	return fs, &o
+}
+
+func runCancel(c *ctl, args []string) error {
+	fs, o := cancelFlags()
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return cli.Exitf(cli.ExitUsage, "cancel takes one job ID: herdctlctl jobs --status running lists them")
 	}
-	return withClient(func(ctx context.Context, c *api.Client) error {
-		if err := c.Cancel(ctx, fs.Arg(0)); err != nil {
+	return withClient(func(ctx context.Context, cl *api.Client) error {
+		if err := cl.Cancel(ctx, fs.Arg(0)); err != nil {
 			return err
 		}
-		j, err := c.Job(ctx, fs.Arg(0))
+		j, err := cl.Job(ctx, fs.Arg(0))
 		if err != nil {
 			return err
 		}
-		fmt.Printf("job %s %s\n", j.ID, status(j.Status))
-		return nil
+		return c.output(o.json, j, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "job %s %s\n", safe(j.ID), paint(c.colour, statusColour(j.Status), safe(j.Status)))
+			return err
+		})
 	})
-}
-
-// reloadTimeout bounds a reload: thousands of agents take seconds.
-const reloadTimeout = 10 * time.Minute
-
-func runReload(args []string) error {
-	fs := cli.NewFlagSet("reload", "herdctlctl reload [--quiet]",
-		`Reread the fleet file and every agent file and wait until the new fleet
-is live: exit 0 when it was applied, exit 2 with every error (file:line)
-when it was refused, in which case the running fleet is unchanged.
-systemctl reload herdctl runs it (ExecReload=), so both wait and both
-fail alike. Needs root or group herdctl.
-
-Example:
-  sudo herdctlctl reload`)
-	quiet := fs.Bool("quiet", false, "print nothing when the reload succeeds")
-	if err := cli.Parse(fs, args); err != nil {
-		return err
-	}
-	c, err := dial()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
-	defer cancel()
-	return daemonError(func() error {
-		if err := c.Reload(ctx); err != nil {
-			return err
-		}
-		if *quiet {
-			return nil
-		}
-		st, err := c.Status(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("fleet %q reloaded: %d agents, %d timers\n", st.FleetName, st.Agents, st.Timers)
-		return nil
-	}())
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/herdctl/herdctl/internal/cli"
@@ -18,170 +20,185 @@ type statusView struct {
 	Failures  []api.Job   `json:"recent_failures"`
 }
 
-func runStatus(args []string) error {
-	fs := cli.NewFlagSet("status", "herdctlctl status [--json]",
+// statusOptions are status's flags.
+type statusOptions struct{ json bool }
+
+func statusFlags() (*flag.FlagSet, *statusOptions) {
+	fs := cli.NewFlagSet("status", "herdctlctl status [--json] [AGENT]",
 		`Show the fleet at a glance, like systemctl status: the daemon's version,
 uptime and last reload (with its errors when the last reload was refused),
-every schedule with its next and last run, running jobs, and the last
-failures. Anyone may run it; it reads through D-Bus.`)
-	asJSON := fs.Bool("json", false, "print as JSON")
+the agents left out for errors in their files, every schedule with its
+next and last run, running jobs, and the last failures. With AGENT, only
+that agent's schedules, jobs and errors (exit 2 if there is no such
+agent). Anyone may run it; it reads through D-Bus.
+
+Example:
+  herdctlctl status
+  herdctlctl status gardener --json`)
+	var o statusOptions
+	fs.BoolVar(&o.json, "json", false, "print as JSON")
+	return fs, &o
+}
+
+func runStatus(c *ctl, args []string) error {
+	fs, o := statusFlags()
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	return withClient(func(ctx context.Context, c *api.Client) error {
-		var v statusView
-		var err error
-		if v.Status, err = c.Status(ctx); err != nil {
+	if fs.NArg() > 1 {
+		return cli.Exitf(cli.ExitUsage, "status takes at most one AGENT; see herdctlctl status --help")
+	}
+	return withClient(func(ctx context.Context, cl *api.Client) error {
+		v, err := loadStatus(ctx, cl, fs.Arg(0))
+		if err != nil {
 			return err
 		}
-		if v.AgentList, err = c.Agents(ctx); err != nil {
-			return err
-		}
-		if v.Running, err = c.Jobs(ctx, api.JobFilter{Status: api.StatusRunning}); err != nil {
-			return err
-		}
-		if v.Failures, err = c.Jobs(ctx, api.JobFilter{Status: api.StatusFailed, Limit: 5}); err != nil {
-			return err
-		}
-		return output(*asJSON, v, func() { printStatus(v) })
+		return c.output(o.json, v, func(w io.Writer) error { return printStatus(w, c.colour, time.Now(), v) })
 	})
 }
 
-func printStatus(v statusView) {
-	now := time.Now()
-	dot := paint("32", "●")
-	if v.ReloadError != "" {
-		dot = paint("1;31", "●")
+// loadStatus asks the daemon for the fleet, or for agent's part of it
+// when agent is not "".
+func loadStatus(ctx context.Context, cl *api.Client, agent string) (statusView, error) {
+	var v statusView
+	var err error
+	if v.Status, err = cl.Status(ctx); err != nil {
+		return v, err
 	}
-	fmt.Printf("%s herdctl: fleet %q (%s)\n", dot, v.FleetName, v.ConfigFile)
-	fmt.Printf("    Version: %s\n     Active: since %s (%s)\n", v.Version, v.Since.Format(time.DateTime), since(v.Since, now))
-	reload := "ok"
-	if v.ReloadError != "" {
-		reload = paint("1;31", "refused, the fleet above is still the last good one")
+	if v.AgentList, err = cl.Agents(ctx); err != nil {
+		return v, err
 	}
-	fmt.Printf("Last reload: %s, %s\n", since(v.LastReload, now), reload)
-	for _, e := range v.Errors {
-		fmt.Printf("             %s\n", configError(e))
+	if agent != "" && !onlyAgent(&v, agent) {
+		return v, cli.Exitf(cli.ExitUsage, "no agent %q in the fleet: herdctlctl agents lists them", safe(agent))
 	}
-	fmt.Printf("     Agents: %d   Timers: %d   Running jobs: %d\n\n", v.Status.Agents, v.Timers, v.RunningJobs)
-
-	w := table(os.Stdout)
-	fmt.Fprintln(w, "AGENT\tSCHEDULE\tWHEN\tNEXT\tLAST\tLAST JOB\tSTATUS")
-	for _, a := range v.AgentList {
-		if len(a.Schedules) == 0 {
-			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t%s\t%s\n", a.Name, orDash(a.LastJob), status(orDash(a.LastStatus)))
-		}
-		for i, s := range a.Schedules {
-			next := since(s.NextRun, now)
-			if !s.Enabled {
-				next = "disabled"
-			}
-			job, st := "", ""
-			if i == 0 {
-				job, st = orDash(a.LastJob), status(orDash(a.LastStatus))
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, s.Name, schedDesc(s), next, since(s.LastRun, now), job, st)
-		}
+	if v.Running, err = cl.Jobs(ctx, api.JobFilter{Agent: agent, Status: api.StatusRunning}); err != nil {
+		return v, err
 	}
-	w.Flush()
-	if len(v.Running) > 0 {
-		fmt.Printf("\nRunning:\n")
-		printJobs(v.Running)
+	if v.Failures, err = cl.Jobs(ctx, api.JobFilter{Agent: agent, Status: api.StatusFailed, Limit: 5}); err != nil {
+		return v, err
 	}
-	if len(v.Failures) > 0 {
-		fmt.Printf("\nRecent failures:\n")
-		printJobs(v.Failures)
-	}
+	v.Running, v.Failures = nonNil(v.Running), nonNil(v.Failures)
+	return v, nil
 }
 
+// onlyAgent narrows v to one agent, in the fleet or left out of it for
+// its errors; false when there is none of that name.
+func onlyAgent(v *statusView, name string) bool {
+	var agents []api.Agent
+	for _, a := range v.AgentList {
+		if a.Name == name {
+			agents = append(agents, a)
+		}
+	}
+	st := *v.Status
+	st.BrokenAgents = nil
+	for _, b := range v.Status.BrokenAgents {
+		if b.Name == name {
+			st.BrokenAgents = append(st.BrokenAgents, b)
+		}
+	}
+	v.Status, v.AgentList = &st, nonNil(agents)
+	return len(agents)+len(st.BrokenAgents) > 0
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// printStatus writes the fleet at a glance.
+func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
+	var b bytes.Buffer
+	dot := paint(colour, green, "●")
+	if v.ReloadError != "" || len(v.BrokenAgents) > 0 || v.LastGood {
+		dot = paint(colour, boldRed, "●")
+	}
+	fmt.Fprintf(&b, "%s herdctl: fleet \"%s\" (%s)\n", dot, safe(v.FleetName), safe(v.ConfigFile))
+
+	var f fields
+	f.add("Version", v.Version)
+	f.add("Active", fmt.Sprintf("since %s (%s)", clock(v.Since, now), since(v.Since, now)))
+	switch {
+	case v.LastGood:
+		f.addColour("Last reload", since(v.LastReload, now)+", the fleet's files are broken: running the last good fleet", boldRed)
+	case v.ReloadError != "":
+		f.addColour("Last reload", since(v.LastReload, now)+", refused: the fleet below is still the last good one", boldRed)
+	default:
+		f.add("Last reload", since(v.LastReload, now)+", ok")
+	}
+	errs := v.Errors
+	if len(errs) == 0 && v.ReloadError != "" {
+		errs = []api.ConfigError{{Message: v.ReloadError}}
+	}
+	for _, e := range errs {
+		f.add("", configError(e))
+	}
+	for _, a := range v.BrokenAgents {
+		name := a.Name
+		if name == "" {
+			name = "(unnamed)"
+		}
+		f.addColour("Left out", fmt.Sprintf("%s (%s): its timers are stopped until its file is fixed", name, a.File), boldRed)
+		for _, e := range a.Errors {
+			f.add("", configError(e))
+		}
+	}
+	f.add("Agents", fmt.Sprintf("%d   Timers: %d   Running jobs: %d", v.Status.Agents, v.Timers, v.RunningJobs))
+	f.write(&b, colour)
+	b.WriteByte('\n')
+
+	var t table
+	t.add("AGENT", "SCHEDULE", "WHEN", "NEXT", "LAST", "LAST JOB", "STATUS")
+	for _, a := range v.AgentList {
+		last := col{orDash(a.LastStatus), statusColour(a.LastStatus)}
+		if len(a.Schedules) == 0 {
+			t.addCols(col{text: a.Name}, col{text: "-"}, col{text: "manual only"}, col{text: "-"}, col{text: "-"},
+				col{text: orDash(a.LastJob)}, last)
+		}
+		for i, s := range a.Schedules {
+			job := col{}
+			if i > 0 {
+				last = col{}
+			} else {
+				job.text = orDash(a.LastJob)
+			}
+			t.addCols(col{text: a.Name}, col{text: s.Name}, col{text: schedDesc(s)}, col{text: nextRun(s, now)},
+				col{text: lastRun(s.LastRun, now)}, job, last)
+		}
+	}
+	t.write(&b, colour)
+	if len(v.Running) > 0 {
+		b.WriteString("\nRunning:\n")
+		jobsTable(v.Running, now).write(&b, colour)
+	}
+	if len(v.Failures) > 0 {
+		b.WriteString("\nRecent failures:\n")
+		jobsTable(v.Failures, now).write(&b, colour)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// configError is one error in a file, as the compilers write them:
+// file:line:column: field: message.
 func configError(e api.ConfigError) string {
 	s := e.File
 	if e.Line > 0 {
-		s += fmt.Sprintf(":%d:%d", e.Line, e.Column)
+		s += fmt.Sprintf(":%d", e.Line)
+		if e.Column > 0 {
+			s += fmt.Sprintf(":%d", e.Column)
+		}
 	}
 	if e.Field != "" {
-		s += ": " + e.Field
+		if s != "" {
+			s += ": "
+		}
+		s += e.Field
 	}
 	if s != "" {
 		s += ": "
 	}
 	return s + e.Message
-}
-
-func runAgents(args []string) error {
-	fs := cli.NewFlagSet("agents", "herdctlctl agents [--json]",
-		`List the fleet's agents: schedules, next run, running jobs and the
-outcome of the last job.`)
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := cli.Parse(fs, args); err != nil {
-		return err
-	}
-	return withClient(func(ctx context.Context, c *api.Client) error {
-		as, err := c.Agents(ctx)
-		if err != nil {
-			return err
-		}
-		return output(*asJSON, as, func() {
-			now := time.Now()
-			w := table(os.Stdout)
-			fmt.Fprintln(w, "NAME\tSCHEDULES\tNEXT RUN\tRUNNING\tLAST JOB\tSTATUS\tDESCRIPTION")
-			for _, a := range as {
-				var next time.Time
-				for _, s := range a.Schedules {
-					if s.Enabled && !s.NextRun.IsZero() && (next.IsZero() || s.NextRun.Before(next)) {
-						next = s.NextRun
-					}
-				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%d/%d\t%s\t%s\t%s\n", a.Name, len(a.Schedules), since(next, now),
-					a.Running, a.MaxConcurrent, orDash(a.LastJob), status(orDash(a.LastStatus)), a.Description)
-			}
-			w.Flush()
-		})
-	})
-}
-
-func runAgent(args []string) error {
-	fs := cli.NewFlagSet("agent", "herdctlctl agent [--json] NAME",
-		`Show one agent: its file, workspace, container (image, network, user),
-its schedules with their timers, and its last job.`)
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := cli.Parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return cli.Exitf(cli.ExitUsage, "agent takes one NAME: herdctlctl agents lists them")
-	}
-	return withClient(func(ctx context.Context, c *api.Client) error {
-		a, err := c.Agent(ctx, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		return output(*asJSON, a, func() {
-			now := time.Now()
-			fmt.Printf("%s - %s\n", a.Name, a.Description)
-			w := table(os.Stdout)
-			fmt.Fprintf(w, "  File:\t%s\n  Workspace:\t%s (%s)\n  Container:\timage %s, network %s, user %s\n  Jobs:\t%d running, at most %d\n",
-				a.File, a.Workspace, a.WorkspaceMode, a.Image, a.Network, a.User, a.Running, a.MaxConcurrent)
-			if a.LastJob != "" {
-				fmt.Fprintf(w, "  Last job:\t%s %s %s\n", a.LastJob, status(a.LastStatus), since(a.LastFinished, now))
-			}
-			w.Flush()
-			fmt.Println()
-			if len(a.Schedules) == 0 {
-				fmt.Printf("  No schedules: manual jobs only (herdctlctl trigger %s).\n", a.Name)
-				return
-			}
-			w = table(os.Stdout)
-			fmt.Fprintln(w, "  SCHEDULE\tWHEN\tTIMEOUT\tTIMER\tSTATE\tNEXT\tLAST")
-			for _, s := range a.Schedules {
-				next := since(s.NextRun, now)
-				if !s.Enabled {
-					next = "disabled"
-				}
-				fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, schedDesc(s), human(s.Timeout), orDash(s.Timer),
-					orDash(s.TimerUnit), next, since(s.LastRun, now))
-			}
-			w.Flush()
-		})
-	})
 }

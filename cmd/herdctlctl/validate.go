@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/internal/cli"
@@ -11,15 +13,38 @@ import (
 	"github.com/herdctl/herdctl/state"
 )
 
-func runValidate(args []string) error {
+// validateOptions are validate's flags.
+type validateOptions struct{ json bool }
+
+func validateFlags() (*flag.FlagSet, *validateOptions) {
 	fs := cli.NewFlagSet("validate", "herdctlctl validate [--json] [FILE]",
 		`Check the fleet file FILE (default /etc/herdctl/herdctl.toml) and every
 agent file it lists, exactly as the daemon would on start or reload:
 syntax, unknown fields, schedules, the two tiers (what an agent file may
 set, what only the fleet file may), workspaces and limits. Needs no daemon.
 Exit 0 when valid; exit 2 with every error, each naming
-file:line:column, the field path, and what is allowed.`)
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+file:line:column, the field path, and what is allowed.
+
+Example:
+  herdctlctl validate
+  herdctlctl validate --json examples/herdctl.toml`)
+	var o validateOptions
+	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
+	return fs, &o
+}
+
+// validation is validate's result, and its --json.
+type validation struct {
+	File      string            `json:"file"`
+	Valid     bool              `json:"valid"`
+	Errors    []api.ConfigError `json:"errors,omitempty"`
+	Fleet     string            `json:"fleet,omitempty"`
+	Agents    int               `json:"agents"`
+	Schedules int               `json:"schedules"`
+}
+
+func runValidate(c *ctl, args []string) error {
+	fs, o := validateFlags()
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -32,30 +57,59 @@ file:line:column, the field path, and what is allowed.`)
 	}
 	l := state.Default()
 	f, agents, err := policy.Load(path, config.LoadOptions{}, policy.Options{StateDir: l.StateDir, RuntimeDir: l.RuntimeDir})
-	if *asJSON {
-		res := map[string]any{"file": path, "valid": err == nil}
-		if err != nil {
-			res["errors"] = api.ConfigErrorsOf(err)
-		} else {
-			res["fleet"] = f.Name
-			res["agents"] = len(agents)
-		}
-		if werr := cli.WriteJSON(os.Stdout, res); werr != nil {
-			return werr
-		}
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitUsage, Err: cli.ErrSilent}
-		}
-		return nil
-	}
+	v := validation{File: path, Valid: err == nil}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		v.Errors = api.ConfigErrorsOf(err)
+	} else {
+		v.Fleet, v.Agents = f.Name, len(agents)
+		for _, a := range agents {
+			v.Schedules += len(a.Schedules)
+		}
+	}
+	switch {
+	case o.json:
+		if err := writeJSON(c.stdout, v); err != nil {
+			return err
+		}
+	case v.Valid:
+		if err := printValid(c.stdout, c.colour, v); err != nil {
+			return err
+		}
+	default:
+		if err := printConfigErrors(c.stderr, c.colourErr, v.Errors); err != nil {
+			return err
+		}
+	}
+	if !v.Valid {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: cli.ErrSilent}
 	}
-	schedules := 0
-	for _, a := range agents {
-		schedules += len(a.Schedules)
-	}
-	fmt.Printf("%s: fleet %q is valid: %d agents, %d schedules\n", path, f.Name, len(agents), schedules)
 	return nil
+}
+
+// printValid says a fleet is valid.
+func printValid(w io.Writer, colour bool, v validation) error {
+	_, err := fmt.Fprintf(w, "%s: fleet \"%s\" is %s: %d agents, %d schedules\n",
+		safe(v.File), safe(v.Fleet), paint(colour, green, "valid"), v.Agents, v.Schedules)
+	return err
+}
+
+// printConfigErrors writes configuration errors one a line, each with
+// its file:line:column in bold; a message of several lines goes on
+// indented.
+func printConfigErrors(w io.Writer, colour bool, errs []api.ConfigError) error {
+	var b bytes.Buffer
+	for _, e := range errs {
+		msg := e.Message
+		e.Message = ""
+		where := configError(e)
+		for i, line := range safeLines(msg) {
+			if i == 0 {
+				fmt.Fprintf(&b, "%s%s\n", paint(colour, bold, safe(where)), line)
+			} else {
+				fmt.Fprintf(&b, "    %s\n", line)
+			}
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }

@@ -41,11 +41,15 @@ func (d *Daemon) Serve(ctx context.Context, reload <-chan struct{}, notify func(
 		case err := <-watchErr:
 			return err
 		case <-reload:
-			notify(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", monotonicUsec()))
-			if err := d.Reload(ctx); err != nil {
-				d.Log.Error("reload failed", zap.Error(err))
-			}
-			notify("READY=1\nSTATUS=" + d.statusLine(ctx))
+			// Off this loop, which pets the watchdog: reading the files
+			// is bounded (loadFleet), but must never stall it.
+			go func() {
+				notify(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", monotonicUsec()))
+				if err := d.Reload(ctx); err != nil {
+					d.Log.Error("reload failed", zap.Error(err))
+				}
+				notify("READY=1\nSTATUS=" + d.statusLine(ctx))
+			}()
 		case <-tick.C:
 			if wd > 0 {
 				notify("WATCHDOG=1")

@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -90,6 +91,7 @@ func attacks(canary string) []attack {
 		{"chroot", "chroot", "refused", tryIt("chroot", "/usr/sbin/chroot / true")},
 		{"kernel-module", "load a kernel module (finit_module)", "EPERM", v + sc + `out=$(sc 313 0 "" 0) && V kernel-module ESCAPED "$out" || V kernel-module BLOCKED "$out"`},
 		{"keyctl", "add a key to the session keyring (add_key)", "EPERM", v + sc + `out=$(sc 248 user k v 1 -3) && V keyctl ESCAPED "$out" || V keyctl BLOCKED "$out"`},
+		{"io_uring", "set up an io_uring (io_uring_setup), whose queued operations bypass seccomp", "EPERM", v + sc + `out=$(sc 425 8 0) && V io_uring ESCAPED "$out" || V io_uring BLOCKED "$out"`},
 		{"bpf", "create a BPF map (bpf)", "EPERM", v + `out=$(perl -e 'use Errno; $a = "\0" x 72; substr($a, 0, 16) = pack("LLLL", 1, 4, 4, 1); $r = syscall(321, 0, $a, 72); print "ret=$r errno=".($!+0)." ($!)"; exit(($r == -1 && ($!{EPERM} || $!{EACCES} || $!{ENOSYS})) ? 1 : 0)') && V bpf ESCAPED "$out" || V bpf BLOCKED "$out"`},
 		{"perf", "open a perf event (perf_event_open)", "EPERM or EACCES", v + `out=$(perl -e 'use Errno; $a = "\0" x 128; substr($a, 4, 4) = pack("L", 128); $r = syscall(298, $a, 0, -1, -1, 0); print "ret=$r errno=".($!+0)." ($!)"; exit(($r == -1 && ($!{EPERM} || $!{EACCES} || $!{ENOSYS})) ? 1 : 0)') && V perf ESCAPED "$out" || V perf BLOCKED "$out"`},
 		{"ptrace", "ptrace-attach to processes outside (every pid 1-3000 the container cannot see, threads included)", "none found", v + `out=$(perl -e 'my ($ok, $n) = (0, 0); for my $p (1 .. 3000) { next if -e "/proc/$p"; $n++; $ok++ if syscall(101, 16, $p, 0, 0) == 0 } print "attached to $ok of $n pids outside"; exit($ok ? 0 : 1)') && V ptrace ESCAPED "$out" || V ptrace BLOCKED "$out"`},
@@ -253,46 +255,47 @@ func TestEscapeSuite(t *testing.T) {
 		api.Finished(j.Status) && err == nil && strings.Contains(entries, j.ID) && j.OutputDropped > 0)
 
 	// The agent rewrites its own agent file (it is in its workspace) to
-	// grant itself more; the reload is refused and the next job runs
-	// exactly as before.
+	// grant itself more: it is left out with every field named, the other
+	// agents run on, and once the file is restored it runs exactly as
+	// before.
+	original, _ := os.ReadFile(m.Path("/srv/herdctl/attacker/agent.toml"))
 	escalated := "name = \"attacker\"\ndefault_prompt = \"go\"\n[docker]\nnetwork = \"host\"\nvolumes = [\"/:/host\"]\nuser = \"0:0\"\nimage = \"docker.io/library/alpine:latest\"\n"
 	runAttackJob(m, "attacker", []testbed.Turn{
 		{Tool: "Write", Input: map[string]any{"file_path": "/workspace/agent.toml", "content": escalated}}, {Text: "done"}})
 	if b, _ := os.ReadFile(m.Path("/srv/herdctl/attacker/agent.toml")); string(b) != escalated {
 		t.Fatalf("the agent did not manage to rewrite its file: %q", b)
 	}
-	m.Run("systemctl", "reload", "herdctl")
+	reloadCode, _ := m.ExitCode("systemctl", "reload", "herdctl")
 	var st api.Status
-	m.Eventually(10*time.Second, "the refused reload in status", func() bool {
-		m.CtlJSON(&st, "status", "--json")
-		return st.ReloadError != ""
-	})
+	m.CtlJSON(&st, "status", "--json")
 	var fields []string
-	for _, e := range st.Errors {
-		fields = append(fields, fmt.Sprintf("%s:%d %s", e.File, e.Line, e.Field))
+	for _, ba := range st.BrokenAgents {
+		for _, e := range ba.Errors {
+			fields = append(fields, fmt.Sprintf("%s:%d %s", e.File, e.Line, e.Field))
+		}
 	}
 	logged, _ := m.Try("journalctl", "--no-pager", "-u", "herdctl", "-o", "cat", "-p", "err")
+	m.WriteFile("/srv/herdctl/attacker/agent.toml", string(original), 0o644)
+	m.Sh("chown 1000:1000 /srv/herdctl/attacker/agent.toml")
+	m.Run("systemctl", "reload", "herdctl")
 	_, stand = runAttackJob(m, "attacker", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": v + `V after-rewrite INFO "uid $(id -u), interfaces: $(ls /sys/class/net | tr '\n' ' ')root: $(ls /host 2>&1 | head -1)"`}}, {Text: "done"}})
 	after := verdicts(stand)["after-rewrite"][1]
 	record("the agent rewrites its own agent file to grant itself network = host, volumes = [\"/:/host\"], user = \"0:0\" and an image; systemctl reload herdctl",
-		"reload refused with file:line for each field, logged; the old fleet kept; the next job runs exactly as before",
-		fmt.Sprintf("refused: %s; next job: %s", strings.Join(fields, ", "), after),
-		len(st.Errors) == 4 && st.Agents == 4 && strings.Contains(logged, "/srv/herdctl/attacker/agent.toml:") &&
+		"the agent is left out (its timers stop) with file:line for each field, logged, and systemctl reload fails; the others run on; restored, the next job runs exactly as before",
+		fmt.Sprintf("reload exit %d; left out: %s; %d agents ran on; next job after the restore: %s", reloadCode, strings.Join(fields, ", "), st.Agents, after),
+		reloadCode != 0 && len(fields) == 4 && st.Agents == 3 && strings.Contains(logged, "/srv/herdctl/attacker/agent.toml:") &&
 			strings.HasPrefix(after, "uid 1000, interfaces: lo ") && strings.Contains(after, "No such file"))
 
 	// The agent replaces its agent file by a link to a file only root may
 	// read; the daemon, which reads agent files as root, must not.
 	runAttackJob(m, "attacker", []testbed.Turn{
 		{Tool: "Bash", Input: map[string]any{"command": "ln -sf /etc/shadow /workspace/agent.toml && ls -l /workspace/agent.toml"}}, {Text: "done"}})
-	m.Run("systemctl", "reload", "herdctl")
-	m.Eventually(10*time.Second, "the refused reload of the linked agent file", func() bool {
-		m.CtlJSON(&st, "status", "--json")
-		return strings.Contains(st.ReloadError, "symbolic link")
-	})
+	m.ExitCode("systemctl", "reload", "herdctl") // fails: the agent is left out
+	m.CtlJSON(&st, "status", "--json")
 	record("the agent replaces its agent file by a symbolic link to /etc/shadow; systemctl reload herdctl",
-		"refused without reading the target; nothing of it in status or the journal",
-		st.ReloadError, !strings.Contains(st.ReloadError, "root:") && !strings.Contains(st.ReloadError, "TOML"))
+		"refused without reading the target (the agent is left out); nothing of it in status or the journal",
+		st.ReloadError, strings.Contains(st.ReloadError, "symbolic link") && !strings.Contains(st.ReloadError, "root:") && !strings.Contains(st.ReloadError, "TOML"))
 
 	// Secrets: the env file's values appear nowhere an operator or
 	// another user can look.
@@ -324,7 +327,9 @@ func TestEscapeSuite(t *testing.T) {
 	if out, _ := m.Try("sh", "-c", "ls -d /escape-test /etc/escape-test /usr/escape-test 2>/dev/null"); strings.TrimSpace(out) != "" {
 		t.Errorf("files written on the host: %s", out)
 	}
-	writeSecurityDoc(t, rows)
+	writeSecurityDoc(t, "Attacks from inside the container", `Each attack is made by the real Claude Code CLI, in `+"`bypassPermissions`"+` mode, as a Bash tool
+call scripted by a stand-in API, inside a herdctl agent container (host image, network `+"`none`"+`, uid 1000,
+default limits).`, rows)
 }
 
 func orNone(s string) string {
@@ -334,15 +339,28 @@ func orNone(s string) string {
 	return s
 }
 
-// writeSecurityDoc writes the table the run produced to docs/security.md.
-func writeSecurityDoc(t *testing.T, rows []row) {
+// jsonInto decodes a command's JSON output into v.
+func jsonInto(out string, v any) bool { return json.Unmarshal([]byte(out), v) == nil }
+
+// securityDoc is docs/security.md: a section per attack suite, each
+// between markers and rewritten by its own test.
+const securityDoc = "../../docs/security.md"
+
+const securityHead = `# herdctl security: the attack suites
+
+Generated by the attack suites of internal/e2e on every ` + "`make test`" + `; do not edit.
+Each suite runs against herdctl.service installed in a systemd-nspawn machine
+(real systemd, journald and containerd). Observed is what the attack printed or
+what the test saw from outside.
+`
+
+// writeSecurityDoc writes section (its title, an introduction and the
+// rows) into docs/security.md, replacing the section of the same title.
+func writeSecurityDoc(t *testing.T, title, intro string, rows []row) {
 	var b strings.Builder
-	b.WriteString("# herdctl security: the escape suite\n\n")
-	b.WriteString("Generated by `TestEscapeSuite` (internal/e2e/attack_test.go) on every `make test`; do not edit.\n\n")
-	b.WriteString("Each attack is made by the real Claude Code CLI, in `bypassPermissions` mode, as a Bash tool call\n")
-	b.WriteString("scripted by a stand-in API, inside a herdctl agent container (host image, network `none`, uid 1000,\n")
-	b.WriteString("default limits) started by herdctl.service in a systemd-nspawn machine. Observed is what the attack\n")
-	b.WriteString("printed or what the test saw from outside.\n\n")
+	begin, end := "<!-- section: "+title+" -->\n", "<!-- end: "+title+" -->\n"
+	b.WriteString(begin)
+	fmt.Fprintf(&b, "## %s\n\n%s\n\n", title, intro)
 	blocked := 0
 	for _, r := range rows {
 		if r.verdict == "blocked" {
@@ -355,10 +373,20 @@ func writeSecurityDoc(t *testing.T, rows []row) {
 	for i, r := range rows {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, esc.Replace(r.what), esc.Replace(r.expected), "`"+strings.ReplaceAll(esc.Replace(r.observed), "`", "'")+"`", r.verdict)
 	}
-	if err := os.MkdirAll("../../docs", 0o755); err != nil {
-		t.Fatal(err)
+	b.WriteString(end)
+	old, _ := os.ReadFile(securityDoc)
+	doc := string(old)
+	if !strings.HasPrefix(doc, "# herdctl security: the attack suites") {
+		doc = securityHead
 	}
-	if err := os.WriteFile("../../docs/security.md", []byte(b.String()), 0o644); err != nil {
+	if i := strings.Index(doc, begin); i >= 0 {
+		if j := strings.Index(doc[i:], end); j >= 0 {
+			doc = doc[:i] + b.String() + doc[i+j+len(end):]
+		}
+	} else {
+		doc += "\n" + b.String()
+	}
+	if err := os.WriteFile(securityDoc, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

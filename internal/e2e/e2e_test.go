@@ -159,23 +159,38 @@ func TestSystem(t *testing.T) {
 			m.CtlJSON(&j, "job", "--json", id)
 			return j.Status == api.StatusRunning
 		})
+		// The fleet file itself broken: refused, nothing changes.
 		before := m.Timers()
-		m.WriteFile("/srv/herdctl/writer/agent.toml", writerAgent+"[docker]\nnetwork = \"host\"\n", 0o644)
-		m.Run("systemctl", "reload", "herdctl")
+		fleet, _ := os.ReadFile(m.Path("/etc/herdctl/herdctl.toml"))
+		m.WriteFile("/etc/herdctl/herdctl.toml", string(fleet)+"\n[defaults.docker\n", 0o644)
+		if code, out := m.ExitCode("systemctl", "reload", "herdctl"); code == 0 {
+			t.Errorf("systemctl reload of a broken fleet file succeeded:\n%s", out)
+		}
 		var st api.Status
-		m.Eventually(10*time.Second, "the reload error in status", func() bool {
-			m.CtlJSON(&st, "status", "--json")
-			return st.ReloadError != ""
-		})
-		if !strings.Contains(st.ReloadError, "/srv/herdctl/writer/agent.toml:") || st.Agents != 4 {
+		m.CtlJSON(&st, "status", "--json")
+		if !strings.Contains(st.ReloadError, "/etc/herdctl/herdctl.toml:") || st.Agents != 4 {
 			t.Errorf("status after a bad reload: %+v", st)
 		}
-		if code, out := m.ExitCode("herdctlctl", "reload"); code != 2 || !strings.Contains(out, "network") {
+		if code, out := m.ExitCode("herdctlctl", "reload"); code != 2 || !strings.Contains(out, "herdctl.toml") {
 			t.Errorf("herdctlctl reload of a bad fleet: exit %d\n%s", code, out)
 		}
 		if after := m.Timers(); timerNames(after) != timerNames(before) {
 			t.Errorf("timers changed:\n%s\n---\n%s", before, after)
 		}
+		m.WriteFile("/etc/herdctl/herdctl.toml", string(fleet), 0o644)
+		// One agent's file broken: that agent is left out, the rest
+		// (and the running job) go on.
+		m.WriteFile("/srv/herdctl/writer/agent.toml", writerAgent+"[docker]\nnetwork = \"host\"\n", 0o644)
+		if code, _ := m.ExitCode("systemctl", "reload", "herdctl"); code == 0 {
+			t.Error("systemctl reload that left an agent out succeeded")
+		}
+		m.CtlJSON(&st, "status", "--json")
+		if len(st.BrokenAgents) != 1 || st.BrokenAgents[0].File != "/srv/herdctl/writer/agent.toml" || st.Agents != 3 {
+			t.Errorf("status with a broken agent file: %+v", st)
+		}
+		m.WriteFile("/srv/herdctl/writer/agent.toml", writerAgent, 0o644)
+		m.Run("chown", "1000:1000", "/srv/herdctl/writer/agent.toml")
+		m.Run("systemctl", "reload", "herdctl")
 		var j api.Job
 		m.CtlJSON(&j, "job", "--json", id)
 		if j.Status != api.StatusRunning {
@@ -249,4 +264,50 @@ func timerNames(out string) string {
 		}
 	}
 	return strings.Join(names, " ")
+}
+
+// TestContainerdElsewhere: the fleet's [containerd] address and namespace
+// are where jobs run, and where orphans are reaped.
+func TestContainerdElsewhere(t *testing.T) {
+	const sock = "/run/containerd-alt/containerd.sock"
+	fleet := `version = 1
+[containerd]
+address = "` + sock + `"
+namespace = "e2e-alt"
+[defaults.docker]
+user = "1000:1000"
+[[agents]]
+path = "/srv/herdctl/napper/agent.toml"
+  [agents.overrides]
+  command = ["/bin/sleep", "4"]
+`
+	m := testbed.HerdctlMachine(t, fleet, map[string]string{"/srv/herdctl/napper/agent.toml": "name = \"napper\"\n"})
+	m.Boot()
+	m.Start()
+	m.Sh(`mkdir -p /run/containerd-alt && printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' > /run/containerd-alt/config.toml &&
+systemd-run --unit=containerd-alt containerd --config /run/containerd-alt/config.toml --address ` + sock + ` --root /var/lib/containerd-alt --state /run/containerd-alt/state`)
+	m.Eventually(20*time.Second, "the second containerd", func() bool {
+		_, err := m.Try("ctr", "-a", sock, "version")
+		return err == nil
+	})
+	id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "napper"))
+	m.Eventually(20*time.Second, "the job's task in the fleet's containerd and namespace", func() bool {
+		out, _ := m.Try("ctr", "-a", sock, "-n", "e2e-alt", "tasks", "ls")
+		return strings.Contains(out, "herdctl-"+id)
+	})
+	if out, _ := m.Try("ctr", "-n", "herdctl", "containers", "ls", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("the default containerd has herdctl containers: %s", out)
+	}
+	// An orphan there (its runner killed with its unit) is reaped when
+	// herdctl starts.
+	var j api.Job
+	m.CtlJSON(&j, "job", "--json", id)
+	m.Run("systemctl", "kill", "-s", "KILL", j.Unit)
+	m.Run("systemctl", "restart", "herdctl")
+	if out, _ := m.Try("ctr", "-a", sock, "-n", "e2e-alt", "containers", "ls", "-q"); strings.Contains(out, "herdctl-"+id) {
+		t.Errorf("the orphan was not reaped from the fleet's containerd: %s", out)
+	}
+	if out, _ := m.Try("sh", "-c", "ls /run/herdctl/jobs 2>/dev/null; grep /run/herdctl/jobs /proc/self/mountinfo"); strings.TrimSpace(out) != "" {
+		t.Errorf("the orphan's scratch directory or mounts are left: %s", out)
+	}
 }

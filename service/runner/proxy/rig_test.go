@@ -1,9 +1,10 @@
-package egress
+package proxy
 
 import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/herdctl/herdctl/policy/egress"
 	"io"
 	"net"
 	"net/http"
@@ -213,7 +214,7 @@ func startProxy(t testing.TB, p *Proxy) *rig {
 }
 
 // allow is a policy with the given rules that may reach loopback.
-func allow(t testing.TB, rules ...string) Policy {
+func allow(t testing.TB, rules ...string) egress.Policy {
 	p := mustPolicy(t, rules...)
 	p.Private = []netip.Prefix{loopback}
 	return p
@@ -272,4 +273,13 @@ func readBody(t testing.TB, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func mustPolicy(t testing.TB, rules ...string) egress.Policy {
+	t.Helper()
+	p, err := egress.NewPolicy(rules, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

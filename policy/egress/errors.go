@@ -73,9 +73,9 @@ type RequestError struct {
 
 func (e *RequestError) Error() string { return "egress: " + e.Reason }
 
-// reasonOf is an error's one-line reason without the package prefix, as
-// Event.Reason carries it.
-func reasonOf(err error) string {
+// Reason is an error's one-line reason without the "egress: " prefix, as
+// the proxy's audit events carry it.
+func Reason(err error) string {
 	return strings.TrimPrefix(err.Error(), "egress: ")
 }
 

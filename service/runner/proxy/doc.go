@@ -1,11 +1,8 @@
-// Package egress decides where an agent's container may connect and
-// carries the connections it allows: the HTTP proxy a job's runner serves
-// inside the container's network namespace, which has only loopback.
-//
-// The rules are pure functions (ParseRule, ParsePrivate, Policy.CheckName,
-// Policy.CheckAddr, ParseConnect, ParseAbsolute); the Proxy is the thin
-// edge that applies them to CONNECT and plain-http requests and dials out
-// from the host.
+// Package proxy carries the connections an agent's container is allowed:
+// the HTTP proxy a job's runner serves inside the container's network
+// namespace, which has only loopback. It applies the rules of package
+// policy/egress (what a name, a port and an address may be) to CONNECT and
+// plain-http requests and dials out from the host.
 //
 // The agent is assumed hostile: it will try every spelling of an address,
 // every trick of URL syntax and DNS, to reach something it was not given.
@@ -43,4 +40,4 @@
 // serve on that port. Plain-http requests are rewritten (origin-form,
 // Host set to the checked name, hop-by-hop headers dropped) and each client
 // connection carries exactly one request.
-package egress
+package proxy

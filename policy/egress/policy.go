@@ -82,3 +82,23 @@ func (p Policy) private(a netip.Addr) bool {
 	}
 	return false
 }
+
+// NewPolicy parses allow rules and private ranges as the fleet writes them.
+func NewPolicy(allow, private []string) (Policy, error) {
+	var p Policy
+	for _, s := range allow {
+		r, err := ParseRule(s)
+		if err != nil {
+			return Policy{}, err
+		}
+		p.Allow = append(p.Allow, r)
+	}
+	for _, s := range private {
+		pfx, err := ParsePrivate(s)
+		if err != nil {
+			return Policy{}, err
+		}
+		p.Private = append(p.Private, pfx)
+	}
+	return p, nil
+}

@@ -1,10 +1,11 @@
-package egress
+package proxy
 
 import (
 	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/herdctl/herdctl/policy/egress"
 	"io"
 	"net"
 	"net/http"
@@ -58,7 +59,7 @@ func (s *server) serve(raw net.Conn) {
 		origin, ev.Addr, err = s.connect(ctx, t)
 	}
 	if err != nil {
-		if ra, ok := errors.AsType[*RawAddressError](err); ok {
+		if ra, ok := errors.AsType[*egress.RawAddressError](err); ok {
 			ev.Host, ev.Port = ra.Host, ra.Port
 		}
 		s.deny(client, ev, err, start)
@@ -86,18 +87,18 @@ func (s *server) serve(raw net.Conn) {
 
 // requestTarget is where req asks to go, and for a plain-http request the
 // origin-form to send there.
-func requestTarget(req *http.Request) (Target, string, error) {
+func requestTarget(req *http.Request) (egress.Target, string, error) {
 	if req.ProtoMajor != 1 {
-		return Target{}, "", &RequestError{Reason: "only HTTP/1.0 and HTTP/1.1 are spoken here"}
+		return egress.Target{}, "", &egress.RequestError{Reason: "only HTTP/1.0 and HTTP/1.1 are spoken here"}
 	}
 	if req.Method == http.MethodConnect {
-		t, err := ParseConnect(req.RequestURI)
+		t, err := egress.ParseConnect(req.RequestURI)
 		return t, "", err
 	}
 	if strings.HasPrefix(req.RequestURI, "/") || req.RequestURI == "*" {
-		return Target{}, "", &RequestError{Reason: "this is a proxy: ask for http://host/path, or CONNECT host:port"}
+		return egress.Target{}, "", &egress.RequestError{Reason: "this is a proxy: ask for http://host/path, or CONNECT host:port"}
 	}
-	return ParseAbsolute(req.RequestURI)
+	return egress.ParseAbsolute(req.RequestURI)
 }
 
 // badHead answers a request that could not be read. A connection that
@@ -119,12 +120,12 @@ func (s *server) badHead(client *meteredConn, lim *headLimiter, err error, start
 	default:
 		reason = "malformed request: " + err.Error()
 	}
-	s.deny(client, Event{Phase: PhaseOpen}, &RequestError{Reason: reason}, start)
+	s.deny(client, Event{Phase: PhaseOpen}, &egress.RequestError{Reason: reason}, start)
 }
 
 // deny reports ev denied by err and answers the client with err's reason.
 func (s *server) deny(client *meteredConn, ev Event, err error, start time.Time) {
-	ev.Decision, ev.Reason, ev.Duration = DecisionDeny, oneLine(reasonOf(err)), time.Since(start)
+	ev.Decision, ev.Reason, ev.Duration = DecisionDeny, oneLine(egress.Reason(err)), time.Since(start)
 	s.audit(ev)
 	// Straight to the connection, with a deadline of its own: the client
 	// may have been idle until now (a head that never came).
@@ -150,7 +151,7 @@ func (s *server) refuseBusy(raw net.Conn) {
 		ev.Method = req.Method
 		t, _, err := requestTarget(req)
 		ev.Host, ev.Port = t.Host, t.Port
-		if ra, ok := errors.AsType[*RawAddressError](err); ok {
+		if ra, ok := errors.AsType[*egress.RawAddressError](err); ok {
 			ev.Host, ev.Port = ra.Host, ra.Port
 		}
 	}
@@ -177,9 +178,9 @@ func statusFor(err error) int {
 	if up, ok := errors.AsType[*upstreamError](err); ok {
 		return up.status
 	}
-	_, notListed := errors.AsType[*NotListedError](err)
-	_, raw := errors.AsType[*RawAddressError](err)
-	_, addr := errors.AsType[*AddrError](err)
+	_, notListed := errors.AsType[*egress.NotListedError](err)
+	_, raw := errors.AsType[*egress.RawAddressError](err)
+	_, addr := errors.AsType[*egress.AddrError](err)
 	if notListed || raw || addr {
 		return http.StatusForbidden
 	}
@@ -189,7 +190,7 @@ func statusFor(err error) int {
 // connect resolves t's name once, checks every address it resolves to,
 // and dials those checked addresses in turn until one answers. It returns
 // the address connected to, or the one refused or last tried.
-func (s *server) connect(ctx context.Context, t Target) (net.Conn, netip.AddrPort, error) {
+func (s *server) connect(ctx context.Context, t egress.Target) (net.Conn, netip.AddrPort, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.dialTimeout)
 	defer cancel()
 	// Rooted, so that no search domain is appended: the name resolved is
@@ -210,7 +211,7 @@ func (s *server) connect(ctx context.Context, t Target) (net.Conn, netip.AddrPor
 	for i, a := range found {
 		a = a.Unmap().WithZone("")
 		if err := s.policy.CheckAddr(a); err != nil {
-			if ae, ok := errors.AsType[*AddrError](err); ok {
+			if ae, ok := errors.AsType[*egress.AddrError](err); ok {
 				ae.Host = t.Host
 			}
 			return nil, netip.AddrPortFrom(a, uint16(t.Port)), err
@@ -252,7 +253,7 @@ func partialDeadline(ctx context.Context, remaining int) (context.Context, conte
 	return context.WithTimeout(ctx, per)
 }
 
-func resolveError(t Target, err error) error {
+func resolveError(t egress.Target, err error) error {
 	if dnsErr, ok := errors.AsType[*net.DNSError](err); ok && dnsErr.IsNotFound {
 		return &upstreamError{http.StatusBadGateway, t.Host + " does not resolve (no such host)"}
 	}
@@ -262,7 +263,7 @@ func resolveError(t Target, err error) error {
 	return &upstreamError{http.StatusBadGateway, fmt.Sprintf("cannot resolve %s: %v", t.Host, err)}
 }
 
-func dialError(t Target, addr netip.AddrPort, err error) error {
+func dialError(t egress.Target, addr netip.AddrPort, err error) error {
 	if timedOut(err) {
 		return &upstreamError{http.StatusGatewayTimeout, fmt.Sprintf("connecting to %s (%s) timed out", t.Host, addr)}
 	}
@@ -290,7 +291,7 @@ func (s *server) closeReason(err error) string {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return "idle timeout"
 	default:
-		return oneLine(reasonOf(err))
+		return oneLine(egress.Reason(err))
 	}
 }
 

@@ -1,9 +1,10 @@
-package egress
+package proxy
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/herdctl/herdctl/policy/egress"
 	"net"
 	"net/netip"
 	"sync"
@@ -31,7 +32,7 @@ type DialFunc func(ctx context.Context, network string, addr netip.AddrPort) (ne
 // and absolute-form http:// requests to what Policy allows. Set its fields
 // before Serve; zero fields take the defaults.
 type Proxy struct {
-	Policy   Policy
+	Policy   egress.Policy
 	Resolver Resolver // net.DefaultResolver if nil
 	Dialer   DialFunc // a net.Dialer if nil
 
@@ -94,7 +95,7 @@ const ReasonConnLimit = "connection limit"
 // server is one Serve call: the Proxy's settings with defaults applied,
 // and what Serve owns.
 type server struct {
-	policy      Policy
+	policy      egress.Policy
 	resolver    Resolver
 	dial        DialFunc
 	maxConns    int

@@ -1,8 +1,9 @@
-package egress
+package proxy
 
 import (
 	"bufio"
 	"fmt"
+	"github.com/herdctl/herdctl/policy/egress"
 	"io"
 	"net/http"
 	"net/textproto"
@@ -23,7 +24,7 @@ import (
 // dropped. Bodies are re-framed as read: no smuggling by ambiguous framing,
 // since what the origin is sent is exactly what the proxy read. Trailers
 // are dropped and Upgrade is not carried: use CONNECT for WebSockets.
-func (s *server) forward(client *meteredConn, req *http.Request, t Target, path string, origin *meteredConn) error {
+func (s *server) forward(client *meteredConn, req *http.Request, t egress.Target, path string, origin *meteredConn) error {
 	var first firstError
 	var wg sync.WaitGroup
 	// The request is written while the response is read: an origin may
@@ -55,7 +56,7 @@ func (s *server) forward(client *meteredConn, req *http.Request, t Target, path 
 const writeBufSize = copyBufSize + 64
 
 // writeRequest sends req to the origin as origin-form path.
-func writeRequest(w *bufio.Writer, req *http.Request, t Target, path string, buf []byte) error {
+func writeRequest(w *bufio.Writer, req *http.Request, t egress.Target, path string, buf []byte) error {
 	h := req.Header.Clone()
 	_, hadLength := h["Content-Length"]
 	stripHopByHop(h)
@@ -86,7 +87,7 @@ func writeRequest(w *bufio.Writer, req *http.Request, t Target, path string, buf
 // relayResponse reads the origin's response and writes it to the client:
 // informational (1xx) responses as they come, then the final one. Until
 // the client has been sent anything, a failure is answered with 502.
-func (s *server) relayResponse(client, origin *meteredConn, req *http.Request, t Target) error {
+func (s *server) relayResponse(client, origin *meteredConn, req *http.Request, t egress.Target) error {
 	lim := &headLimiter{r: origin}
 	obr := bufio.NewReaderSize(lim, headBufSize)
 	cbw := bufio.NewWriterSize(client, writeBufSize)

@@ -117,6 +117,12 @@ type Docker struct {
 	Volumes    []string          `toml:"volumes"`
 	User       string            `toml:"user"`
 	Ports      []string          `toml:"ports"`
+	// Egress lists where an agent with network = "egress" may connect
+	// (names with optional ports, wildcards); an agent file may narrow
+	// it. EgressPrivate lists the private ranges those names may resolve
+	// into (fleet only).
+	Egress        []string `toml:"egress"`
+	EgressPrivate []string `toml:"egress_private"`
 	Env        map[string]string `toml:"env"`
 	HostConfig HostConfig        `toml:"host_config"`
 }

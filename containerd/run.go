@@ -31,6 +31,11 @@ type Task struct {
 	Stderr io.Writer
 	// Started, if set, is called once the task runs, with its host pid.
 	Started func(pid uint32)
+	// BeforeStart, if set, is called once the task exists (its process
+	// and namespaces made) but before it runs, with its host pid: the
+	// moment to open what the task will find in its namespaces. An error
+	// stops the job.
+	BeforeStart func(pid uint32) error
 	// StopGrace is how long the task gets between SIGTERM and SIGKILL.
 	StopGrace time.Duration
 	// Progress, if set, hears what Run does before the task starts
@@ -114,6 +119,11 @@ func (c *Client) Run(ctx context.Context, t Task) (exit Exit, err error) {
 			exit.OOM = oomKills(t.Spec.Linux.CgroupsPath) > 0
 		}
 	}()
+	if t.BeforeStart != nil {
+		if err := t.BeforeStart(task.Pid()); err != nil {
+			return Exit{}, err
+		}
+	}
 	if err := task.Start(bg); err != nil {
 		return Exit{}, fmt.Errorf("starting task %s: %w", t.ID, err)
 	}

@@ -91,6 +91,11 @@ type Container struct {
 	ReadonlyRootfs    bool              `json:"readonly_rootfs"`
 	Ephemeral         bool              `json:"ephemeral"`
 	MaxContainers     int               `json:"max_containers"`
+	// Egress and EgressPrivate are, for network = "egress", the rules the
+	// job's proxy allows and the private ranges they may resolve into
+	// (policy/egress syntax, checked).
+	Egress        []string `json:"egress,omitempty"`
+	EgressPrivate []string `json:"egress_private,omitempty"`
 	// DiskBytes and Inodes bound the workspace and the home together.
 	DiskBytes int64 `json:"disk_bytes"`
 	Inodes    int64 `json:"inodes"`

@@ -137,3 +137,41 @@ func TestCeilings(t *testing.T) {
 		})
 	}
 }
+
+// TestEgressLists: the fleet's egress list (or the default) is what an
+// agent may reach; an agent file may narrow it, never widen it; only the
+// fleet sets the network and the private ranges.
+func TestEgressLists(t *testing.T) {
+	cases := []struct {
+		name, fleet, agent string
+		ok                 bool
+		want               string
+	}{
+		{"default list", "network = \"egress\"\n", "", true, "api.anthropic.com:443"},
+		{"the fleet's list", "network = \"egress\"\negress = [\"*.example.org\", \"git.example.org:22\"]\n", "", true, "*.example.org:443 git.example.org:22"},
+		{"narrowed to a name under a wildcard", "network = \"egress\"\negress = [\"*.example.org\"]\n", "[docker]\negress = [\"api.example.org\"]\n", true, "api.example.org:443"},
+		{"widened to another name", "network = \"egress\"\negress = [\"*.example.org\"]\n", "[docker]\negress = [\"evil.example.com\"]\n", false, ""},
+		{"widened to another port", "network = \"egress\"\negress = [\"api.example.org\"]\n", "[docker]\negress = [\"api.example.org:22\"]\n", false, ""},
+		{"widened to the wildcard's own domain", "network = \"egress\"\negress = [\"*.example.org\"]\n", "[docker]\negress = [\"example.org\"]\n", false, ""},
+		{"widened from the default", "network = \"egress\"\n", "[docker]\negress = [\"*.anthropic.com\"]\n", false, ""},
+		{"a raw address in the fleet's list", "network = \"egress\"\negress = [\"10.0.0.1\"]\n", "", false, ""},
+		{"private ranges from the agent file", "network = \"egress\"\n", "[docker]\negress_private = [\"10.0.0.0/8\"]\n", false, ""},
+		{"network from the agent file", "", "[docker]\nnetwork = \"egress\"\n", false, ""},
+		{"an egress list without egress", "egress = [\"api.example.org\"]\n", "", false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+			os.WriteFile(filepath.Join(dir, "herdctl.toml"), []byte("version = 1\n[defaults.docker]\n"+c.fleet+"[[agents]]\npath = \"a/agent.toml\"\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "a/agent.toml"), []byte("name = \"a\"\ndefault_prompt = \"p\"\n"+c.agent), 0o644)
+			_, agents, err := Load(filepath.Join(dir, "herdctl.toml"), config.LoadOptions{Getenv: noEnv}, Options{Host: realHost{}})
+			if c.ok != (err == nil) {
+				t.Fatalf("ok %v, err %v", c.ok, err)
+			}
+			if c.ok && strings.Join(agents[0].Container.Egress, " ") != c.want {
+				t.Errorf("egress %v, want %s", agents[0].Container.Egress, c.want)
+			}
+		})
+	}
+}

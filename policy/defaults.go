@@ -34,7 +34,19 @@ const (
 	NetworkNone = "none"
 	// NetworkHost is the host's network namespace (fleet only).
 	NetworkHost = "host"
+	// NetworkEgress is a namespace with only loopback, where the job's
+	// runner serves a proxy that reaches only the fleet's egress list.
+	NetworkEgress = "egress"
 )
+
+// DefaultEgress is where an agent with network = "egress" may connect when
+// the fleet lists nothing: what Claude Code needs with an API key or an
+// OAuth token (CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set for it).
+var DefaultEgress = []string{"api.anthropic.com"}
+
+// ProxyPort is where the egress proxy listens inside the agent's network
+// namespace (its own loopback: no other process is there).
+const ProxyPort = 3128
 
 // Floors and ceilings of the container limits.
 const (
@@ -75,7 +87,8 @@ const (
 // AgentFileSafe lists the [docker] options an agent file may set. Every
 // other docker option, and command, may only come from the fleet file.
 var AgentFileSafe = []string{"enabled", "ephemeral", "memory", "cpu_shares", "cpu_period",
-	"cpu_quota", "max_containers", "workspace_mode", "tmpfs", "pids_limit", "labels", "disk", "inodes"}
+	"cpu_quota", "max_containers", "workspace_mode", "tmpfs", "pids_limit", "labels", "disk", "inodes",
+	"egress"} // narrowing only: checked against the fleet's list
 
 // FleetOnlyTopLevel lists the agent options outside [docker] that only the
 // fleet may set: they decide what runs, not how.

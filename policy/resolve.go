@@ -179,8 +179,15 @@ func resolveContainer(a *config.AgentConfig, workspace string, opts Options) (Co
 		DiskBytes:      orInt64(a.Parsed.Disk, DefaultDisk),
 		Inodes:         orInt64(d.Inodes, DefaultInodes),
 	}
-	if c.Network != NetworkNone && c.Network != NetworkHost {
-		bad("network", "invalid network %q: use %s (loopback only, the default) or %s", c.Network, NetworkNone, NetworkHost)
+	switch c.Network {
+	case NetworkNone, NetworkHost:
+		if len(d.Egress)+len(d.EgressPrivate) > 0 {
+			bad("egress", "egress and egress_private apply to network = \"egress\" only; this agent's network is %q", c.Network)
+		}
+	case NetworkEgress:
+		c.Egress, c.EgressPrivate, errs = resolveEgress(a, errs)
+	default:
+		bad("network", "invalid network %q: use %s (loopback only, the default), %s (loopback and a proxy to the fleet's egress list) or %s (the host's network)", c.Network, NetworkNone, NetworkEgress, NetworkHost)
 	}
 	if strings.ContainsAny(c.Image, " \t\n") {
 		bad("image", "%q is not an image reference: use \"host\" or a reference like docker.io/library/debian:12", c.Image)

@@ -49,6 +49,12 @@ type Job struct {
 	// OutputDropped counts output bytes not logged: the job went over
 	// its journal budget.
 	OutputDropped int64 `json:"output_dropped,omitempty"`
+	// Egress counts the connections the job's egress proxy allowed and
+	// refused, and the bytes of the allowed ones (network = "egress").
+	EgressAllowed   int   `json:"egress_allowed,omitempty"`
+	EgressDenied    int   `json:"egress_denied,omitempty"`
+	EgressBytesUp   int64 `json:"egress_bytes_up,omitempty"`
+	EgressBytesDown int64 `json:"egress_bytes_down,omitempty"`
 	// UnitState is systemd's ActiveState of the job's unit when asked
 	// (filled by the daemon, not stored).
 	UnitState string `json:"unit_state,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/containerd/containerd/containers"
 	"github.com/containerd/containerd/contrib/seccomp"
@@ -141,11 +142,12 @@ func WithCPU(shares, period uint64, quota int64) Opt {
 }
 
 // WithNetwork gives the task its own network namespace holding only
-// loopback ("none"), or the host's ("host", only when the fleet grants it).
+// loopback ("none"; "egress", where the runner adds its proxy), or the
+// host's ("host", only when the fleet grants it).
 func WithNetwork(mode string) Opt {
 	return func(ctx context.Context, c oci.Client, ctr *containers.Container, s *specs.Spec) error {
 		switch mode {
-		case policy.NetworkNone:
+		case policy.NetworkNone, policy.NetworkEgress:
 			return oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace})(ctx, c, ctr, s)
 		case policy.NetworkHost:
 			return oci.WithHostNamespace(specs.NetworkNamespace)(ctx, c, ctr, s)
@@ -210,6 +212,14 @@ func Env(a *policy.Agent, j Job) []string {
 		"DISABLE_AUTOUPDATER=1",
 		"HERDCTL_AGENT=" + a.Name,
 		"HERDCTL_JOB=" + j.ID,
+	}
+	if a.Container.Network == policy.NetworkEgress {
+		// The only way out: the runner's proxy on the namespace's own
+		// loopback. Claude Code's telemetry is not on the list.
+		proxy := "http://127.0.0.1:" + strconv.Itoa(policy.ProxyPort)
+		env = append(env, "HTTPS_PROXY="+proxy, "HTTP_PROXY="+proxy, "https_proxy="+proxy, "http_proxy="+proxy,
+			"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
+			"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1")
 	}
 	keys := make([]string, 0, len(a.Container.Env))
 	for k := range a.Container.Env {

@@ -8,51 +8,79 @@ import (
 	"github.com/herdctl/herdctl/state"
 )
 
-// logOutput turns the task's output into journal entries: each line of
-// stdout is a stream-json event (its summary as MESSAGE, the raw line as
-// a field), each line of stderr a warning. An agent must not be able to
-// flood the host's journal and rotate other services' logs away: every
-// entry is paid from the job's log budget, within its agent's and the
-// fleet's for the day (logBudget); past it, events are still parsed
-// (session, result) but not logged, and one entry says how much was
-// dropped. It returns the writers to hand the task and a function that
-// waits until both are drained (call it after closing them).
-func (r *Runner) logOutput(a *policy.Agent, fields map[string]string, rec *state.Job, out *taskOutcome) (stdout, stderr io.WriteCloser, wait func()) {
+// jobLog is where everything a job says goes: journal entries paid from
+// its log budget. An agent must not be able to flood the host's journal
+// and rotate other services' logs away: every entry (its output, its
+// egress attempts) is paid from the job's log budget, within its agent's
+// and the fleet's for the day (logBudget); past it, events are still
+// parsed (session, result) but not logged, and one entry says how much
+// was dropped. Entries are sent by one goroutine, in order.
+type jobLog struct {
+	r            *Runner
+	a            *policy.Agent
+	fields       map[string]string
+	budget       *logBudget
+	jobBudget    int64
+	entries      chan func()
+	done         chan struct{}
+	dropped      int64
+	droppedLines int64
+}
+
+func (r *Runner) newJobLog(a *policy.Agent, fields map[string]string) *jobLog {
 	jobBudget := a.LogBudget
 	if r.JournalBudget > 0 {
 		jobBudget = r.JournalBudget
 	}
-	budget := newLogBudget(jobBudget, []state.LogPool{
-		{Path: r.Layout.AgentLogDay(a.Name), Limit: a.LogBudgetDaily},
-		{Path: r.Layout.FleetLogDay(), Limit: a.FleetLogBudgetDaily},
-	}, r.now)
-	var dropped, droppedLines int64
-	send := func(msg string, pri int, f map[string]string, size int) {
-		if !budget.take(entryCost(msg, f)) {
-			dropped += int64(size)
-			droppedLines++
-			return
-		}
-		r.Sink.Send(msg, pri, f)
-	}
-
-	stdoutR, stdoutW := io.Pipe()
-	stderrR, stderrW := io.Pipe()
-	lines := make(chan func(), 64) // one sender, so drops are counted in order
-	done := make(chan struct{})
+	l := &jobLog{r: r, a: a, fields: fields, jobBudget: jobBudget,
+		budget: newLogBudget(jobBudget, []state.LogPool{
+			{Path: r.Layout.AgentLogDay(a.Name), Limit: a.LogBudgetDaily},
+			{Path: r.Layout.FleetLogDay(), Limit: a.FleetLogBudgetDaily},
+		}, r.now),
+		entries: make(chan func(), 64), done: make(chan struct{})}
 	go func() {
-		for f := range lines {
+		for f := range l.entries {
 			f()
 		}
-		budget.close()
-		if dropped > 0 {
-			rec.OutputDropped = dropped
-			// This one is always logged: it says the rest is missing.
-			r.Sink.Send(fmt.Sprintf("log budget reached: %d lines (%d bytes) of this job's output were not logged; the job's budget is %d bytes (log_budget), its agent's %d a day (log_budget_daily)",
-				droppedLines, dropped, jobBudget, a.LogBudgetDaily), PriWarning, with(fields, state.FieldEvent, "output_dropped"))
-		}
-		close(done)
+		close(l.done)
 	}()
+	return l
+}
+
+// entry queues one journal entry; size is what it stands for of the
+// agent's output, for the count of what was dropped.
+func (l *jobLog) entry(msg string, pri int, f map[string]string, size int) {
+	l.entries <- func() {
+		if !l.budget.take(entryCost(msg, f)) {
+			l.dropped += int64(size)
+			l.droppedLines++
+			return
+		}
+		l.r.Sink.Send(msg, pri, f)
+	}
+}
+
+// close sends what is queued, gives back the unused budget and says what
+// was dropped; the record gets the count.
+func (l *jobLog) close(rec *state.Job) {
+	close(l.entries)
+	<-l.done
+	l.budget.close()
+	if l.dropped > 0 {
+		rec.OutputDropped = l.dropped
+		// This one is always logged: it says the rest is missing.
+		l.r.Sink.Send(fmt.Sprintf("log budget reached: %d entries (%d bytes of output) of this job were not logged; the job's budget is %d bytes (log_budget), its agent's %d a day (log_budget_daily)",
+			l.droppedLines, l.dropped, l.jobBudget, l.a.LogBudgetDaily), PriWarning, with(l.fields, state.FieldEvent, "output_dropped"))
+	}
+}
+
+// output returns the writers to hand the task: each line of stdout a
+// stream-json event (its summary as MESSAGE, the raw line as a field),
+// each line of stderr a warning; and a function that waits until both are
+// drained (call it after closing them).
+func (l *jobLog) output(out *taskOutcome) (stdout, stderr io.WriteCloser, wait func()) {
+	stdoutR, stdoutW := io.Pipe()
+	stderrR, stderrW := io.Pipe()
 	readers := make(chan struct{}, 2)
 	go func() {
 		defer func() { readers <- struct{}{} }()
@@ -64,7 +92,7 @@ func (r *Runner) logOutput(a *policy.Agent, fields map[string]string, rec *state
 			if ev.Result != nil {
 				out.result = ev.Result
 			}
-			f := with(fields, state.FieldEvent, ev.Type, state.FieldEventJSON, string(ev.Raw))
+			f := with(l.fields, state.FieldEvent, ev.Type, state.FieldEventJSON, string(ev.Raw))
 			if out.sessID != "" {
 				f[state.FieldSession] = out.sessID
 			}
@@ -74,23 +102,19 @@ func (r *Runner) logOutput(a *policy.Agent, fields map[string]string, rec *state
 			if truncated {
 				f["HERDCTL_TRUNCATED"] = "1"
 			}
-			n := len(line)
-			lines <- func() { send(ev.Summary, PriInfo, f, n) }
+			l.entry(ev.Summary, PriInfo, f, len(line))
 		})
 		io.Copy(io.Discard, stdoutR)
 	}()
 	go func() {
 		defer func() { readers <- struct{}{} }()
 		ReadLines(stderrR, 64*1024, func(line []byte, _ bool) {
-			msg, n := "stderr: "+string(line), len(line)
-			lines <- func() { send(msg, PriWarning, with(fields, state.FieldEvent, "stderr"), n) }
+			l.entry("stderr: "+string(line), PriWarning, with(l.fields, state.FieldEvent, "stderr"), len(line))
 		})
 		io.Copy(io.Discard, stderrR)
 	}()
 	return stdoutW, stderrW, func() {
 		<-readers
 		<-readers
-		close(lines)
-		<-done
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/policy/spec"
+	"github.com/herdctl/herdctl/service/runner/proxy"
 	"github.com/herdctl/herdctl/state"
 )
 
@@ -45,6 +46,9 @@ type Runner struct {
 	// DiskInterval is how often the disk limit is checked while a job
 	// runs (DefaultDiskInterval if 0).
 	DiskInterval time.Duration
+	// Resolver resolves names for the egress proxy (the host's resolver
+	// if nil; tests give their own).
+	Resolver proxy.Resolver
 }
 
 // DefaultDiskInterval is how often a running job's disk use is measured.
@@ -202,7 +206,16 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 		out.limit = err
 		stopTask(err)
 	})
-	stdoutW, stderrW, logged := r.logOutput(a, fields, rec, out)
+	log := r.newJobLog(a, fields)
+	defer log.close(rec)
+	stdoutW, stderrW, drained := log.output(out)
+	var egressProxy *egressProxy
+	defer func() {
+		if egressProxy != nil {
+			egressProxy.stop()
+			egressProxy.record(rec)
+		}
+	}()
 	out.exit, err = r.Tasks.Run(taskCtx, containerd.Task{
 		ID:        "herdctl-" + j.ID,
 		Spec:      s,
@@ -212,13 +225,21 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 		Stderr:    stderrW,
 		StopGrace: r.StopGrace,
 		FIFODir:   scratch,
+		BeforeStart: func(pid uint32) error {
+			if a.Container.Network != policy.NetworkEgress {
+				return nil
+			}
+			var err error
+			egressProxy, err = r.startEgress(taskCtx, a, pid, log)
+			return err
+		},
 		Progress: func(msg string) {
 			r.Sink.Send(msg, PriInfo, with(fields, state.FieldEvent, "image"))
 		},
 	})
 	stdoutW.Close()
 	stderrW.Close()
-	logged()
+	drained()
 	return out, err
 }
 

@@ -31,8 +31,9 @@ path = "/srv/herdctl/ticker/agent.toml"
 [[agents]]
 path = "/srv/herdctl/writer/agent.toml"
   [agents.overrides.docker]
-  network = "host"
-  env = { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1" }
+  network = "egress"
+  egress = ["api.stand-in.test:47200"]
+  egress_private = ["127.0.0.0/8"]
 
 [[agents]]
 path = "/srv/herdctl/sleeper/agent.toml"
@@ -62,7 +63,11 @@ func setup(t *testing.T) (*testbed.Machine, *testbed.API) {
 		"/srv/herdctl/napper/agent.toml":  "name = \"napper\"\n",
 	})
 	m.Boot()
-	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:0")
+	// The stand-in API on the machine's loopback, reached by a name as the
+	// real API would be: the writer gets to it only through its runner's
+	// egress proxy (the name is on its list, loopback in egress_private).
+	m.Sh("echo '127.0.0.1 api.stand-in.test' >> /etc/hosts")
+	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:47200")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func setup(t *testing.T) (*testbed.Machine, *testbed.API) {
 		{Tool: "Write", Input: map[string]any{"file_path": "/workspace/hello.txt", "content": "hello from e2e\n"}},
 		{Text: "I wrote hello.txt."},
 	})
-	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-e2e-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
+	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-e2e-not-a-real-key\nANTHROPIC_BASE_URL=http://api.stand-in.test:47200\n", 0o600)
 	m.Start()
 	return m, stand
 }
@@ -149,6 +154,11 @@ func TestSystem(t *testing.T) {
 		}
 		if strings.Contains(byJob, "sk-e2e-not-a-real-key") {
 			t.Error("the API key is in the journal")
+		}
+		// Claude Code reached the API through the egress proxy, and the
+		// journal says so.
+		if !strings.Contains(byJob, `"HERDCTL_EGRESS":"allow"`) || !strings.Contains(byJob, `"HERDCTL_EGRESS_HOST":"api.stand-in.test"`) || j.EgressAllowed == 0 {
+			t.Errorf("no egress entries for the API calls (record: %d allowed):\n%.2000s", j.EgressAllowed, byJob)
 		}
 	})
 

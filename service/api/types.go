@@ -69,6 +69,9 @@ type Agent struct {
 	LastJob       string     `json:"last_job,omitempty"`
 	LastStatus    string     `json:"last_status,omitempty"`
 	LastFinished  time.Time  `json:"last_finished,omitzero"`
+	// LastEgressDenied is how many connections the last job's egress
+	// proxy refused.
+	LastEgressDenied int `json:"last_egress_denied,omitempty"`
 }
 
 // ConfigError is one error in the fleet's configuration.

@@ -79,7 +79,7 @@ func (d *Daemon) agentInfo(ctx context.Context, name string, ustate, timers map[
 		info.Schedules = append(info.Schedules, d.scheduleInfo(ctx, a, s, timers))
 	}
 	if last != nil {
-		info.LastJob, info.LastStatus = last.ID, last.Status
+		info.LastJob, info.LastStatus, info.LastEgressDenied = last.ID, last.Status, last.EgressDenied
 		if last.Finished != nil {
 			info.LastFinished = *last.Finished
 		}

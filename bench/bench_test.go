@@ -6,6 +6,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -34,7 +35,7 @@ func TestBench(t *testing.T) {
 	for _, f := range []struct {
 		ids string
 		run func()
-	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P3 P4 P8 P9", b.p3p4}, {"P7", b.p7}} {
+	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P3 P4 P8 P9", b.p3p4}, {"P7", b.p7}, {"P10", b.p10}} {
 		if only == "1" || strings.ContainsAny(only, "P") && strings.Contains(f.ids, strings.Split(only, ",")[0]) || strings.Contains(only, f.ids) {
 			f.run()
 		}
@@ -79,6 +80,9 @@ func benchFleet(n, k int, extra string) string {
 		{"sleepy", `["/bin/sleep", "5"]`, "  [agents.overrides.instances]\n  max_concurrent = 20\n"},
 		{"printer", `["/usr/bin/perl", "/workspace/print.pl"]`, "  log_budget = \"1g\"\n  log_budget_daily = \"4g\"\n"},
 		{"ticker", `["/usr/bin/true"]`, ""},
+		// P10: the same downloads through the egress proxy and directly.
+		{"egressprobe", `["/bin/sh", "/workspace/probe.sh"]`, "  [agents.overrides.docker]\n  network = \"egress\"\n  egress = [\"origin.bench.test:47300\"]\n  egress_private = [\"127.0.0.0/8\"]\n"},
+		{"directprobe", `["/bin/sh", "/workspace/probe.sh"]`, "  [agents.overrides.docker]\n  network = \"host\"\n"},
 	} {
 		fmt.Fprintf(&s, "[[agents]]\npath = \"/srv/herdctl/%s/agent.toml\"\n  [agents.overrides]\n  command = %s\n%s", a.name, a.cmd, a.extra)
 	}
@@ -95,6 +99,10 @@ func benchAgents(n, k int) map[string]string {
 		"/srv/herdctl/sleepy/agent.toml":  "name = \"sleepy\"\n",
 		"/srv/herdctl/printer/agent.toml": "name = \"printer\"\n",
 		"/srv/herdctl/ticker/agent.toml":  "name = \"ticker\"\n",
+		"/srv/herdctl/egressprobe/agent.toml": "name = \"egressprobe\"\n",
+		"/srv/herdctl/directprobe/agent.toml": "name = \"directprobe\"\n",
+		"/srv/herdctl/egressprobe/probe.sh":   probeScript,
+		"/srv/herdctl/directprobe/probe.sh":   probeScript,
 		// 100k stream-json lines, 100 to ~700 bytes, and every 10000th
 		// line 1 MiB.
 		"/srv/herdctl/printer/print.pl": `$| = 0; for my $i (1 .. 100000) { my $pad = ($i % 10000 == 0) ? "x" x (1 << 20) : "y" x (100 + ($i * 7919) % 600); print "{\"type\":\"bench\",\"n\":$i,\"pad\":\"$pad\"}\n" }` + "\n",
@@ -433,4 +441,62 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// probeScript times 30 small and 5 large downloads from the bench's
+// origin; HERDCTL_PROMPT says how to reach it (through the proxy by name,
+// or straight to the address).
+const probeScript = `set -u
+for i in $(seq 30); do curl -s $HERDCTL_PROMPT -o /dev/null -w 'SMALL %{time_starttransfer}\\n' http://origin.bench.test:47300/small; done
+for i in $(seq 5); do curl -s $HERDCTL_PROMPT -o /dev/null -w 'BIG %{speed_download}\\n' http://origin.bench.test:47300/big; done
+`
+
+// p10: time to first byte and throughput through the egress proxy against
+// the same downloads on the host's network, from jobs of the packaged
+// herdctl.
+func (b *bench) p10() {
+	b.m.Sh("grep -q origin.bench.test /etc/hosts || echo '127.0.0.1 origin.bench.test' >> /etc/hosts")
+	ln, err := testbed.ListenInNetns(b.m.PID, "127.0.0.1:47300")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	big := make([]byte, 256<<20)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			w.Write(big)
+			return
+		}
+		w.Write([]byte("x"))
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	run := func(agent, how string) (ttfb, speed []float64) {
+		out := b.m.Run("herdctlctl", "trigger", "--wait", "--json", "--prompt", how, agent)
+		var j api.Job
+		if err := json.NewDecoder(strings.NewReader(out[strings.Index(out, "{"):])).Decode(&j); err != nil {
+			b.t.Fatalf("%s: %v\n%s", agent, err, out)
+		}
+		for _, l := range strings.Split(b.m.Run("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID), "\n") {
+			var v float64
+			if _, err := fmt.Sscanf(l, "output: SMALL %f", &v); err == nil {
+				ttfb = append(ttfb, v*1000)
+			}
+			if _, err := fmt.Sscanf(l, "output: BIG %f", &v); err == nil {
+				speed = append(speed, v/(1<<20))
+			}
+		}
+		return ttfb, speed
+	}
+	pt, ps := run("egressprobe", "--proxy-header X:y")
+	dt, ds := run("directprobe", "--resolve origin.bench.test:47300:127.0.0.1")
+	if len(pt) == 0 || len(dt) == 0 || len(ps) == 0 || len(ds) == 0 {
+		b.t.Errorf("P10: missing samples: %d %d %d %d", len(pt), len(dt), len(ps), len(ds))
+		return
+	}
+	over := median(pt) - median(dt)
+	ratio := median(ps) / median(ds)
+	b.add(figure{ID: "P10", Name: "egress proxy: first byte added / throughput vs the host's network", Value: over, Unit: "ms",
+		Floor: fmt.Sprintf("direct first byte %.2f ms, %.0f MiB/s", median(dt), median(ds)), Ratio: ratio,
+		Goal: "≤ 2 ms added, ≥ 0.8× throughput", Met: over <= 2 && ratio >= 0.8,
+		Detail: fmt.Sprintf("medians of %d small and %d 256 MiB downloads with curl in a job: through the proxy %.2f ms and %.0f MiB/s", len(pt), len(ps), median(pt), median(ps))})
 }

@@ -19,7 +19,7 @@ type jobsOptions struct {
 }
 
 func jobsFlags() (*flag.FlagSet, *jobsOptions) {
-	fs := cli.NewFlagSet("jobs", "herdctlctl jobs [--agent NAME] [--status STATUS] [--limit N] [--json]",
+	fs := newFlagSet("jobs", "herdctlctl jobs [--agent NAME] [--status STATUS] [--limit N] [--json]",
 		`List jobs, newest first, from the job records in /var/lib/herdctl/jobs
 and systemd's view of their units. STATUS is one of queued, running,
 completed, failed, cancelled, timed_out. A reason of several lines shows
@@ -29,9 +29,9 @@ Example:
   herdctlctl jobs --agent gardener --status failed
   herdctlctl jobs --limit 0 --json`)
 	var o jobsOptions
-	fs.StringVar(&o.filter.Agent, "agent", "", "only this agent's jobs")
-	fs.StringVar(&o.filter.Status, "status", "", "only jobs in this status")
-	fs.IntVar(&o.filter.Limit, "limit", 20, "at most this many (0: all)")
+	fs.StringVar(&o.filter.Agent, "agent", "", "only the jobs of agent `NAME`")
+	fs.StringVar(&o.filter.Status, "status", "", "only jobs in `STATUS`")
+	fs.IntVar(&o.filter.Limit, "limit", 20, "at most `N` jobs (0: all)")
 	fs.BoolVar(&o.json, "json", false, "print as JSON")
 	return fs, &o
 }
@@ -74,7 +74,7 @@ func jobsTable(js []api.Job, now time.Time) *table {
 type jobOptions struct{ json bool }
 
 func jobFlags() (*flag.FlagSet, *jobOptions) {
-	fs := cli.NewFlagSet("job", "herdctlctl job [--json] ID",
+	fs := newFlagSet("job", "herdctlctl job [--json] ID",
 		`Show one job: its record (prompt, times, status, exit reason, error,
 session, turns, tokens, cost) and the state of its systemd unit. Values of
 several lines are shown whole, indented under their first line. Its
@@ -112,8 +112,8 @@ func printJob(w io.Writer, colour bool, now time.Time, j api.Job) error {
 	f.add("Schedule", j.Schedule)
 	f.add("Trigger", j.Trigger)
 	f.addColour("Status", j.Status, statusColour(j.Status))
-	f.add("Reason", j.ExitReason)
-	f.add("Error", j.Error)
+	f.addText("Reason", j.ExitReason)
+	f.addText("Error", j.Error)
 	if j.Unit != "" {
 		f.add("Unit", fmt.Sprintf("%s (%s)", j.Unit, orDash(j.UnitState)))
 	}
@@ -133,7 +133,20 @@ func printJob(w io.Writer, colour bool, now time.Time, j api.Job) error {
 	if j.OutputDropped > 0 {
 		f.addColour("Output", fmt.Sprintf("%d bytes not logged: over the journal budget", j.OutputDropped), yellow)
 	}
-	f.add("Prompt", j.Prompt)
+	if j.EgressAllowed+j.EgressDenied > 0 {
+		egress := fmt.Sprintf("%d connections allowed (%d bytes up, %d down), %d denied",
+			j.EgressAllowed, j.EgressBytesUp, j.EgressBytesDown, j.EgressDenied)
+		if j.EgressDenied > 0 {
+			f.addColour("Egress", egress, yellow)
+		} else {
+			f.add("Egress", egress)
+		}
+	}
+	if j.Redacted {
+		f.add("Prompt", "withheld: root, group herdctl and the agent's own user may read it")
+	} else {
+		f.addText("Prompt", j.Prompt)
+	}
 	f.add("Logs", "herdctlctl logs "+j.ID+"  (journalctl HERDCTL_JOB="+j.ID+")")
 	var b bytes.Buffer
 	f.write(&b, colour)
@@ -145,7 +158,7 @@ func printJob(w io.Writer, colour bool, now time.Time, j api.Job) error {
 type cancelOptions struct{ json bool }
 
 func cancelFlags() (*flag.FlagSet, *cancelOptions) {
-	fs := cli.NewFlagSet("cancel", "herdctlctl cancel [--json] ID",
+	fs := newFlagSet("cancel", "herdctlctl cancel [--json] ID",
 		`Cancel a job: a running job's unit is stopped (its task gets SIGTERM,
 then SIGKILL after the grace period, and the job is recorded cancelled); a
 queued job is dropped. Returns once the job has stopped, and prints its

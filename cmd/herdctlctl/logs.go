@@ -2,62 +2,119 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/herdctl/herdctl/internal/cli"
+	"github.com/herdctl/herdctl/service/api"
 	"github.com/herdctl/herdctl/state"
 )
 
-// jobIDRe matches the job ids the runner and daemon make.
-var jobIDRe = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$`)
+// logsOptions are logs's flags.
+type logsOptions struct {
+	follow bool
+	lines  int
+	json   bool
+}
 
-func runLogs(args []string) error {
-	fs := cli.NewFlagSet("logs", "herdctlctl logs [-f] [-n N] [--json] JOB|AGENT",
+func logsFlags() (*flag.FlagSet, *logsOptions) {
+	fs := newFlagSet("logs", "herdctlctl logs [-f] [-n N] [--json] JOB|AGENT",
 		`Show a job's or an agent's journal entries: one line per Claude Code event
 (assistant text, tool calls, results), the job's start and end, stderr
-and the daemon's entries about the agent. A job id selects
-HERDCTL_JOB=ID, anything else HERDCTL_AGENT=NAME. It runs journalctl(1),
-so the same rights apply: root, or groups adm or systemd-journal.
-Equivalent: journalctl HERDCTL_JOB=ID -o json.`)
-	follow := fs.Bool("f", false, "follow: keep printing new entries")
-	n := fs.Int("n", -1, "show the last N entries (default: all of a job, the last 100 of an agent)")
-	asJSON := fs.Bool("json", false, "print journal entries as JSON lines, as journalctl -o json does")
+and the daemon's entries about the agent; a message of several lines goes
+on indented under its first. A job id selects HERDCTL_JOB=ID, anything
+else HERDCTL_AGENT=NAME; the daemon is asked whether the job or agent
+exists (exit 2 if not). It runs journalctl(1), so the same rights apply:
+root, or groups adm or systemd-journal.
+Equivalent: journalctl HERDCTL_JOB=ID -o json.
+
+Example:
+  herdctlctl logs gardener -n 50
+  herdctlctl logs -f 20261130-020031-4fa9c2`)
+	var o logsOptions
+	fs.BoolVar(&o.follow, "f", false, "follow: keep printing new entries")
+	fs.IntVar(&o.lines, "n", -1, "show the last `N` entries (default: all of a job, the last 100 of an agent)")
+	fs.BoolVar(&o.json, "json", false, "print journal entries as JSON lines, as journalctl -o json does")
+	return fs, &o
+}
+
+func runLogs(c *ctl, args []string) error {
+	fs, o := logsFlags()
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return cli.Exitf(cli.ExitUsage, "logs takes one JOB id or AGENT name")
 	}
-	match := "HERDCTL_AGENT=" + fs.Arg(0)
-	lines := *n
-	if jobIDRe.MatchString(fs.Arg(0)) {
-		match = "HERDCTL_JOB=" + fs.Arg(0)
+	arg := fs.Arg(0)
+	if err := c.checkExists(arg); err != nil {
+		return err
+	}
+	match := "HERDCTL_AGENT=" + arg
+	lines := o.lines
+	if state.IsJobID(arg) {
+		match = "HERDCTL_JOB=" + arg
 	} else if lines < 0 {
 		lines = 100
 	}
-	jargs := []string{"--no-pager", "-o", "json", match}
+	jargs := append(journalArgs(), match)
 	if lines >= 0 {
 		jargs = append(jargs, "--lines="+strconv.Itoa(lines))
 	}
-	if *follow {
+	if o.follow {
 		jargs = append(jargs, "-f")
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	_, _, err := journal(ctx, jargs, printer(*asJSON))
+	_, _, err := journal(ctx, jargs, c.entryPrinter(o.json))
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+// checkExists asks the daemon whether the job or agent arg names exists:
+// journalctl would print nothing for a typo. An agent left out of the
+// fleet for errors in its file exists. When the daemon cannot be asked
+// the journal is read anyway; it may be why the operator looks.
+func (c *ctl) checkExists(arg string) error {
+	cl, err := api.Dial("")
+	if err == nil {
+		defer cl.Close()
+		ctx, cancel := callCtx()
+		defer cancel()
+		if state.IsJobID(arg) {
+			_, err = cl.Job(ctx, arg)
+		} else if _, err = cl.Agent(ctx, arg); api.ErrorName(err) == api.ErrNotFound {
+			if broken(ctx, cl, arg) {
+				return nil
+			}
+			return cli.Exitf(cli.ExitUsage, "%s; the entries of an agent no longer in the fleet: journalctl HERDCTL_AGENT=%s",
+				safe(api.ErrorMessage(err)), safe(arg))
+		}
+	}
+	if errors.Is(err, api.ErrUnreachable) {
+		fmt.Fprintf(c.stderr, "herdctlctl: cannot check %q with the daemon; reading the journal anyway\n", safe(arg))
+		return nil
+	}
+	return daemonError(err)
+}
+
+// broken reports whether the agent is left out of the fleet for errors.
+func broken(ctx context.Context, cl *api.Client, name string) bool {
+	st, err := cl.Status(ctx)
+	return err == nil && slices.ContainsFunc(st.BrokenAgents, func(b api.BrokenAgent) bool { return b.Name == name })
 }
 
 // entry is one journal entry as journalctl -o json prints it.
@@ -79,31 +136,63 @@ func (e entry) get(k string) string {
 	return ""
 }
 
-// printer prints entries as readable lines, or raw with asJSON.
-func printer(asJSON bool) func(raw []byte, e entry) {
+// entryPrinter prints entries to c's stdout: raw with asJSON (JSON
+// escapes what needs it), else readable and sanitized.
+func (c *ctl) entryPrinter(asJSON bool) func(raw []byte, e entry) {
 	return func(raw []byte, e entry) {
 		if asJSON {
-			os.Stdout.Write(append(raw, '\n'))
+			c.stdout.Write(append(raw, '\n'))
 			return
 		}
-		ts := ""
-		if us, err := strconv.ParseInt(e.get("__REALTIME_TIMESTAMP"), 10, 64); err == nil {
-			ts = time.UnixMicro(us).Format("Jan 02 15:04:05")
-		}
-		who := e.get("HERDCTL_AGENT")
-		if job := e.get("HERDCTL_JOB"); job != "" {
-			who += "[" + job + "]"
-		}
-		msg := e.get("MESSAGE")
-		switch e.get("PRIORITY") {
-		case "0", "1", "2", "3":
-			msg = paint("1;31", msg)
-		case "4":
-			msg = paint("33", msg)
-		}
-		fmt.Printf("%s %s: %s\n", ts, who, msg)
+		io.WriteString(c.stdout, formatEntry(c.colour, time.Local, e))
 	}
 }
+
+// formatEntry is one entry as lines like journalctl's short output:
+// "Nov 30 02:00:31 gardener[JOB]: message", the message's later lines
+// indented under its first so that no line an agent writes can pass for
+// an entry of its own. Errors are red, warnings yellow, as journalctl
+// colours them.
+func formatEntry(colour bool, loc *time.Location, e entry) string {
+	ts := "-"
+	if us, err := strconv.ParseInt(e.get("__REALTIME_TIMESTAMP"), 10, 64); err == nil {
+		ts = time.UnixMicro(us).In(loc).Format("Jan 02 15:04:05")
+	}
+	who := e.get("HERDCTL_AGENT")
+	if who == "" {
+		who = orDash(e.get("SYSLOG_IDENTIFIER"))
+	}
+	if job := e.get("HERDCTL_JOB"); job != "" {
+		who += "[" + job + "]"
+	}
+	code := ""
+	switch e.get("PRIORITY") {
+	case "0", "1", "2", "3":
+		code = boldRed
+	case "4":
+		code = yellow
+	}
+	prefix := safe(ts) + " " + safe(who) + ": "
+	var b strings.Builder
+	for i, line := range safeLines(e.get("MESSAGE")) {
+		switch {
+		case i == 0:
+			b.WriteString(prefix)
+		case line == "":
+			b.WriteByte('\n')
+			continue
+		default:
+			b.WriteString(strings.Repeat(" ", width(prefix)))
+		}
+		b.WriteString(paint(colour, code, line) + "\n")
+	}
+	return b.String()
+}
+
+// journalArgs are what every journalctl run starts with: JSON, and
+// --all, without which journalctl writes null for a field over 4096
+// bytes (an agent's long answer).
+func journalArgs() []string { return []string{"--no-pager", "--all", "-o", "json"} }
 
 // journal runs journalctl with args and hands every entry to print. It
 // returns the cursor of the last entry and whether a job's end entry was
@@ -124,7 +213,7 @@ func journal(ctx context.Context, args []string, print func([]byte, entry)) (cur
 		if len(line) > 1 {
 			var e entry
 			if json.Unmarshal(line, &e) == nil {
-				print(line[:len(line)-1], e)
+				print(bytes.TrimSuffix(line, []byte("\n")), e)
 				cursor = e.get("__CURSOR")
 				if e.get("MESSAGE_ID") == state.MessageIDJobFinished {
 					sawEnd = true

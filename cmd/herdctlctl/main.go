@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -47,6 +48,11 @@ Reading (status, agents, agent, jobs, job) is open to every user; trigger,
 cancel and reload need root or membership in group herdctl. The daemon is
 reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it). Output
 is coloured on a terminal unless NO_COLOR is set or TERM is dumb.
+
+Example:
+  herdctlctl status
+  herdctlctl jobs --agent gardener --status failed
+  sudo herdctlctl trigger --wait -f gardener
 
 Run "herdctlctl COMMAND --help" for a command's options. See herdctlctl(1).
 `
@@ -124,4 +130,35 @@ func (c *ctl) output(asJSON bool, v any, human func(w io.Writer) error) error {
 		return writeJSON(c.stdout, v)
 	}
 	return human(c.stdout)
+}
+
+// newFlagSet is cli.NewFlagSet, its options listed as they are spelled
+// everywhere else (--json, -f): flag.PrintDefaults would write -json.
+// Every command's description ends with an Example: section.
+func newFlagSet(name, synopsis, description string) *flag.FlagSet {
+	fs := cli.NewFlagSet(name, synopsis, description)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n", synopsis, description)
+		first := true
+		fs.VisitAll(func(f *flag.Flag) {
+			if first {
+				fmt.Fprintf(w, "\nOptions:\n")
+				first = false
+			}
+			dash := "--"
+			if len(f.Name) == 1 {
+				dash = "-"
+			}
+			arg, help := flag.UnquoteUsage(f)
+			if arg != "" {
+				arg = " " + arg
+			}
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && !strings.Contains(help, "default") {
+				help += " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintf(w, "  %s%s%s\n      %s\n", dash, f.Name, arg, help)
+		})
+	}
+	return fs
 }

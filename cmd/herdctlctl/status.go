@@ -24,7 +24,7 @@ type statusView struct {
 type statusOptions struct{ json bool }
 
 func statusFlags() (*flag.FlagSet, *statusOptions) {
-	fs := cli.NewFlagSet("status", "herdctlctl status [--json] [AGENT]",
+	fs := newFlagSet("status", "herdctlctl status [--json] [AGENT]",
 		`Show the fleet at a glance, like systemctl status: the daemon's version,
 uptime and last reload (with its errors when the last reload was refused),
 the agents left out for errors in their files, every schedule with its
@@ -133,7 +133,7 @@ func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
 		errs = []api.ConfigError{{Message: v.ReloadError}}
 	}
 	for _, e := range errs {
-		f.add("", configError(e))
+		f.addItem(configError(e))
 	}
 	for _, a := range v.BrokenAgents {
 		name := a.Name
@@ -142,7 +142,7 @@ func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
 		}
 		f.addColour("Left out", fmt.Sprintf("%s (%s): its timers are stopped until its file is fixed", name, a.File), boldRed)
 		for _, e := range a.Errors {
-			f.add("", configError(e))
+			f.addItem(configError(e))
 		}
 	}
 	f.add("Agents", fmt.Sprintf("%d   Timers: %d   Running jobs: %d", v.Status.Agents, v.Timers, v.RunningJobs))

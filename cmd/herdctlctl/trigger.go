@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,82 +17,119 @@ func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-func runTrigger(args []string) error {
-	fs := cli.NewFlagSet("trigger", "herdctlctl trigger [--schedule S] [--prompt P] [--queue] [--wait] [-f] AGENT",
+// triggerOptions are trigger's flags.
+type triggerOptions struct {
+	schedule, prompt          string
+	queue, wait, follow, json bool
+}
+
+func triggerFlags() (*flag.FlagSet, *triggerOptions) {
+	fs := newFlagSet("trigger", "herdctlctl trigger [--schedule S] [--prompt P] [--queue] [--wait] [-f] [--json] AGENT",
 		`Start a job of AGENT now, as a transient systemd unit with the same
-limits as a scheduled job, and print its id. The prompt is the schedule's
-(--schedule) or the agent's default_prompt unless --prompt gives one; it is
-handed to the job through a root-only file, never a command line.
+limits as a scheduled job, and print its id (--json: the job as it
+starts). The prompt is the schedule's (--schedule) or the agent's
+default_prompt unless --prompt gives one; it is handed to the job through
+a root-only file, never a command line.
 
 When the agent already runs max_concurrent jobs the trigger is refused
 (exit 1) unless --queue, which starts it when a slot frees.
 
---wait waits for the job to end; -f also prints its events as they come
-(implies --wait). Then the exit status is the job's: 0 completed, 1
-failed, cancelled or timed out. Interrupting herdctlctl does not stop the
-job: herdctlctl cancel ID does. Needs root or group herdctl.`)
-	schedule := fs.String("schedule", "", "use this schedule's prompt and timeout")
-	prompt := fs.String("prompt", "", "the prompt (default: the schedule's or the agent's)")
-	queue := fs.Bool("queue", false, "queue the job when the agent is busy instead of refusing")
-	wait := fs.Bool("wait", false, "wait for the job to end; exit with its outcome")
-	follow := fs.Bool("f", false, "print the job's events until it ends (implies --wait)")
-	asJSON := fs.Bool("json", false, "with --wait, print the finished job as JSON")
+--wait waits for the job to end (--json: then prints the finished job); -f
+also prints its events as they come (implies --wait). Then the exit status
+is the job's: 0 completed, 1 failed, cancelled or timed out. Interrupting
+herdctlctl does not stop the job: herdctlctl cancel ID does. Needs root or
+group herdctl.
+
+Example:
+  sudo herdctlctl trigger gardener
+  sudo herdctlctl trigger --wait -f --prompt "Check the roses" gardener`)
+	var o triggerOptions
+	fs.StringVar(&o.schedule, "schedule", "", "use the prompt and timeout of schedule `S`")
+	fs.StringVar(&o.prompt, "prompt", "", "the prompt `P` (default: the schedule's or the agent's)")
+	fs.BoolVar(&o.queue, "queue", false, "queue the job when the agent is busy instead of refusing")
+	fs.BoolVar(&o.wait, "wait", false, "wait for the job to end; exit with its outcome")
+	fs.BoolVar(&o.follow, "f", false, "print the job's events until it ends (implies --wait)")
+	fs.BoolVar(&o.json, "json", false, "print the job as JSON: as it starts, or finished with --wait")
+	return fs, &o
+}
+
+func runTrigger(c *ctl, args []string) error {
+	fs, o := triggerFlags()
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return cli.Exitf(cli.ExitUsage, "trigger takes one AGENT: herdctlctl agents lists them")
 	}
-	c, err := dial()
+	cl, err := dial()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer cl.Close()
 	ctx, cancel := callCtx()
-	id, err := c.Trigger(ctx, fs.Arg(0), *schedule, *prompt, api.TriggerOptions{Queue: *queue})
-	cancel()
+	defer cancel()
+	id, err := cl.Trigger(ctx, fs.Arg(0), o.schedule, o.prompt, api.TriggerOptions{Queue: o.queue})
 	if err != nil {
 		return daemonError(err)
 	}
-	if !*wait && !*follow {
-		fmt.Println(id)
-		return nil
+	if !o.wait && !o.follow {
+		if !o.json {
+			_, err := fmt.Fprintln(c.stdout, safe(id))
+			return err
+		}
+		j, err := cl.Job(ctx, id)
+		if err != nil {
+			return daemonError(err)
+		}
+		return writeJSON(c.stdout, j)
 	}
-	fmt.Fprintf(os.Stderr, "job %s started; herdctlctl cancel %s stops it\n", id, id)
-	ctx, stop := interruptible()
+	fmt.Fprintf(c.stderr, "job %s started; herdctlctl cancel %s stops it\n", safe(id), safe(id))
+	ictx, stop := interruptible()
 	defer stop()
 	var j *api.Job
-	if *follow {
-		j, err = followJob(ctx, c, id)
+	if o.follow {
+		j, err = c.followJob(ictx, cl, id)
 	} else {
-		j, err = waitJob(ctx, c, id)
+		j, err = waitJob(ictx, cl, id)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return cli.Exitf(cli.ExitJobFailed, "stopped waiting; job %s goes on (herdctlctl job %s)", id, id)
+		if ictx.Err() != nil {
+			return cli.Exitf(cli.ExitJobFailed, "stopped waiting; job %s goes on (herdctlctl job %s)", safe(id), safe(id))
 		}
 		return daemonError(err)
 	}
-	if *asJSON {
-		cli.WriteJSON(os.Stdout, j)
+	if o.json {
+		if err := writeJSON(c.stdout, j); err != nil {
+			return err
+		}
 	}
 	if j.Status != api.StatusCompleted {
-		return cli.Exitf(cli.ExitJobFailed, "job %s %s: %s", j.ID, j.Status, j.ExitReason)
+		return cli.Exitf(cli.ExitJobFailed, "%s", jobOutcome(*j))
 	}
-	fmt.Fprintf(os.Stderr, "job %s completed in %s\n", j.ID, duration(*j))
+	fmt.Fprintf(c.stderr, "job %s completed in %s\n", safe(j.ID), duration(*j, time.Now()))
 	return nil
+}
+
+// jobOutcome says how a job that did not complete ended, its reason
+// cut to its first line (herdctlctl job ID has it whole).
+func jobOutcome(j api.Job) string {
+	s := fmt.Sprintf("job %s %s", safe(j.ID), safe(j.Status))
+	if j.ExitReason != "" {
+		s += ": " + cell(j.ExitReason, 0)
+	}
+	return s
 }
 
 // waitJob waits for the job to end: woken by the daemon's JobFinished
 // signal, with a slow poll as a safety net.
-func waitJob(ctx context.Context, c *api.Client, id string) (*api.Job, error) {
-	finished, stop := c.JobFinished(id)
+func waitJob(ctx context.Context, cl *api.Client, id string) (*api.Job, error) {
+	finished, stop := cl.JobFinished(id)
 	defer stop()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
 		cctx, cancel := callCtx()
-		j, err := c.Job(cctx, id)
+		j, err := cl.Job(cctx, id)
 		cancel()
 		if err != nil {
 			return nil, err
@@ -110,26 +148,26 @@ func waitJob(ctx context.Context, c *api.Client, id string) (*api.Job, error) {
 
 // followJob prints the job's journal entries while waiting for it, then
 // the ones journald had not handed out yet when it ended.
-func followJob(ctx context.Context, c *api.Client, id string) (*api.Job, error) {
+func (c *ctl) followJob(ctx context.Context, cl *api.Client, id string) (*api.Job, error) {
 	fctx, stopFollow := context.WithCancel(ctx)
-	print := printer(false)
+	print := c.entryPrinter(false)
 	type result struct {
 		cursor string
 		end    bool
 	}
 	done := make(chan result, 1)
 	go func() {
-		cur, end, _ := journal(fctx, []string{"--no-pager", "-o", "json", "--lines=all", "-f", "HERDCTL_JOB=" + id}, print)
+		cur, end, _ := journal(fctx, append(journalArgs(), "--lines=all", "-f", "HERDCTL_JOB="+id), print)
 		done <- result{cur, end}
 	}()
-	j, err := waitJob(ctx, c, id)
+	j, err := waitJob(ctx, cl, id)
 	stopFollow()
 	r := <-done
 	if err != nil {
 		return nil, err
 	}
 	for deadline := time.Now().Add(5 * time.Second); !r.end && time.Now().Before(deadline); {
-		args := []string{"--no-pager", "-o", "json", "HERDCTL_JOB=" + id}
+		args := append(journalArgs(), "HERDCTL_JOB="+id)
 		if r.cursor != "" {
 			args = append(args, "--after-cursor="+r.cursor)
 		}

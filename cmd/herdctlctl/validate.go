@@ -17,7 +17,7 @@ import (
 type validateOptions struct{ json bool }
 
 func validateFlags() (*flag.FlagSet, *validateOptions) {
-	fs := cli.NewFlagSet("validate", "herdctlctl validate [--json] [FILE]",
+	fs := newFlagSet("validate", "herdctlctl validate [--json] [FILE]",
 		`Check the fleet file FILE (default /etc/herdctl/herdctl.toml) and every
 agent file it lists, exactly as the daemon would on start or reload:
 syntax, unknown fields, schedules, the two tiers (what an agent file may
@@ -103,9 +103,12 @@ func printConfigErrors(w io.Writer, colour bool, errs []api.ConfigError) error {
 		e.Message = ""
 		where := configError(e)
 		for i, line := range safeLines(msg) {
-			if i == 0 {
+			switch {
+			case i == 0:
 				fmt.Fprintf(&b, "%s%s\n", paint(colour, bold, safe(where)), line)
-			} else {
+			case line == "":
+				b.WriteByte('\n')
+			default:
 				fmt.Fprintf(&b, "    %s\n", line)
 			}
 		}

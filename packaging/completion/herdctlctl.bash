@@ -1,41 +1,123 @@
 # bash completion for herdctlctl(1)
+#
+# Needs nothing but bash: not the bash-completion package's helpers,
+# though it uses _filedir when they are loaded. Agent names, job ids and
+# schedule names come from the daemon through "herdctlctl __complete",
+# which prints only words of the characters names and ids may have; they
+# are matched here with [[ ]], never through compgen -W, which would
+# expand a $(...) in them.
+
+# _herdctlctl_daemon adds the words "herdctlctl __complete ARGS" prints
+# that start with $cur.
+_herdctlctl_daemon() {
+	local w
+	while IFS= read -r w; do
+		[[ -n $w && $w == "$cur"* ]] && COMPREPLY+=("$w")
+	done < <(herdctlctl __complete "$@" 2>/dev/null)
+}
+
+# _herdctlctl_flags prints the options of command $1.
+_herdctlctl_flags() {
+	case $1 in
+	status | agents | agent | job | cancel | validate) echo "--json --help" ;;
+	jobs) echo "--agent --status --limit --json --help" ;;
+	trigger) echo "--schedule --prompt --queue --wait -f --json --help" ;;
+	logs) echo "-f -n --json --help" ;;
+	reload) echo "--quiet --json --help" ;;
+	esac
+}
+
 _herdctlctl() {
-	local cur prev words cword
-	_init_completion || return
-	local commands="status agents agent jobs job trigger cancel logs reload validate help"
-	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+	local cword=$COMP_CWORD
+	local cur=${COMP_WORDS[cword]} prev=""
+	((cword > 0)) && prev=${COMP_WORDS[cword - 1]}
+	# bash splits --agent=NAME at the "=" (COMP_WORDBREAKS).
+	if [[ $cur == "=" ]]; then
+		cur=""
+	elif [[ $prev == "=" ]] && ((cword > 1)); then
+		prev=${COMP_WORDS[cword - 2]}
+	fi
+	COMPREPLY=()
+
+	if ((cword == 1)); then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "status agents agent jobs job trigger cancel logs reload validate help" -- "$cur"))
+		fi
 		return
 	fi
-	local cmd=${words[1]}
+	local cmd=${COMP_WORDS[1]}
+
+	# The words before the cursor: the arguments given so far, and the
+	# agent a trigger is for (for its --schedule).
+	local i w nargs=0 agent="" skip=""
+	for ((i = 2; i < cword; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ -n $skip ]]; then
+			skip=""
+			[[ $w == "=" ]] && skip=value # --flag = value
+			continue
+		fi
+		case $w in
+		--agent | --status | --limit | --schedule | --prompt | -n) skip=flag ;;
+		=) skip=value ;; # --json=true
+		-*) ;;
+		*)
+			((nargs++))
+			[[ $nargs == 1 ]] && agent=$w
+			;;
+		esac
+	done
+
 	case $prev in
 	--agent)
-		COMPREPLY=($(compgen -W "$(herdctlctl agents --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p')" -- "$cur"))
-		return ;;
+		_herdctlctl_daemon agents
+		return
+		;;
 	--status)
 		COMPREPLY=($(compgen -W "queued running completed failed cancelled timed_out" -- "$cur"))
-		return ;;
-	--schedule | --prompt | --limit | -n)
-		return ;;
+		return
+		;;
+	--schedule)
+		[[ -n $agent ]] && _herdctlctl_daemon schedules "$agent"
+		return
+		;;
+	--prompt | --limit | -n)
+		return
+		;;
 	esac
+
 	if [[ $cur == -* ]]; then
-		local opts="--json --help"
-		case $cmd in
-		jobs) opts="--agent --status --limit --json --help" ;;
-		trigger) opts="--schedule --prompt --queue --wait -f --json --help" ;;
-		logs) opts="-f -n --json --help" ;;
-		cancel | reload) opts="--help" ;;
-		esac
-		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(_herdctlctl_flags "$cmd")" -- "$cur"))
 		return
 	fi
+	((nargs > 0)) && return # every command takes at most one argument
 	case $cmd in
-	agent | trigger | logs)
-		COMPREPLY=($(compgen -W "$(herdctlctl agents --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p')" -- "$cur")) ;;
-	job | cancel)
-		COMPREPLY=($(compgen -W "$(herdctlctl jobs --json --limit 50 2>/dev/null | sed -n 's/^    "id": "\(.*\)",$/\1/p')" -- "$cur")) ;;
+	status | agent | trigger)
+		_herdctlctl_daemon agents
+		;;
+	logs)
+		_herdctlctl_daemon agents
+		_herdctlctl_daemon jobs
+		;;
+	job)
+		_herdctlctl_daemon jobs
+		;;
+	cancel)
+		_herdctlctl_daemon jobs running queued
+		;;
 	validate)
-		_filedir toml ;;
+		compopt -o filenames 2>/dev/null
+		if declare -F _filedir >/dev/null; then
+			_filedir toml
+		else
+			mapfile -t COMPREPLY < <(
+				compgen -f -X '!*.toml' -- "$cur"
+				compgen -d -- "$cur"
+			)
+		fi
+		;;
 	esac
 } &&
 	complete -F _herdctlctl herdctlctl

@@ -46,6 +46,9 @@ type Job struct {
 	OutputTokens int64      `json:"output_tokens"`
 	CostUSD      float64    `json:"cost_usd"`
 	Error        string     `json:"error,omitempty"`
+	// Result is Claude Code's final answer (its result event), cut at
+	// 16 KiB.
+	Result string `json:"result,omitempty"`
 	// OutputDropped counts output bytes not logged: the job went over
 	// its journal budget.
 	OutputDropped int64 `json:"output_dropped,omitempty"`

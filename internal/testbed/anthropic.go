@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -17,6 +18,11 @@ type Turn struct {
 	Tool  string         // tool name, e.g. "Write" or "Bash"
 	Input map[string]any // the tool's input
 	Text  string         // final text when Tool is ""
+	// Status, when not 0, answers with this HTTP error instead, with an
+	// Anthropic-style JSON body of ErrType and Text, and
+	// x-should-retry: false so that the CLI reports it at once.
+	Status  int
+	ErrType string
 }
 
 // API is a stand-in for the Anthropic Messages API on loopback. It answers
@@ -27,6 +33,10 @@ type API struct {
 	URL      string
 	mu       sync.Mutex
 	Requests []map[string]any
+	// msgs numbers the messages: every message id is unique, also
+	// across the runs of a resumed session (the CLI merges messages
+	// with the same id).
+	msgs atomic.Int64
 }
 
 // StartAPI serves script on 127.0.0.1 until the test ends.
@@ -63,7 +73,15 @@ func ServeAPI(t *testing.T, ln net.Listener, script []Turn) *API {
 				turn = Turn{Text: "done"}
 			}
 		}
-		writeSSE(w, turn, countToolResults(req))
+		if turn.Status != 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("x-should-retry", "false")
+			w.Header().Set("request-id", "req_standin")
+			w.WriteHeader(turn.Status)
+			json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]any{"type": turn.ErrType, "message": turn.Text}})
+			return
+		}
+		writeSSE(w, turn, int(api.msgs.Add(1)))
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })

@@ -17,6 +17,8 @@ type Event struct {
 	Summary   string // a short human line: "tool Bash: ls -la"
 	Raw       []byte
 	Result    *Result // set for the final result event
+	// APIError is set for the message Claude Code makes of an API error.
+	APIError *apiError
 }
 
 // Result is the final result event's outcome.
@@ -29,6 +31,11 @@ type Result struct {
 	SessionID    string  `json:"session_id"`
 	Result       string  `json:"result"`
 	Usage        Usage   `json:"usage"`
+	// TerminalReason and APIErrorStatus say why the run ended, when it
+	// ended in an error ("api_error" and 401, "max_turns").
+	TerminalReason string   `json:"terminal_reason"`
+	APIErrorStatus int      `json:"api_error_status"`
+	Errors         []string `json:"errors"`
 }
 
 // Usage counts tokens.
@@ -41,6 +48,9 @@ type Usage struct {
 
 type rawEvent struct {
 	Type      string          `json:"type"`
+	Error     string          `json:"error"`
+	APIStatus int             `json:"api_error_status"`
+	APIType   string          `json:"api_error_type"`
 	Subtype   string          `json:"subtype"`
 	SessionID string          `json:"session_id"`
 	Model     string          `json:"model"`
@@ -80,6 +90,9 @@ func ParseEvent(line []byte) Event {
 		}
 	case "assistant", "user":
 		ev.Summary, ev.Tool = summarizeMessage(r.Type, r.Message)
+		if r.Type == "assistant" && r.Error != "" {
+			ev.APIError = &apiError{Kind: r.Error, Status: r.APIStatus, Type: r.APIType}
+		}
 	case "result":
 		var res Result
 		if err := json.Unmarshal(line, &res); err == nil {

@@ -92,6 +92,9 @@ func (l *jobLog) output(out *taskOutcome) (stdout, stderr io.WriteCloser, wait f
 			if ev.Result != nil {
 				out.result = ev.Result
 			}
+			if ev.APIError != nil {
+				out.apiErr = ev.APIError
+			}
 			f := with(l.fields, state.FieldEvent, ev.Type, state.FieldEventJSON, string(ev.Raw))
 			if out.sessID != "" {
 				f[state.FieldSession] = out.sessID

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/policy"
@@ -143,6 +144,8 @@ type taskOutcome struct {
 	sessID string
 	// limit is why herdctl stopped the task itself (a disk limit).
 	limit error
+	// apiErr is the last API error Claude Code reported.
+	apiErr *apiError
 }
 
 func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, resume string, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
@@ -281,21 +284,16 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	switch {
 	case runErr != nil:
 		rec.Status, rec.Error = state.StatusFailed, runErr.Error()
-		rec.ExitReason = "error"
+		rec.ExitReason = "the job could not run: " + firstLine(runErr.Error())
 	case rec.Status == state.StatusCancelled:
 		rec.ExitReason = "stopped (herdctlctl cancel or systemctl stop)"
 	case rec.Status == state.StatusTimedOut:
-		rec.ExitReason = "the schedule's timeout was reached"
-	case out.limit != nil:
-		rec.Status, rec.ExitReason = state.StatusFailed, out.limit.Error()
-	case out.exit.OOM:
-		rec.Status = state.StatusFailed
-		rec.ExitReason = "the memory limit was reached: the kernel killed a process of the job (OOM); raise docker.memory if the agent needs more"
-	case out.exit.Code == 0 && (out.result == nil || !out.result.IsError):
-		rec.Status, rec.ExitReason = state.StatusCompleted, "exited 0"
+		rec.ExitReason = "timed out: the job's timeout was reached; raise the schedule's timeout if the agent needs longer"
 	default:
-		rec.Status = state.StatusFailed
-		rec.ExitReason = exitReason(out)
+		rec.Status, rec.ExitReason = outcomeReason(out)
+	}
+	if out != nil && out.result != nil {
+		rec.Result = capText(out.result.Result, MaxResult)
 	}
 	if rec.SessionID != "" {
 		state.WriteFileAtomic(r.Layout.AgentSession(rec.Agent), []byte(rec.SessionID+"\n"), 0o600)
@@ -320,18 +318,24 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	return rec, nil
 }
 
-func exitReason(out *taskOutcome) string {
-	code := out.exit.Code
-	switch {
-	case code == 137:
-		return "killed (SIGKILL): most likely the memory limit (OOM) or the pids limit"
-	case code > 128:
-		return fmt.Sprintf("killed by signal %d", code-128)
-	case out.result != nil && out.result.IsError:
-		return "Claude Code reported an error: " + out.result.Subtype
-	default:
-		return fmt.Sprintf("exited %d", code)
+// MaxResult bounds the result text kept in a job's record.
+const MaxResult = 16 << 10
+
+// capText cuts s to at most n bytes, on a rune boundary, and says so.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "\n[… cut at " + strconv.Itoa(n) + " bytes]"
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func (r *Runner) lastSession(agent string) string {

@@ -35,7 +35,7 @@ func TestPackagedFilesFollowTheCode(t *testing.T) {
 		{"nfpm installs the D-Bus policy under the bus name", nfpm, "dst: /usr/share/dbus-1/system.d/" + api.BusName + ".conf\n"},
 		{"nfpm installs the fleet file", nfpm, "dst: " + config.DefaultFleetFile + "\n"},
 		{"nfpm installs the env file", nfpm, "dst: " + config.DefaultEnvFile + "\n"},
-		{"the unit reaps with the runner", unit, "ExecStartPre=-" + units.DefaultRunner + " reap\n"},
+		{"the unit reaps with the runner", unit, "ExecStartPre=-+" + units.DefaultRunner + " reap\n"},
 		{"the unit's state directory", unit, "StateDirectory=" + strings.TrimPrefix(state.DefaultStateDir, "/var/lib/") + "\n"},
 		{"the unit's runtime directory", unit, "RuntimeDirectory=" + strings.TrimPrefix(state.DefaultRuntimeDir, "/run/") + "\n"},
 		{"the unit may write the generated units", unit, "ReadWritePaths=" + daemon.DefaultUnitDir + "\n"},

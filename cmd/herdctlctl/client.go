@@ -13,10 +13,8 @@ import (
 // callTimeout bounds one call to the daemon.
 const callTimeout = 60 * time.Second
 
-// adminGroup is the group whose members may trigger, cancel and reload:
-// the daemon's DefaultGroup, which herdctlctl does not import (it would
-// bring the whole daemon along).
-const adminGroup = "herdctl"
+// adminGroup is the group whose members may trigger, cancel and reload.
+const adminGroup = api.AdminGroup
 
 // dial connects to the daemon on the system bus (DBUS_SYSTEM_BUS_ADDRESS
 // when set).

@@ -131,7 +131,7 @@ func TestOutsideAttacks(t *testing.T) {
 		"/srv/herdctl/good/agent.toml":         goodAgent,
 	})
 	m.Boot()
-	m.Sh(`groupadd -r herdctl && useradd -M -u 1000 mallory && useradd -M -u 1001 victim && useradd -M -u 1002 goodie &&
+	m.Sh(`groupadd -r herdctl && for u in 1000 1001 1002; do getent passwd $u >/dev/null || useradd -M -u $u agent$u; done &&
 chown -R 1000:1000 /srv/herdctl/mallory && chown -R 1001:1001 /srv/herdctl/victim && chmod 0700 /srv/herdctl/victim &&
 chmod 0600 /srv/herdctl/victim/agent.toml && chown -R 1002:1002 /srv/herdctl/good`)
 	m.StartContainerd()

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -62,7 +63,7 @@ func encodeValue(f reflect.Value) (any, bool) {
 		}
 		return encodeValue(f.Elem())
 	case reflect.String:
-		return f.String(), true
+		return dbusString(f.String()), true
 	case reflect.Bool:
 		return f.Bool(), true
 	case reflect.Int, reflect.Int64:
@@ -72,7 +73,11 @@ func encodeValue(f reflect.Value) (any, bool) {
 	case reflect.Slice:
 		switch f.Type().Elem().Kind() {
 		case reflect.String:
-			return f.Interface(), true
+			out := make([]string, f.Len())
+			for i := range out {
+				out[i] = dbusString(f.Index(i).String())
+			}
+			return out, true
 		case reflect.Struct:
 			out := make([]Dict, f.Len())
 			for i := range out {
@@ -171,4 +176,14 @@ func jsonName(sf reflect.StructField) (name string, omit bool) {
 	}
 	name, opts, _ := strings.Cut(tag, ",")
 	return name, strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+}
+
+// dbusString makes s a valid D-Bus string: UTF-8 without NUL. Text an
+// agent wrote (a result, an error) may hold either, and one such string
+// would otherwise break the whole reply, for everyone asking.
+func dbusString(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

@@ -59,3 +59,16 @@ func roundTrip(t *testing.T, d Dict) Dict {
 	}
 	return back.Body[0].(map[string]dbus.Variant)
 }
+
+// TestCodecCleansStrings: a NUL or invalid UTF-8 in a job's text (an agent
+// wrote it) does not break the D-Bus reply.
+func TestCodecCleansStrings(t *testing.T) {
+	j := Job{ID: "x", ExitReason: "bad\x00nul", Error: "bad \xff utf8", Prompt: "fine"}
+	var out Job
+	if err := Decode(roundTrip(t, Encode(&j)), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.ExitReason != "bad\uFFFDnul" || out.Error != "bad \uFFFD utf8" || out.Prompt != "fine" {
+		t.Errorf("got %q %q %q", out.ExitReason, out.Error, out.Prompt)
+	}
+}

@@ -6,6 +6,10 @@ import (
 	"github.com/herdctl/herdctl/state"
 )
 
+// AdminGroup is the group whose members may trigger, cancel and reload,
+// besides root (the packaged D-Bus policy and sysusers name it too).
+const AdminGroup = "herdctl"
+
 // Names on the system bus.
 const (
 	BusName    = "dev.herdctl.Manager1"

@@ -19,8 +19,8 @@ import (
 )
 
 // DefaultGroup is the group whose members may change the fleet over
-// D-Bus (trigger, cancel, reload), besides root.
-const DefaultGroup = "herdctl"
+// D-Bus (trigger, cancel, reload), besides root: package api owns it.
+const DefaultGroup = api.AdminGroup
 
 // callTimeout bounds each D-Bus method's work; reloadTimeout a reload's
 // (thousands of agents take seconds).

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -132,33 +131,7 @@ func (c *ctl) output(asJSON bool, v any, human func(w io.Writer) error) error {
 	return human(c.stdout)
 }
 
-// newFlagSet is cli.NewFlagSet, its options listed as they are spelled
-// everywhere else (--json, -f): flag.PrintDefaults would write -json.
-// Every command's description ends with an Example: section.
+// newFlagSet is cli.NewFlagSet: the options spelled --json.
 func newFlagSet(name, synopsis, description string) *flag.FlagSet {
-	fs := cli.NewFlagSet(name, synopsis, description)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: %s\n\n%s\n", synopsis, description)
-		first := true
-		fs.VisitAll(func(f *flag.Flag) {
-			if first {
-				fmt.Fprintf(w, "\nOptions:\n")
-				first = false
-			}
-			dash := "--"
-			if len(f.Name) == 1 {
-				dash = "-"
-			}
-			arg, help := flag.UnquoteUsage(f)
-			if arg != "" {
-				arg = " " + arg
-			}
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && !strings.Contains(help, "default") {
-				help += " (default " + f.DefValue + ")"
-			}
-			fmt.Fprintf(w, "  %s%s%s\n      %s\n", dash, f.Name, arg, help)
-		})
-	}
-	return fs
+	return cli.NewFlagSet(name, synopsis, description)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/herdctl/herdctl/config"
 )
@@ -62,18 +63,32 @@ func Main(prog string, run func() error) {
 var ErrSilent = errors.New("already reported")
 
 // NewFlagSet makes a flag set whose -h/--help prints usage text written
-// like a man page's synopsis and description.
+// like a man page's synopsis and description, with the options spelled
+// as they are used: --json, and -f for one-letter ones.
 func NewFlagSet(name, synopsis, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: %s\n\n%s\n", synopsis, description)
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprintf(w, "\nOptions:\n")
-			fs.PrintDefaults()
-		}
+		first := true
+		fs.VisitAll(func(f *flag.Flag) {
+			if first {
+				fmt.Fprintf(w, "\nOptions:\n")
+				first = false
+			}
+			dash := "--"
+			if len(f.Name) == 1 {
+				dash = "-"
+			}
+			arg, help := flag.UnquoteUsage(f)
+			if arg != "" {
+				arg = " " + arg
+			}
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && !strings.Contains(help, "default") {
+				help += " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintf(w, "  %s%s%s\n      %s\n", dash, f.Name, arg, help)
+		})
 	}
 	return fs
 }

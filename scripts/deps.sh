@@ -9,7 +9,8 @@ CACHE=${HERDCTL_TEST_CACHE:-/var/cache/herdctl-test}
 CLAUDE_VERSION=${CLAUDE_VERSION:-2.1.328}
 need_apt=()
 for pair in gcc:gcc containerd:containerd runc:runc systemd-nspawn:systemd-container busybox:busybox-static \
-	systemd-analyze:systemd dbus-daemon:dbus dbus-send:dbus-bin journalctl:systemd npm:npm rpm:rpm lintian:lintian gzip:gzip; do
+	systemd-analyze:systemd dbus-daemon:dbus dbus-send:dbus-bin journalctl:systemd npm:npm rpm:rpm lintian:lintian gzip:gzip \
+	zsh:zsh curl:curl perl:perl setpriv:util-linux; do
 	cmd=${pair%%:*} pkg=${pair##*:}
 	command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

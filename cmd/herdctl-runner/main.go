@@ -21,7 +21,7 @@ Commands:
   run                run one job of an agent (what job units execute)
   reap               remove containers whose job unit is gone
   image import FILE  load an OCI image archive into containerd
-  help               show this help
+  help               show this help (--version: the version)
 
 Run "herdctl-runner COMMAND --help" for a command's options. See herdctl(8).
 `

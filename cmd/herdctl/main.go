@@ -22,7 +22,7 @@ Commands:
   job run            run one job of an agent (herdctl-runner run)
   teardown           stop and remove every herdctl timer, job unit and container
   units              render the systemd units the daemon would write, for review
-  help               show this help
+  help               show this help (--version: the version)
 
 Run "herdctl COMMAND --help" for a command's options. See herdctl(8).
 `

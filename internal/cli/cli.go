@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/internal/version"
 )
 
 // Exit codes, the same for both commands.
@@ -143,6 +144,9 @@ func Dispatch(prog, usage string, args []string, commands map[string]func([]stri
 	switch args[0] {
 	case "help", "-h", "--help":
 		fmt.Print(usage)
+		return nil
+	case "--version":
+		fmt.Printf("%s %s\n", prog, version.Version)
 		return nil
 	}
 	run, ok := commands[args[0]]

@@ -12,6 +12,9 @@ const Prefix = "herdctl-"
 // one systemd transaction, each timer that is not running yet.
 const TimersTarget = Prefix + "timers.target"
 
+// ReapUnit removes what dead jobs left, before each start of DaemonUnit.
+const ReapUnit = "herdctl-reap.service"
+
 // DaemonUnit is the daemon's own unit, as the package installs it: the
 // timers are PartOf= it.
 const DaemonUnit = "herdctl.service"

@@ -13,8 +13,8 @@ import (
 const usage = `Usage: herdctl-runner COMMAND [OPTIONS]
 
 herdctl-runner is herdctl's job runner, installed in /usr/libexec/herdctl.
-systemd runs it: job units run "herdctl-runner run", herdctl.service runs
-"herdctl-runner reap" before the daemon starts. Operators use herdctlctl(1);
+systemd runs it: job units run "herdctl-runner run", herdctl-reap.service
+runs "herdctl-runner reap" before each start of herdctl.service. Operators use herdctlctl(1);
 "herdctl image import" runs "herdctl-runner image import".
 
 Commands:

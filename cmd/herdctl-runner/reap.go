@@ -23,8 +23,8 @@ func runReap(args []string) error {
 containerd namespaces the agents' snapshots name (and the default
 namespace herdctl) whose job unit is no longer active, with its task and
 snapshot, and the scratch directories (with the workspace binds in them)
-of jobs whose unit is gone. herdctl.service runs it before the daemon
-starts. With --all,
+of jobs whose unit is gone. herdctl-reap.service runs it before each
+start of herdctl.service. With --all,
 remove every herdctl container whatever its unit (herdctl teardown does,
 when the package is removed). A containerd that is not running is
 skipped. Exit status: 0, or 1 when a container could not be removed.

@@ -221,9 +221,8 @@ perl -e 'syscall(316, -100, "sub", -100, "link", 2) == 0 or die' 2>/dev/null; n=
 	// 4. Limits and options raised from the agent file; one agent's file
 	// must not stop the others.
 	before := goodJobs(m)
-	m.WriteFile("/srv/herdctl/mallory/agent.toml", malloryAgent+`denied_tools = ["Bash", "--dangerously-skip-permissions"]
-allowed_tools = ["Read", "--permission-mode=bypassPermissions"]
-max_turns = 100000
+	m.WriteFile("/srv/herdctl/mallory/agent.toml", malloryAgent+`max_turns = 100000
+timeout = "30d"
 [instances]
 max_concurrent = 8
 [docker]
@@ -243,10 +242,29 @@ tmpfs = ["/big:size=100g"]
 		}
 	}
 	m.Eventually(20*time.Second, "the honest agent's timer to fire on", func() bool { return goodJobs(m) > before })
-	record("the agent raises memory, pids, CPU shares, max_concurrent and a tmpfs above the fleet's, and injects options in its tool lists",
+	record("the agent raises memory, pids, CPU shares, max_concurrent, its timeout and a tmpfs above the fleet's (or the built-in ceilings)",
 		"the agent is left out with every field named; the other agents' timers go on",
 		fmt.Sprintf("systemctl reload exit %d; refused: %s", code, strings.Join(fields, ", ")),
-		code != 0 && len(fields) >= 7 && s.Agents == 3)
+		code != 0 && len(fields) >= 6 && s.Agents == 3)
+	restore()
+	m.WriteFile("/srv/herdctl/mallory/agent.toml", malloryAgent+`denied_tools = ["Bash", "--dangerously-skip-permissions"]
+allowed_tools = ["Read", "--permission-mode=bypassPermissions"]
+model = "--dangerously-skip-permissions"
+`, 0o644)
+	m.Sh("chown 1000:1000 /srv/herdctl/mallory/agent.toml")
+	code = reload(m)
+	s = status()
+	b = brokenAgent(s, "/srv/herdctl/mallory/agent.toml")
+	fields = nil
+	if b != nil {
+		for _, e := range b.Errors {
+			fields = append(fields, e.Field)
+		}
+	}
+	record("the agent puts options in its tool lists and model (--dangerously-skip-permissions, --permission-mode=bypassPermissions)",
+		"the agent is left out with every field named (and were a value to reach claude, it is joined to its option with =)",
+		fmt.Sprintf("systemctl reload exit %d; refused: %s", code, strings.Join(fields, ", ")),
+		code != 0 && len(fields) == 3 && s.Agents == 3)
 	restore()
 
 	// 5. A syntax error, then a restart (a reboot, an upgrade).

@@ -16,7 +16,7 @@ import (
 // records that say running while their unit run is over are closed, and
 // queued jobs are queued again. Stale unit files are removed by
 // applyFleet; containers whose job unit is gone are reaped by the runner
-// binary before the daemon starts (herdctl.service's ExecStartPre=).
+// binary before the daemon starts (herdctl-reap.service).
 func (d *Daemon) reconcile(ctx context.Context) error {
 	ustate, err := d.unitStates(ctx)
 	if err != nil {

@@ -95,10 +95,10 @@ func benchFleet(n, k int, extra string) string {
 // benchAgents writes the agent files of benchFleet.
 func benchAgents(n, k int) map[string]string {
 	files := map[string]string{
-		"/srv/herdctl/trivial/agent.toml": "name = \"trivial\"\n",
-		"/srv/herdctl/sleepy/agent.toml":  "name = \"sleepy\"\n",
-		"/srv/herdctl/printer/agent.toml": "name = \"printer\"\n",
-		"/srv/herdctl/ticker/agent.toml":  "name = \"ticker\"\n",
+		"/srv/herdctl/trivial/agent.toml":     "name = \"trivial\"\n",
+		"/srv/herdctl/sleepy/agent.toml":      "name = \"sleepy\"\n",
+		"/srv/herdctl/printer/agent.toml":     "name = \"printer\"\n",
+		"/srv/herdctl/ticker/agent.toml":      "name = \"ticker\"\n",
 		"/srv/herdctl/egressprobe/agent.toml": "name = \"egressprobe\"\n",
 		"/srv/herdctl/directprobe/agent.toml": "name = \"directprobe\"\n",
 		"/srv/herdctl/egressprobe/probe.sh":   probeScript,

@@ -112,19 +112,19 @@ type Docker struct {
 	Inodes int64  `toml:"inodes"`
 
 	// Dangerous: only the fleet file may set these.
-	Image      string            `toml:"image"`
-	Network    string            `toml:"network"`
-	Volumes    []string          `toml:"volumes"`
-	User       string            `toml:"user"`
-	Ports      []string          `toml:"ports"`
+	Image   string   `toml:"image"`
+	Network string   `toml:"network"`
+	Volumes []string `toml:"volumes"`
+	User    string   `toml:"user"`
+	Ports   []string `toml:"ports"`
 	// Egress lists where an agent with network = "egress" may connect
 	// (names with optional ports, wildcards); an agent file may narrow
 	// it. EgressPrivate lists the private ranges those names may resolve
 	// into (fleet only).
-	Egress        []string `toml:"egress"`
-	EgressPrivate []string `toml:"egress_private"`
-	Env        map[string]string `toml:"env"`
-	HostConfig HostConfig        `toml:"host_config"`
+	Egress        []string          `toml:"egress"`
+	EgressPrivate []string          `toml:"egress_private"`
+	Env           map[string]string `toml:"env"`
+	HostConfig    HostConfig        `toml:"host_config"`
 }
 
 // HostConfig holds the few host-level container settings herdctl

@@ -61,8 +61,8 @@ type Job struct {
 	// UnitState is systemd's ActiveState of the job's unit when asked
 	// (filled by the daemon, not stored).
 	UnitState string `json:"unit_state,omitempty"`
-	// Redacted says the prompt was withheld from the caller: prompts
-	// are for root, group herdctl and the agent's user (not stored).
+	// Redacted says the prompt and result were withheld from the caller:
+	// they are for root, group herdctl and the agent's user (not stored).
 	Redacted bool `json:"redacted,omitempty"`
 }
 

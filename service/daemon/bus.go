@@ -237,9 +237,8 @@ func (m *manager) GetAgent(name string) (api.Dict, *dbus.Error) {
 	return api.Encode(a), nil
 }
 
-// redactFor hides what a job holds of its agent's prompt from a caller who
-// may not read it: prompts (and results) are for root, group herdctl and
-// the agent's own user.
+// redactFor hides a job's prompt and result from a caller who may not
+// read them: they are for root, group herdctl and the agent's own user.
 func (b *Bus) redactFor(sender dbus.Sender) func(j *api.Job) {
 	uid, derr := b.caller(sender)
 	privileged := derr == nil && (uid == 0 || b.inGroup(uid))
@@ -250,8 +249,8 @@ func (b *Bus) redactFor(sender dbus.Sender) func(j *api.Job) {
 		if owner, ok := b.d.AgentUID(j.Agent); ok && derr == nil && owner == uid {
 			return
 		}
-		if j.Prompt != "" {
-			j.Prompt, j.Redacted = "", true
+		if j.Prompt != "" || j.Result != "" {
+			j.Prompt, j.Result, j.Redacted = "", "", true
 		}
 	}
 }

@@ -572,3 +572,27 @@ func TestRenamedAgentDoesNotTakeAnothersHome(t *testing.T) {
 		t.Errorf("status: %+v", st)
 	}
 }
+
+// TestJobIDPrefixes: a unique prefix finds a job, as in git and docker; an
+// ambiguous one lists the matches.
+func TestJobIDPrefixes(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	recs := state.Records{Layout: r.d.Layout}
+	for _, id := range []string{"20260101-000000-aaaaaa", "20260101-000000-aabbbb", "20260102-000000-cccccc"} {
+		recs.Write(&api.Job{ID: id, Agent: "alpha", Status: state.StatusCompleted, Started: time.Now()})
+		r.d.jobChanged(id)
+	}
+	ctx := context.Background()
+	for prefix, want := range map[string]string{"20260102": "20260102-000000-cccccc", "20260101-000000-aab": "20260101-000000-aabbbb", "20260101-000000-aaaaaa": "20260101-000000-aaaaaa"} {
+		if j, err := r.d.GetJob(ctx, prefix); err != nil || j.ID != want {
+			t.Errorf("GetJob(%q) = %v, %v; want %s", prefix, j, err, want)
+		}
+	}
+	if _, err := r.d.GetJob(ctx, "20260101-000000-aa"); !errors.Is(err, ErrInvalidArgs) || !strings.Contains(err.Error(), "20260101-000000-aabbbb, 20260101-000000-aaaaaa") {
+		t.Errorf("ambiguous prefix: %v", err)
+	}
+	if _, err := r.d.GetJob(ctx, "2027"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("no match: %v", err)
+	}
+}

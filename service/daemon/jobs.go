@@ -151,11 +151,9 @@ func (d *Daemon) ListJobs(ctx context.Context, f api.JobFilter) ([]*api.Job, err
 
 // GetJob returns one job.
 func (d *Daemon) GetJob(ctx context.Context, id string) (*api.Job, error) {
-	d.mu.Lock()
-	rec := d.jobs[id]
-	d.mu.Unlock()
-	if rec == nil {
-		return nil, errorf(ErrNotFound, "no job %q: list jobs with herdctlctl jobs", id)
+	rec, err := d.findJob(id)
+	if err != nil {
+		return nil, err
 	}
 	ustate, err := d.unitStates(ctx)
 	if err != nil {
@@ -317,6 +315,7 @@ func (d *Daemon) Cancel(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	id = j.ID
 	if api.Finished(j.Status) {
 		return errorf(ErrInvalidArgs, "job %s already ended: %s", id, j.Status)
 	}
@@ -339,4 +338,38 @@ func (d *Daemon) Cancel(ctx context.Context, id string) error {
 		return fmt.Errorf("stopping %s: %w", j.Unit, err)
 	}
 	return nil
+}
+
+// maxPrefixMatches bounds the ids an ambiguous prefix error lists.
+const maxPrefixMatches = 8
+
+// findJob finds a job by its id or by a unique prefix of it, as git and
+// docker do; an ambiguous prefix is an error listing the matches.
+func (d *Daemon) findJob(id string) (*api.Job, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if rec := d.jobs[id]; rec != nil {
+		return rec, nil
+	}
+	var matches []string
+	if id != "" {
+		for k := range d.jobs {
+			if strings.HasPrefix(k, id) {
+				matches = append(matches, k)
+			}
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, errorf(ErrNotFound, "no job %q: list jobs with herdctlctl jobs", id)
+	case 1:
+		return d.jobs[matches[0]], nil
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(matches)))
+	more := ""
+	if len(matches) > maxPrefixMatches {
+		more = fmt.Sprintf(" and %d more", len(matches)-maxPrefixMatches)
+		matches = matches[:maxPrefixMatches]
+	}
+	return nil, errorf(ErrInvalidArgs, "job id prefix %q is ambiguous: it matches %s%s; give more of the id", id, strings.Join(matches, ", "), more)
 }

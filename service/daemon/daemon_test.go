@@ -105,7 +105,6 @@ func (r *daemonRig) unitFiles() map[string]string {
 
 func names(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
 
-func sortedCopy(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
 func TestStartWritesUnitsWithOneReload(t *testing.T) {
 	r := newDaemonRig(t)

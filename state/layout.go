@@ -77,3 +77,9 @@ func (l Layout) JobScratch(id string) string { return filepath.Join(l.RuntimeDir
 // UnitsPending marks unit files written but not yet seen by systemd (a
 // daemon-reload that failed or never came): the next apply reloads.
 func (l Layout) UnitsPending() string { return filepath.Join(l.RuntimeDir, "units-pending") }
+
+// AgentDisabled marks an agent disabled by the operator (herdctlctl
+// disable): it survives reloads, restarts and reboots.
+func (l Layout) AgentDisabled(agent string) string {
+	return filepath.Join(l.AgentDir(agent), "disabled")
+}

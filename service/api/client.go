@@ -148,6 +148,14 @@ func (c *Client) Trigger(ctx context.Context, agent, schedule, prompt string, o 
 // Cancel calls Cancel.
 func (c *Client) Cancel(ctx context.Context, id string) error { return c.call(ctx, "Cancel", nil, id) }
 
+// SetEnabled calls Enable or Disable.
+func (c *Client) SetEnabled(ctx context.Context, agent string, enabled bool) error {
+	if enabled {
+		return c.call(ctx, "Enable", nil, agent)
+	}
+	return c.call(ctx, "Disable", nil, agent)
+}
+
 // Reload calls Reload.
 func (c *Client) Reload(ctx context.Context) error { return c.call(ctx, "Reload", nil) }
 

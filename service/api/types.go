@@ -24,6 +24,7 @@ const (
 	ErrNotFound      = "dev.herdctl.Error.NotFound"
 	ErrInvalidConfig = "dev.herdctl.Error.InvalidConfig"
 	ErrBusy          = "dev.herdctl.Error.Busy"
+	ErrDisabled      = "dev.herdctl.Error.Disabled"
 	ErrFailed        = "dev.herdctl.Error.Failed"
 )
 
@@ -70,9 +71,12 @@ type Agent struct {
 	MaxConcurrent int        `json:"max_concurrent"`
 	Running       int        `json:"running"`
 	Schedules     []Schedule `json:"schedules"`
-	LastJob       string     `json:"last_job,omitempty"`
-	LastStatus    string     `json:"last_status,omitempty"`
-	LastFinished  time.Time  `json:"last_finished,omitzero"`
+	// Disabled says the operator disabled the agent (herdctlctl disable):
+	// no timers, no triggers, until herdctlctl enable.
+	Disabled     bool      `json:"disabled,omitempty"`
+	LastJob      string    `json:"last_job,omitempty"`
+	LastStatus   string    `json:"last_status,omitempty"`
+	LastFinished time.Time `json:"last_finished,omitzero"`
 	// LastEgressDenied is how many connections the last job's egress
 	// proxy refused.
 	LastEgressDenied int `json:"last_egress_denied,omitempty"`

@@ -181,6 +181,7 @@ var errorNames = []struct {
 	{ErrInvalidArgs, api.ErrInvalidArgs},
 	{ErrBusy, api.ErrBusy},
 	{ErrInvalidConfig, api.ErrInvalidConfig},
+	{ErrDisabled, api.ErrDisabled},
 }
 
 // toDBus turns a daemon error into a D-Bus error with its name.
@@ -303,6 +304,24 @@ func (m *manager) Trigger(sender dbus.Sender, agent, schedule, prompt string, op
 	return j.ID, nil
 }
 
+func (m *manager) Disable(sender dbus.Sender, agent string) *dbus.Error {
+	if err := m.b.authorize(sender, "disable agents"); err != nil {
+		return err
+	}
+	c, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	return toDBus(m.b.d.SetEnabled(c, agent, false))
+}
+
+func (m *manager) Enable(sender dbus.Sender, agent string) *dbus.Error {
+	if err := m.b.authorize(sender, "enable agents"); err != nil {
+		return err
+	}
+	c, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	return toDBus(m.b.d.SetEnabled(c, agent, true))
+}
+
 func (m *manager) Cancel(sender dbus.Sender, id string) *dbus.Error {
 	if err := m.b.authorize(sender, "cancel jobs"); err != nil {
 		return err
@@ -358,6 +377,8 @@ func managerIntrospection(props []introspect.Property) introspect.Interface {
 			{Name: "GetJob", Args: []introspect.Arg{in("id", "s"), out("job", "a{sv}")}},
 			{Name: "Trigger", Args: []introspect.Arg{in("agent", "s"), in("schedule", "s"), in("prompt", "s"), in("options", "a{sv}"), out("job_id", "s")}},
 			{Name: "Cancel", Args: []introspect.Arg{in("id", "s")}},
+			{Name: "Disable", Args: []introspect.Arg{in("agent", "s")}},
+			{Name: "Enable", Args: []introspect.Arg{in("agent", "s")}},
 			{Name: "Reload"},
 			{Name: "Validate", Args: []introspect.Arg{in("path", "s"), out("errors", "aa{sv}")}},
 		},

@@ -62,6 +62,7 @@ type Daemon struct {
 	lastReload    time.Time
 	reloadErr     error
 	broken        []config.BrokenAgent // agents left out of the fleet for their errors
+	disabled      map[string]bool      // agents the operator disabled: no timers, no triggers
 	// runningLastGood says the fleet's files were broken at start and the
 	// last good fleet runs.
 	runningLastGood bool
@@ -249,7 +250,18 @@ func (d *Daemon) logConfigError(err error) {
 func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*policy.Agent, broken []config.BrokenAgent) error {
 	want := map[string]string{}
 	owner := map[string]string{}
-	for _, u := range units.RenderFleet(agents, units.Options{Runner: d.Runner}) {
+	// A disabled agent keeps its place in the fleet (status, show) but
+	// has no timers.
+	var scheduled []*policy.Agent
+	disabled := map[string]bool{}
+	for _, a := range agents {
+		if _, err := os.Stat(d.Layout.AgentDisabled(a.Name)); err == nil {
+			disabled[a.Name] = true
+			continue
+		}
+		scheduled = append(scheduled, a)
+	}
+	for _, u := range units.RenderFleet(scheduled, units.Options{Runner: d.Runner}) {
 		want[u.Name] = u.Content
 	}
 	byName := map[string]*policy.Agent{}
@@ -359,6 +371,7 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 	d.mu.Lock()
 	d.fleetName = fleetName
 	d.agents = byName
+	d.disabled = disabled
 	d.broken = broken
 	d.runningLastGood = false
 	d.units = want

@@ -105,7 +105,6 @@ func (r *daemonRig) unitFiles() map[string]string {
 
 func names(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
 
-
 func TestStartWritesUnitsWithOneReload(t *testing.T) {
 	r := newDaemonRig(t)
 	r.start()
@@ -593,5 +592,48 @@ func TestJobIDPrefixes(t *testing.T) {
 	}
 	if _, err := r.d.GetJob(ctx, "2027"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("no match: %v", err)
+	}
+}
+
+// TestDisableEnable: a disabled agent loses its timers and refuses
+// triggers, across a reload and a restart, until it is enabled.
+func TestDisableEnable(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	r.sd.take()
+	ctx := context.Background()
+	if err := r.d.SetEnabled(ctx, "alpha", false); err != nil {
+		t.Fatal(err)
+	}
+	_, _, stopped := r.sd.take()
+	if !reflect.DeepEqual(stopped, []string{"herdctl-alpha-nightly.timer", "herdctl-alpha-tick.timer"}) {
+		t.Errorf("stopped %v", stopped)
+	}
+	if _, err := r.d.Trigger(ctx, "alpha", "", "x", api.TriggerOptions{}); !errors.Is(err, ErrDisabled) {
+		t.Errorf("trigger of a disabled agent: %v", err)
+	}
+	if a, _ := r.d.GetAgent(ctx, "alpha"); !a.Disabled {
+		t.Errorf("agent: %+v", a)
+	}
+	// A reload and a new daemon keep it disabled.
+	r.d.Reload(ctx)
+	fresh := newDaemonRig(t)
+	fresh.d.ConfigFile, fresh.d.UnitDir, fresh.d.Layout = r.d.ConfigFile, r.d.UnitDir, r.d.Layout
+	fresh.sd.unitDir = r.d.UnitDir
+	fresh.start()
+	if _, ok := fresh.unitFiles()["herdctl-alpha-tick.timer"]; ok {
+		t.Error("a restart brought the disabled agent's timer back")
+	}
+	if err := fresh.d.SetEnabled(ctx, "alpha", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fresh.unitFiles()["herdctl-alpha-tick.timer"]; !ok {
+		t.Error("enable did not bring the timer back")
+	}
+	if _, err := fresh.d.Trigger(ctx, "alpha", "", "x", api.TriggerOptions{}); err != nil {
+		t.Errorf("trigger after enable: %v", err)
+	}
+	if err := fresh.d.SetEnabled(ctx, "nobody", false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown agent: %v", err)
 	}
 }

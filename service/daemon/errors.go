@@ -13,6 +13,7 @@ var (
 	ErrBusy          = errors.New("busy")
 	ErrInvalidConfig = errors.New("invalid configuration")
 	ErrRefused       = errors.New("refused")
+	ErrDisabled      = errors.New("disabled")
 )
 
 // kindError is an error of a kind, with a message for the operator.

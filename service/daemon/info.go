@@ -74,6 +74,7 @@ func (d *Daemon) agentInfo(ctx context.Context, name string, ustate, timers map[
 		Network: a.Container.Network, Workspace: a.Workspace, WorkspaceMode: a.WorkspaceMode,
 		User:          fmt.Sprintf("%d:%d", a.Container.UID, a.Container.GID),
 		MaxConcurrent: a.MaxConcurrent, Running: running, Schedules: []api.Schedule{},
+		Disabled: d.disabled[name],
 	}
 	for _, s := range a.Schedules {
 		info.Schedules = append(info.Schedules, d.scheduleInfo(ctx, a, s, timers))

@@ -177,6 +177,9 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 	if a == nil {
 		return nil, errorf(ErrNotFound, "no agent %q in the fleet: list them with herdctlctl agents", agent)
 	}
+	if d.isDisabled(agent) {
+		return nil, errorf(ErrDisabled, "agent %s is disabled: enable it with herdctlctl enable %s", agent, agent)
+	}
 	s, ok := jobSchedule(a, schedule)
 	if !ok {
 		return nil, errorf(ErrNotFound, "agent %q has no schedule %q: see herdctlctl agent %s", agent, schedule, agent)

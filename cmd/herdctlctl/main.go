@@ -37,6 +37,8 @@ Commands:
   trigger AGENT     start a job now (--prompt, --schedule, --queue,
                     --wait, -f to stream its events)
   cancel ID         stop a running job or drop a queued one
+  disable AGENT     stop an agent's timers and refuse its triggers
+  enable AGENT      undo disable
   logs JOB|AGENT    journal entries of a job or an agent (-f, -n)
   reload            reread the fleet and wait for the verdict
   validate [FILE]   check a fleet file and every agent file it lists
@@ -44,7 +46,8 @@ Commands:
   help              show this help
 
 Reading (status, agents, agent, jobs, job) is open to every user; trigger,
-cancel and reload need root or membership in group herdctl. The daemon is
+cancel, disable, enable and reload need root or membership in group
+herdctl. The daemon is
 reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it). Output
 is coloured on a terminal unless NO_COLOR is set or TERM is dumb.
 
@@ -81,6 +84,8 @@ func commands() []command {
 		{"job", flagsOf(jobFlags), runJob},
 		{"trigger", flagsOf(triggerFlags), runTrigger},
 		{"cancel", flagsOf(cancelFlags), runCancel},
+		{"disable", flagsOf(enableFlags("disable")), runEnable(false)},
+		{"enable", flagsOf(enableFlags("enable")), runEnable(true)},
 		{"logs", flagsOf(logsFlags), runLogs},
 		{"reload", flagsOf(reloadFlags), runReload},
 		{"validate", flagsOf(validateFlags), runValidate},

@@ -108,6 +108,13 @@ func (a *AgentConfig) FromAgentFile(path string) bool {
 	return ok && a.Where(path).File == a.File
 }
 
+// Origin is where the value at path itself was written, and false when
+// nobody wrote it (it is a default, whatever its table says).
+func (a *AgentConfig) Origin(path string) (Location, bool) {
+	loc, ok := a.origins[path]
+	return loc, ok
+}
+
 // AgentFileField is one key the agent file itself wrote.
 type AgentFileField struct {
 	Path string

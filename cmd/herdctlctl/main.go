@@ -32,6 +32,8 @@ Commands:
                     jobs, last failures, the last reload's errors
   agents            list the agents
   agent NAME        one agent: workspace, container, schedules, timers
+  show AGENT        an agent's effective configuration, and where each
+                    value comes from
   jobs              list jobs (--agent, --status, --limit)
   job ID            one job: status, exit reason, session, usage, prompt
   trigger AGENT     start a job now (--prompt, --schedule, --queue,
@@ -80,6 +82,7 @@ func commands() []command {
 		{"status", flagsOf(statusFlags), runStatus},
 		{"agents", flagsOf(agentsFlags), runAgents},
 		{"agent", flagsOf(agentFlags), runAgent},
+		{"show", flagsOf(showFlags), runShow},
 		{"jobs", flagsOf(jobsFlags), runJobs},
 		{"job", flagsOf(jobFlags), runJob},
 		{"trigger", flagsOf(triggerFlags), runTrigger},

@@ -19,7 +19,7 @@ _herdctlctl_daemon() {
 # _herdctlctl_flags prints the options of command $1.
 _herdctlctl_flags() {
 	case $1 in
-	status | agents | agent | job | cancel | disable | enable | validate) echo "--json --help" ;;
+	status | agents | agent | show | job | cancel | disable | enable | validate) echo "--json --help" ;;
 	jobs) echo "--agent --status --limit --json --help" ;;
 	trigger) echo "--schedule --prompt --queue --wait -f --json --help" ;;
 	logs) echo "-f -n --json --help" ;;
@@ -43,7 +43,7 @@ _herdctlctl() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "status agents agent jobs job trigger cancel disable enable logs reload validate help" -- "$cur"))
+			COMPREPLY=($(compgen -W "status agents agent show jobs job trigger cancel disable enable logs reload validate help" -- "$cur"))
 		fi
 		return
 	fi
@@ -94,7 +94,7 @@ _herdctlctl() {
 	fi
 	((nargs > 0)) && return # every command takes at most one argument
 	case $cmd in
-	status | agent | trigger | disable | enable)
+	status | agent | show | trigger | disable | enable)
 		_herdctlctl_daemon agents
 		;;
 	logs)

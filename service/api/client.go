@@ -148,6 +148,11 @@ func (c *Client) Trigger(ctx context.Context, agent, schedule, prompt string, o 
 // Cancel calls Cancel.
 func (c *Client) Cancel(ctx context.Context, id string) error { return c.call(ctx, "Cancel", nil, id) }
 
+// ShowAgent calls ShowAgent.
+func (c *Client) ShowAgent(ctx context.Context, name string) ([]ConfigValue, error) {
+	return list[ConfigValue](ctx, c, "ShowAgent", name)
+}
+
 // SetEnabled calls Enable or Disable.
 func (c *Client) SetEnabled(ctx context.Context, agent string, enabled bool) error {
 	if enabled {

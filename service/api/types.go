@@ -82,6 +82,14 @@ type Agent struct {
 	LastEgressDenied int `json:"last_egress_denied,omitempty"`
 }
 
+// ConfigValue is one value of an agent's effective configuration and
+// where it was written: file:line, or which default it is.
+type ConfigValue struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
+	From  string `json:"from"`
+}
+
 // ConfigError is one error in the fleet's configuration.
 type ConfigError struct {
 	File    string `json:"file,omitempty"`
@@ -134,7 +142,7 @@ type TriggerOptions struct {
 
 // readOnlyMethods may be called by anyone: the D-Bus policy opens them to
 // every user; the others need root or group herdctl.
-var readOnlyMethods = map[string]bool{"GetStatus": true, "ListAgents": true, "GetAgent": true, "ListJobs": true, "GetJob": true}
+var readOnlyMethods = map[string]bool{"GetStatus": true, "ListAgents": true, "GetAgent": true, "ListJobs": true, "GetJob": true, "ShowAgent": true}
 
 // ReadOnly reports whether method changes nothing and may be called by
 // anyone.

@@ -304,6 +304,18 @@ func (m *manager) Trigger(sender dbus.Sender, agent, schedule, prompt string, op
 	return j.ID, nil
 }
 
+func (m *manager) ShowAgent(name string) ([]api.Dict, *dbus.Error) {
+	vs, err := m.b.d.ShowAgent(name)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	out := make([]api.Dict, len(vs))
+	for i := range vs {
+		out[i] = api.Encode(&vs[i])
+	}
+	return out, nil
+}
+
 func (m *manager) Disable(sender dbus.Sender, agent string) *dbus.Error {
 	if err := m.b.authorize(sender, "disable agents"); err != nil {
 		return err
@@ -377,6 +389,7 @@ func managerIntrospection(props []introspect.Property) introspect.Interface {
 			{Name: "GetJob", Args: []introspect.Arg{in("id", "s"), out("job", "a{sv}")}},
 			{Name: "Trigger", Args: []introspect.Arg{in("agent", "s"), in("schedule", "s"), in("prompt", "s"), in("options", "a{sv}"), out("job_id", "s")}},
 			{Name: "Cancel", Args: []introspect.Arg{in("id", "s")}},
+			{Name: "ShowAgent", Args: []introspect.Arg{in("name", "s"), out("config", "aa{sv}")}},
 			{Name: "Disable", Args: []introspect.Arg{in("agent", "s")}},
 			{Name: "Enable", Args: []introspect.Arg{in("agent", "s")}},
 			{Name: "Reload"},

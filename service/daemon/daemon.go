@@ -61,8 +61,9 @@ type Daemon struct {
 	since         time.Time
 	lastReload    time.Time
 	reloadErr     error
-	broken        []config.BrokenAgent // agents left out of the fleet for their errors
-	disabled      map[string]bool      // agents the operator disabled: no timers, no triggers
+	broken        []config.BrokenAgent           // agents left out of the fleet for their errors
+	disabled      map[string]bool                // agents the operator disabled: no timers, no triggers
+	configs       map[string]*config.AgentConfig // each agent's configuration, for show
 	// runningLastGood says the fleet's files were broken at start and the
 	// last good fleet runs.
 	runningLastGood bool
@@ -127,6 +128,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		d.mu.Unlock()
 		return nil
 	}
+	d.keepConfigs(fleet)
 	if err := d.applyFleet(ctx, fleet.Config.Name, fleet.Agents, fleet.Broken); err != nil {
 		return err
 	}
@@ -215,6 +217,7 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		d.signalReloaded(false, err.Error())
 		return errorf(ErrInvalidConfig, "%v", err)
 	}
+	d.keepConfigs(fleet)
 	if err := d.applyFleet(ctx, fleet.Config.Name, fleet.Agents, fleet.Broken); err != nil {
 		d.mu.Lock()
 		d.reloadErr = err

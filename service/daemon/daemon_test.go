@@ -637,3 +637,45 @@ func TestDisableEnable(t *testing.T) {
 		t.Errorf("unknown agent: %v", err)
 	}
 }
+
+// TestShowAgent: every effective value says where it was written, or that
+// it is a default; the environment's values are withheld.
+func TestShowAgent(t *testing.T) {
+	r := newDaemonRig(t)
+	r.write("herdctl.toml", strings.Replace(testFleet, "user = \"1000:1000\"\n", "user = \"1000:1000\"\nenv = { TOKEN = \"s3cret-value\" }\n", 1))
+	r.start()
+	vs, err := r.d.ShowAgent("alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]api.ConfigValue{}
+	for _, v := range vs {
+		got[v.Field] = v
+		if strings.Contains(v.Value, "s3cret") {
+			t.Errorf("%s shows a secret: %s", v.Field, v.Value)
+		}
+	}
+	for field, from := range map[string]string{
+		"docker.user":              "herdctl.toml:5",
+		"default_prompt":           "alpha/agent.toml:2",
+		"schedules.tick.interval":  "alpha/agent.toml:5",
+		"docker.memory":            "default",
+		"permission_mode":          "default",
+		"docker.env":               "herdctl.toml:6",
+		"schedules.nightly.cron":   "alpha/agent.toml:8",
+		"instances.max_concurrent": "default",
+		"schedules.tick.timeout":   "timeout",
+		"docker.network":           "default",
+		"working_directory":        "the agent file's directory",
+	} {
+		if v, ok := got[field]; !ok || !strings.Contains(v.From, from) {
+			t.Errorf("%s: %+v, want from %s", field, v, from)
+		}
+	}
+	if got["docker.env"].Value != "TOKEN=(withheld)" {
+		t.Errorf("docker.env: %q", got["docker.env"].Value)
+	}
+	if _, err := r.d.ShowAgent("nobody"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown agent: %v", err)
+	}
+}

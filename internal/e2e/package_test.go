@@ -65,14 +65,18 @@ func TestPackagesAgree(t *testing.T) {
 			t.Errorf("rpm scriptlets lack %q", s)
 		}
 	}
-	config := output(t, "rpm", "-qcp", rpm)
-	for _, f := range []string{"/etc/herdctl/herdctl.toml", "/etc/herdctl/herdctl.env"} {
-		if !strings.Contains(config, f) {
-			t.Errorf("rpm: %s is not a config file", f)
-		}
+	// Neither owns a file in /etc: the post-install script makes the
+	// configuration when there is none, so an upgrade never asks.
+	if config, _ := exec.Command("rpm", "-qcp", rpm).CombinedOutput(); strings.Contains(string(config), "/etc/") {
+		t.Errorf("rpm config files: %s", config)
 	}
-	if conf := output(t, "sh", "-c", "dpkg-deb --ctrl-tarfile "+deb+" | tar -xO ./conffiles"); !strings.Contains(conf, "/etc/herdctl/herdctl.env") {
+	if conf, _ := exec.Command("sh", "-c", "dpkg-deb --ctrl-tarfile "+deb+" | tar -xO ./conffiles 2>/dev/null").CombinedOutput(); strings.TrimSpace(string(conf)) != "" {
 		t.Errorf("deb conffiles: %s", conf)
+	}
+	for _, f := range debFiles {
+		if strings.HasPrefix(f, "/etc/") {
+			t.Errorf("the deb owns %s", f)
+		}
 	}
 	lint, _ := exec.Command("lintian", "--tag-display-limit", "0", deb).CombinedOutput()
 	t.Logf("lintian:\n%s", lint)
@@ -117,9 +121,11 @@ func TestPackageInstall(t *testing.T) {
 		t.Errorf("herdctl.env: %v %v", fi, err)
 	}
 
-	// Point the packaged fleet at Claude Code and the stand-in API, and
-	// give the gardener a schedule that fires now.
-	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:0")
+	// Point the packaged fleet at Claude Code and the stand-in API (by
+	// name, through the gardener's egress proxy), and give the gardener a
+	// schedule that fires now.
+	m.Sh("echo '127.0.0.1 api.stand-in.test' >> /etc/hosts")
+	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:47201")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +138,10 @@ func TestPackageInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	edited := strings.Replace(string(fleet), `#claude_path = "/usr/local/bin/claude"`, `claude_path = "`+claude+`"`, 1) +
-		"  env = { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\" }\n"
+		"  egress = [\"api.stand-in.test:47201\"]\n  egress_private = [\"127.0.0.0/8\"]\n"
 	m.WriteFile("/etc/herdctl/herdctl.toml", edited, 0o644)
-	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-pkg-not-a-real-key\nANTHROPIC_BASE_URL="+stand.URL+"\n", 0o600)
+	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-pkg-not-a-real-key\nANTHROPIC_BASE_URL=http://api.stand-in.test:47201\n", 0o600)
+	_ = stand
 	agent, _ := os.ReadFile(m.Path("/etc/herdctl/agents/gardener/agent.toml"))
 	m.WriteFile("/etc/herdctl/agents/gardener/agent.toml", string(agent)+"\n[schedules.soon]\ntype = \"interval\"\ninterval = \"2s\"\n", 0o644)
 	m.Run("herdctlctl", "reload")
@@ -174,6 +181,9 @@ func TestPackageInstall(t *testing.T) {
 	if b, _ := os.ReadFile(m.Path("/etc/herdctl/herdctl.toml")); string(b) != edited {
 		t.Error("the upgrade overwrote the edited fleet file")
 	}
+	if out := m.Run("dpkg", "-s", "herdctl"); !strings.Contains(out, "Status: install ok installed") {
+		t.Errorf("dpkg -s after an upgrade over an edited configuration:\n%s", out)
+	}
 	if out := m.Run("systemctl", "is-active", "herdctl"); strings.TrimSpace(out) != "active" {
 		t.Errorf("herdctl after the upgrade: %s", out)
 	}
@@ -198,7 +208,7 @@ func TestPackageInstall(t *testing.T) {
 		t.Errorf("remove lost the job records: %v", err)
 	}
 	m.Run("apt-get", "purge", "-y", "herdctl")
-	for _, p := range []string{"/var/lib/herdctl", "/etc/herdctl/herdctl.toml"} {
+	for _, p := range []string{"/var/lib/herdctl", "/etc/herdctl"} {
 		if _, err := os.Stat(m.Path(p)); !os.IsNotExist(err) {
 			t.Errorf("%s after purge: %v", p, err)
 		}

@@ -14,6 +14,18 @@ esac
 # example workspace owned by it.
 systemd-sysusers herdctl.conf || true
 systemd-tmpfiles --create herdctl.conf || true
+
+# The configuration: the example fleet where there is none yet. The
+# package owns no file in /etc, so an upgrade never asks about an edited
+# one, and never changes one.
+example=/usr/share/herdctl/example
+install -d -m 0755 /etc/herdctl /etc/herdctl/fleet.d /etc/herdctl/agents
+if [ ! -e /etc/herdctl/herdctl.toml ]; then
+	install -m 0644 "$example/herdctl.toml" /etc/herdctl/herdctl.toml
+	[ -e /etc/herdctl/agents/gardener/agent.toml ] ||
+		install -D -m 0644 "$example/agents/gardener/agent.toml" /etc/herdctl/agents/gardener/agent.toml
+fi
+[ -e /etc/herdctl/herdctl.env ] || install -m 0600 "$example/herdctl.env" /etc/herdctl/herdctl.env
 chmod 0600 /etc/herdctl/herdctl.env
 
 [ -d /run/systemd/system ] || exit 0 # not booted with systemd (an image build)

@@ -6,7 +6,9 @@ set -e
 
 case "$1" in
 purge)
-	rm -rf /var/lib/herdctl /run/herdctl
+	# The configuration the post-install script made, the operator's
+	# edits and agents with it: purge removes a package's configuration.
+	rm -rf /var/lib/herdctl /run/herdctl /etc/herdctl
 	;;
 remove | 0)
 	rm -rf /run/herdctl

@@ -175,3 +175,24 @@ func TestEgressLists(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkspaceInPrivateTmp: herdctl.service has PrivateTmp=, so the
+// daemon refuses a workspace under /tmp (where t.TempDir is) with a
+// message that says where to put it; without the option it loads.
+func TestWorkspaceInPrivateTmp(t *testing.T) {
+	dir := t.TempDir()
+	if !strings.HasPrefix(dir, "/tmp/") {
+		t.Skipf("t.TempDir is %s, not under /tmp", dir)
+	}
+	os.WriteFile(filepath.Join(dir, "herdctl.toml"), []byte("version = 1\n[[agents]]\npath = \"a/agent.toml\"\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a/agent.toml"), []byte("name = \"a\"\ndefault_prompt = \"p\"\n"), 0o644)
+	fleet := filepath.Join(dir, "herdctl.toml")
+	_, _, err := Load(fleet, config.LoadOptions{Getenv: noEnv}, Options{Host: realHost{}, PrivateTmp: true})
+	if err == nil || !strings.Contains(err.Error(), "is under /tmp, which herdctl.service cannot see") || !strings.Contains(err.Error(), "under /srv or /var/lib") {
+		t.Errorf("workspace under /tmp: %v", err)
+	}
+	if _, _, err := Load(fleet, config.LoadOptions{Getenv: noEnv}, Options{Host: realHost{}}); err != nil {
+		t.Errorf("without PrivateTmp: %v", err)
+	}
+}

@@ -21,6 +21,9 @@ type Options struct {
 	// StateDir and RuntimeDir are herdctl's own directories (package
 	// state's layout): no workspace may hold them.
 	StateDir, RuntimeDir string
+	// PrivateTmp says /tmp and /var/tmp are not the host's to the daemon
+	// (herdctl.service has PrivateTmp=): workspaces there are refused.
+	PrivateTmp bool
 }
 
 func (o *Options) fill() {

@@ -68,6 +68,13 @@ func refuseWorkspace(dir string, f *config.Fleet, opts Options) string {
 			return "is a home directory root: make a directory for the agent inside it instead"
 		}
 	}
+	if opts.PrivateTmp {
+		for _, t := range []string{"/tmp", "/var/tmp"} {
+			if within(dir, t) {
+				return fmt.Sprintf("is under %s, which herdctl.service cannot see (PrivateTmp=: it has a %s of its own): put the workspace under /srv or /var/lib", t, t)
+			}
+		}
+	}
 	for _, t := range systemTrees {
 		if within(dir, t) {
 			return fmt.Sprintf("is inside %s, a system directory: give the agent a directory of its own, e.g. under /srv", t)

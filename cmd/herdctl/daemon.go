@@ -15,6 +15,7 @@ import (
 
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/internal/cli"
+	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/daemon"
 	"github.com/herdctl/herdctl/state"
 )
@@ -110,6 +111,9 @@ func (o *daemonOptions) daemon(ctx context.Context, log *zap.Logger) (*daemon.Da
 	d := &daemon.Daemon{
 		ConfigFile: o.config, UnitDir: o.unitDir, Layout: o.layout,
 		Runner: o.runner, Systemd: sd, Log: log,
+		// herdctl.service has PrivateTmp=: the host's /tmp and /var/tmp
+		// are not the daemon's, so no workspace may be there.
+		PolicyOptions: policy.Options{PrivateTmp: true},
 	}
 	return d, sd.Close, nil
 }

@@ -29,7 +29,7 @@ exits 2 with every error, each naming file:line:column and field.`)
 		return cli.Exitf(cli.ExitUsage, "units: --out DIR is required")
 	}
 	l := state.Default()
-	_, agents, err := policy.Load(*cfg, config.LoadOptions{}, policy.Options{StateDir: l.StateDir, RuntimeDir: l.RuntimeDir})
+	_, agents, err := policy.Load(*cfg, config.LoadOptions{}, policy.Options{StateDir: l.StateDir, RuntimeDir: l.RuntimeDir, PrivateTmp: true})
 	if err != nil {
 		return err
 	}

@@ -145,6 +145,9 @@ func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
 			f.addItem(configError(e))
 		}
 	}
+	for _, e := range v.Warnings {
+		f.addColour("Warning", configError(e), yellow)
+	}
 	f.add("Agents", fmt.Sprintf("%d   Timers: %d   Running jobs: %d", v.Status.Agents, v.Timers, v.RunningJobs))
 	f.write(&b, colour)
 	b.WriteByte('\n')

@@ -25,6 +25,13 @@ set, what only the fleet file may), workspaces and limits. Needs no daemon.
 Exit 0 when valid; exit 2 with every error, each naming
 file:line:column, the field path, and what is allowed.
 
+A valid fleet is also checked against this host, as the daemon does at
+each reload: a missing or unexecutable claude, an agent without
+credentials, a Claude agent without a network, network = "host", a fleet
+or env file others can write or read, hard links the kernel does not
+protect. Each is printed as a warning, with what to do; warnings do not
+change the exit status.
+
 Example:
   herdctlctl validate
   herdctlctl validate --json examples/herdctl.toml`)
@@ -41,6 +48,7 @@ type validation struct {
 	Fleet     string            `json:"fleet,omitempty"`
 	Agents    int               `json:"agents"`
 	Schedules int               `json:"schedules"`
+	Warnings  []api.ConfigError `json:"warnings,omitempty"`
 }
 
 func runValidate(c *ctl, args []string) error {
@@ -56,7 +64,7 @@ func runValidate(c *ctl, args []string) error {
 		path = fs.Arg(0)
 	}
 	l := state.Default()
-	f, agents, err := policy.Load(path, config.LoadOptions{}, policy.Options{StateDir: l.StateDir, RuntimeDir: l.RuntimeDir})
+	f, agents, err := policy.Load(path, config.LoadOptions{}, policy.Options{StateDir: l.StateDir, RuntimeDir: l.RuntimeDir, PrivateTmp: true})
 	v := validation{File: path, Valid: err == nil}
 	if err != nil {
 		v.Errors = api.ConfigErrorsOf(err)
@@ -65,6 +73,9 @@ func runValidate(c *ctl, args []string) error {
 		for _, a := range agents {
 			v.Schedules += len(a.Schedules)
 		}
+		if w := policy.Preflight(f, agents); len(w) > 0 {
+			v.Warnings = api.ConfigErrorsOf(w)
+		}
 	}
 	switch {
 	case o.json:
@@ -72,6 +83,9 @@ func runValidate(c *ctl, args []string) error {
 			return err
 		}
 	case v.Valid:
+		if err := printWarnings(c.stderr, c.colourErr, v.Warnings); err != nil {
+			return err
+		}
 		if err := printValid(c.stdout, c.colour, v); err != nil {
 			return err
 		}
@@ -90,6 +104,17 @@ func runValidate(c *ctl, args []string) error {
 func printValid(w io.Writer, colour bool, v validation) error {
 	_, err := fmt.Fprintf(w, "%s: fleet \"%s\" is %s: %d agents, %d schedules\n",
 		safe(v.File), safe(v.Fleet), paint(colour, green, "valid"), v.Agents, v.Schedules)
+	return err
+}
+
+// printWarnings writes preflight findings one a line, as
+// "warning: file:line:column: field: message".
+func printWarnings(w io.Writer, colour bool, warns []api.ConfigError) error {
+	var b bytes.Buffer
+	for _, e := range warns {
+		fmt.Fprintf(&b, "%s %s\n", paint(colour, yellow, "warning:"), safe(configError(e)))
+	}
+	_, err := w.Write(b.Bytes())
 	return err
 }
 

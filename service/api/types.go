@@ -117,6 +117,10 @@ type Status struct {
 	// LastGood says the fleet's own files were broken when the daemon
 	// started, and it runs the last good fleet.
 	LastGood bool `json:"running_last_good,omitempty"`
+	// Warnings are what would make jobs fail or weaken the sandbox
+	// without being configuration errors (policy.Preflight), as of the
+	// last applied fleet.
+	Warnings []ConfigError `json:"warnings,omitempty"`
 }
 
 // BrokenAgent is an agent left out of the fleet.

@@ -67,6 +67,7 @@ type Daemon struct {
 	// runningLastGood says the fleet's files were broken at start and the
 	// last good fleet runs.
 	runningLastGood bool
+	warnings        config.Errors       // the last loaded fleet's preflight findings
 	jobs            map[string]*api.Job // the job index, kept by watchJobs
 	queue           []queued
 }
@@ -171,6 +172,7 @@ func (d *Daemon) load() (*policy.Fleet, error) {
 		return nil, err
 	}
 	d.checkIdentities(f)
+	d.preflight(f)
 	return f, nil
 }
 

@@ -129,6 +129,9 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 		st.BrokenAgents = append(st.BrokenAgents, api.BrokenAgent{Name: b.Name, File: b.File, Errors: api.ConfigErrorsOf(b.Errors)})
 	}
 	st.LastGood = d.runningLastGood
+	if len(d.warnings) > 0 {
+		st.Warnings = api.ConfigErrorsOf(d.warnings)
+	}
 	return st, nil
 }
 

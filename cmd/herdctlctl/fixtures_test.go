@@ -116,6 +116,7 @@ func hostileJob() api.Job {
 		Status: api.StatusFailed, ExitCode: ptr(1), ExitReason: hostileLines,
 		SessionID: "5f0c8a4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f",
 		Error:     "tool failed:\n" + hostileInvalid + "\n" + hostileC1 + "\n" + hostileHidden + "\n" + hostileLine,
+		Result:    "The roses need water.\n" + hostileEscapes + "\n" + hostileBidi,
 		Turns:     7, InputTokens: 1234, OutputTokens: 567, CostUSD: 0.0123, OutputDropped: 65536}
 }
 
@@ -146,6 +147,8 @@ func refusedStatus() statusView {
 	st.BrokenAgents = []api.BrokenAgent{{Name: "lapsed", File: "/srv/agents/lapsed/agent.toml",
 		Errors: []api.ConfigError{{File: "/srv/agents/lapsed/agent.toml", Line: 2, Column: 8, Field: "schedules.daily.cron",
 			Message: "bad cron expression \"0 25 * * *\": hour 25 is out of range 0-23\n" + hostileBidi}}}}
+	st.Warnings = []api.ConfigError{{File: "/srv/agents/wide/agent.toml", Line: 1, Column: 1, Field: "wide",
+		Message: "agent wide has network = \"host\": the host's whole network" + hostileEscapes}}
 	v.Status = &st
 	v.AgentList = append(v.AgentList, hostileAgents()[:3]...)
 	v.Failures = hostileJobs()

@@ -144,8 +144,10 @@ func printJob(w io.Writer, colour bool, now time.Time, j api.Job) error {
 	}
 	if j.Redacted {
 		f.add("Prompt", "withheld: root, group herdctl and the agent's own user may read it")
+		f.add("Result", "withheld, like the prompt")
 	} else {
 		f.addText("Prompt", j.Prompt)
+		f.addText("Result", j.Result)
 	}
 	f.add("Logs", "herdctlctl logs "+j.ID+"  (journalctl HERDCTL_JOB="+j.ID+")")
 	var b bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/herdctl/herdctl/internal/cli"
@@ -57,6 +58,9 @@ func runStatus(c *ctl, args []string) error {
 	})
 }
 
+// recentFailures is how many failed or timed-out jobs status lists.
+const recentFailures = 5
+
 // loadStatus asks the daemon for the fleet, or for agent's part of it
 // when agent is not "".
 func loadStatus(ctx context.Context, cl *api.Client, agent string) (statusView, error) {
@@ -74,9 +78,16 @@ func loadStatus(ctx context.Context, cl *api.Client, agent string) (statusView, 
 	if v.Running, err = cl.Jobs(ctx, api.JobFilter{Agent: agent, Status: api.StatusRunning}); err != nil {
 		return v, err
 	}
-	if v.Failures, err = cl.Jobs(ctx, api.JobFilter{Agent: agent, Status: api.StatusFailed, Limit: 5}); err != nil {
-		return v, err
+	// Recent failures: failed and timed out, newest first.
+	for _, st := range []string{api.StatusFailed, api.StatusTimedOut} {
+		js, err := cl.Jobs(ctx, api.JobFilter{Agent: agent, Status: st, Limit: recentFailures})
+		if err != nil {
+			return v, err
+		}
+		v.Failures = append(v.Failures, js...)
 	}
+	slices.SortStableFunc(v.Failures, func(a, b api.Job) int { return b.Started.Compare(a.Started) })
+	v.Failures = v.Failures[:min(len(v.Failures), recentFailures)]
 	v.Running, v.Failures = nonNil(v.Running), nonNil(v.Failures)
 	return v, nil
 }

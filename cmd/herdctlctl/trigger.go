@@ -34,11 +34,11 @@ a root-only file, never a command line.
 When the agent already runs max_concurrent jobs the trigger is refused
 (exit 1) unless --queue, which starts it when a slot frees.
 
---wait waits for the job to end (--json: then prints the finished job); -f
-also prints its events as they come (implies --wait). Then the exit status
-is the job's: 0 completed, 1 failed, cancelled or timed out. Interrupting
-herdctlctl does not stop the job: herdctlctl cancel ID does. Needs root or
-group herdctl.
+--wait waits for the job to end and prints the agent's final answer on
+standard output (--json: the finished job); -f also prints its events as
+they come (implies --wait). Then the exit status is the job's: 0
+completed, 1 failed, cancelled or timed out. Interrupting herdctlctl does
+not stop the job: herdctlctl cancel ID does. Needs root or group herdctl.
 
 Example:
   sudo herdctlctl trigger gardener
@@ -107,6 +107,11 @@ func runTrigger(c *ctl, args []string) error {
 		return cli.Exitf(cli.ExitJobFailed, "%s", jobOutcome(*j))
 	}
 	fmt.Fprintf(c.stderr, "job %s completed in %s\n", safe(j.ID), duration(*j, time.Now()))
+	// The agent's answer, on stdout, for a script to keep (with -f it
+	// was printed as the job's last event).
+	if !o.json && !o.follow && j.Result != "" {
+		fmt.Fprintln(c.stdout, safeText(j.Result))
+	}
 	return nil
 }
 

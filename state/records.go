@@ -18,6 +18,12 @@ const (
 	StatusTimedOut  = "timed_out"
 )
 
+// What started a job (Job.Trigger).
+const (
+	TriggerSchedule = "schedule" // its timer
+	TriggerManual   = "manual"   // herdctlctl trigger, or a chat message
+)
+
 // Finished reports whether a job in status s has ended.
 func Finished(s string) bool {
 	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimedOut
@@ -30,7 +36,7 @@ type Job struct {
 	ID           string     `json:"id"`
 	Agent        string     `json:"agent"`
 	Schedule     string     `json:"schedule,omitempty"`
-	Trigger      string     `json:"trigger"` // schedule or manual
+	Trigger      string     `json:"trigger"` // TriggerSchedule or TriggerManual
 	Prompt       string     `json:"prompt"`
 	Unit         string     `json:"unit,omitempty"`
 	Invocation   string     `json:"invocation,omitempty"` // systemd's INVOCATION_ID of the unit run

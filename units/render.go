@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/state"
 )
 
 // DefaultRunner is where the package installs the job runner.
@@ -16,6 +17,11 @@ const DefaultRunner = "/usr/libexec/herdctl/herdctl-runner"
 type Options struct {
 	// Runner is the job runner job units execute; DefaultRunner if "".
 	Runner string
+	// FirstElapse is, by timer name, when an interval timer first fires
+	// after it starts (OnActiveSec=), so that a schedule keeps its rhythm
+	// across restarts and reboots; a timer not in it first fires one
+	// interval after it starts. SameTimer ignores this line.
+	FirstElapse map[string]time.Duration
 }
 
 func (o Options) runner() string {
@@ -65,7 +71,7 @@ func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Option
 		desc = "herdctl job " + a.Name
 	}
 	if jobID != "" {
-		args = append(args, "--job="+jobID, "--trigger=manual")
+		args = append(args, "--job="+jobID, "--trigger="+state.TriggerManual)
 		name = ManualServiceName(a.Name, jobID)
 		desc += " (manual " + jobID + ")"
 	}
@@ -102,8 +108,10 @@ func RenderService(j JobService) string {
 	return b.String()
 }
 
-// RenderTimer writes the timer of one schedule.
-func RenderTimer(a *policy.Agent, s policy.Schedule) string {
+// RenderTimer writes the timer of one schedule. An interval timer first
+// fires first after it starts (one interval when first is 0), then one
+// interval after each job's start.
+func RenderTimer(a *policy.Agent, s policy.Schedule, first time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n[Unit]\n", GeneratedMarker)
 	fmt.Fprintf(&b, "Description=herdctl schedule %s/%s (%s)\n", a.Name, s.Name, describe(s))
@@ -115,7 +123,10 @@ func RenderTimer(a *policy.Agent, s policy.Schedule) string {
 	fmt.Fprintf(&b, "Unit=%s\n", ServiceName(a.Name, s.Name))
 	switch s.Type {
 	case "interval":
-		fmt.Fprintf(&b, "OnActiveSec=%s\nOnUnitActiveSec=%s\n", span(s.Interval), span(s.Interval))
+		if first <= 0 {
+			first = s.Interval
+		}
+		fmt.Fprintf(&b, "%s%s\nOnUnitActiveSec=%s\n", firstElapseKey, span(first), span(s.Interval))
 	case "cron":
 		for _, cal := range OnCalendar(s.Cron) {
 			fmt.Fprintf(&b, "OnCalendar=%s\n", cal)
@@ -127,6 +138,27 @@ func RenderTimer(a *policy.Agent, s policy.Schedule) string {
 	b.WriteString("AccuracySec=1s\n")
 	if s.Jitter > 0 {
 		fmt.Fprintf(&b, "RandomizedDelaySec=%s\n", span(s.Jitter))
+	}
+	return b.String()
+}
+
+// firstElapseKey starts the line of a timer that says when it first
+// fires after it starts.
+const firstElapseKey = "OnActiveSec="
+
+// SameTimer says whether two renderings of a timer differ at most in when
+// it first fires: the schedule is the same, and a running timer need not
+// restart (its first elapse is behind it or already counting).
+func SameTimer(a, b string) bool {
+	return withoutFirstElapse(a) == withoutFirstElapse(b)
+}
+
+func withoutFirstElapse(s string) string {
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		if !strings.HasPrefix(line, firstElapseKey) {
+			b.WriteString(line)
+		}
 	}
 	return b.String()
 }
@@ -146,7 +178,7 @@ func RenderAgent(a *policy.Agent, opts Options) []Unit {
 			continue
 		}
 		out = append(out,
-			Unit{Name: TimerName(a.Name, s.Name), Content: RenderTimer(a, s)},
+			Unit{Name: TimerName(a.Name, s.Name), Content: RenderTimer(a, s, opts.FirstElapse[TimerName(a.Name, s.Name)])},
 			Unit{Name: ServiceName(a.Name, s.Name), Content: RenderService(NewJobService(a, s, "", opts))},
 		)
 	}

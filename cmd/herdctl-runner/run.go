@@ -27,11 +27,11 @@ Exit status: 0 when the job completed, 1 otherwise.
 
 Example:
   herdctl-runner run --agent gardener --schedule weekly`)
-	o := runner.Job{Trigger: "schedule"}
+	o := runner.Job{Trigger: state.TriggerSchedule}
 	fs.StringVar(&o.Agent, "agent", "", "the agent to run (required)")
 	fs.StringVar(&o.Schedule, "schedule", "", "the schedule whose prompt and timeout to use")
 	fs.StringVar(&o.ID, "job", "", "the job id (default: a new one)")
-	fs.StringVar(&o.Trigger, "trigger", "schedule", "what started the job: schedule or manual")
+	fs.StringVar(&o.Trigger, "trigger", state.TriggerSchedule, "what started the job: "+state.TriggerSchedule+" or "+state.TriggerManual)
 	l := layoutFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err

@@ -31,7 +31,27 @@ const catcherAgent = `name = "catcher"
 type = "cron"
 cron = "0 * * * *"
 catch_up = true
+[schedules.steady]
+type = "interval"
+interval = "1h"
 `
+
+// nextRun is when the daemon says an agent's schedule runs next.
+func nextRun(m *testbed.Machine, agent, schedule string) time.Time {
+	m.T.Helper()
+	var a api.Agent
+	m.CtlJSON(&a, "agent", "--json", agent)
+	for _, s := range a.Schedules {
+		if s.Name == schedule {
+			return s.NextRun
+		}
+	}
+	m.T.Fatalf("agent %s has no schedule %s: %+v", agent, schedule, a)
+	return time.Time{}
+}
+
+// near says whether two times are within a few seconds.
+func near(a, b time.Time) bool { d := a.Sub(b); return d > -3*time.Second && d < 3*time.Second }
 
 // record reads a job record straight from the machine's disk.
 func record(m *testbed.Machine, id string) *api.Job {
@@ -104,6 +124,20 @@ func TestFaults(t *testing.T) {
 		m.Eventually(30*time.Second, "no container left", func() bool { return containers(m) == "" })
 	})
 
+	// An interval schedule keeps its rhythm: its next run stays put
+	// across a restart of herdctl (and, below, a reboot).
+	steady := nextRun(m, "catcher", "steady")
+	t.Run("an interval keeps its rhythm across a restart", func(t *testing.T) {
+		if steady.IsZero() || time.Until(steady) < 50*time.Minute {
+			t.Fatalf("steady's next run: %s", steady)
+		}
+		time.Sleep(5 * time.Second)
+		m.Run("systemctl", "restart", "herdctl")
+		if got := nextRun(m, "catcher", "steady"); !near(got, steady) {
+			t.Errorf("after a restart 5 s later the next run moved from %s to %s", steady, got)
+		}
+	})
+
 	t.Run("reboot catches a missed run up once", func(t *testing.T) {
 		if out := m.Run("systemctl", "is-enabled", "herdctl"); strings.TrimSpace(out) != "enabled" {
 			t.Fatalf("herdctl is %s", out)
@@ -126,6 +160,9 @@ func TestFaults(t *testing.T) {
 		if timers := m.Timers(); !strings.Contains(timers, "herdctl-catcher-hourly.timer") {
 			t.Fatalf("timers after the reboot:\n%s", timers)
 		}
+		if got := nextRun(m, "catcher", "steady"); !near(got, steady) {
+			t.Errorf("after a reboot the interval's next run moved from %s to %s", steady, got)
+		}
 		var js []api.Job
 		m.Eventually(30*time.Second, "the missed run caught up", func() bool {
 			m.CtlJSON(&js, "jobs", "--json", "--agent=catcher", "--limit=0")
@@ -133,7 +170,7 @@ func TestFaults(t *testing.T) {
 		})
 		time.Sleep(3 * time.Second)
 		m.CtlJSON(&js, "jobs", "--json", "--agent=catcher", "--limit=0")
-		if len(js) != 1 || js[0].Schedule != "hourly" {
+		if len(js) != 1 || js[0].Schedule != "hourly" { // steady is not due
 			t.Errorf("catch-up runs: %d, want exactly 1: %+v", len(js), js)
 		}
 	})

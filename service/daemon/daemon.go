@@ -67,9 +67,12 @@ type Daemon struct {
 	// runningLastGood says the fleet's files were broken at start and the
 	// last good fleet runs.
 	runningLastGood bool
-	warnings        config.Errors       // the last loaded fleet's preflight findings
-	jobs            map[string]*api.Job // the job index, kept by watchJobs
-	queue           []queued
+	warnings        config.Errors // the last loaded fleet's preflight findings
+	// schedSince caches, by agent, when its interval schedules were first
+	// applied (state.ScheduleSince); only applyFleet uses it.
+	schedSince map[string]map[string]time.Time
+	jobs       map[string]*api.Job // the job index, kept by watchJobs
+	queue      []queued
 }
 
 type queued struct {
@@ -266,7 +269,7 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 		}
 		scheduled = append(scheduled, a)
 	}
-	for _, u := range units.RenderFleet(scheduled, units.Options{Runner: d.Runner}) {
+	for _, u := range units.RenderFleet(scheduled, units.Options{Runner: d.Runner, FirstElapse: d.firstElapses(scheduled)}) {
 		want[u.Name] = u.Content
 	}
 	byName := map[string]*policy.Agent{}
@@ -303,6 +306,9 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 			if strings.HasSuffix(name, ".timer") {
 				startTimers = append(startTimers, name)
 			}
+		case old != content && !firstApply && units.SameTimer(old, content):
+			// The same schedule: the running timer keeps counting.
+			want[name] = old
 		case old != content:
 			write = append(write, name)
 			if strings.HasSuffix(name, ".timer") {

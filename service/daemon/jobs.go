@@ -188,7 +188,7 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 		return nil, errorf(ErrInvalidArgs, "no prompt: give one with --prompt, or set default_prompt for agent %q", agent)
 	}
 	now := d.now()
-	job := &api.Job{ID: state.NewJobID(now), Agent: agent, Schedule: schedule, Trigger: "manual", Prompt: prompt,
+	job := &api.Job{ID: state.NewJobID(now), Agent: agent, Schedule: schedule, Trigger: state.TriggerManual, Prompt: prompt,
 		Started: now, Status: state.StatusQueued}
 	job.Unit = units.ManualServiceName(agent, job.ID)
 	running, err := d.running(ctx, agent)
@@ -262,7 +262,7 @@ func (d *Daemon) startManual(ctx context.Context, a *policy.Agent, s policy.Sche
 		d.Layout.RemovePrompt(job.ID)
 		return d.failJob(job, err)
 	}
-	d.Log.Info("job started", zap.String("job", job.ID), zap.String("agent", a.Name), zap.String("unit", js.Name), zap.String("trigger", "manual"))
+	d.Log.Info("job started", zap.String("job", job.ID), zap.String("agent", a.Name), zap.String("unit", js.Name), zap.String("trigger", state.TriggerManual))
 	return nil
 }
 

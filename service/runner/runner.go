@@ -29,7 +29,7 @@ type Job struct {
 	Agent      string
 	Schedule   string // "" for a manual job without a schedule
 	ID         string // "" makes a new one; a manual job's prompt file is found by it
-	Trigger    string // "schedule" or "manual"
+	Trigger    string // state.TriggerSchedule or state.TriggerManual
 	Unit       string // the systemd unit running this job, if any
 	Invocation string // systemd's INVOCATION_ID of that unit run
 }
@@ -72,7 +72,7 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*state.Job, e
 		j.ID = state.NewJobID(now)
 	}
 	if j.Trigger == "" {
-		j.Trigger = "schedule"
+		j.Trigger = state.TriggerSchedule
 	}
 	rec := &state.Job{ID: j.ID, Agent: a.Name, Schedule: j.Schedule, Trigger: j.Trigger, Unit: j.Unit, Invocation: j.Invocation, Started: now, Status: state.StatusRunning}
 	records := state.Records{Layout: r.Layout}
@@ -123,7 +123,7 @@ func (r *Runner) jobPrompt(a *policy.Agent, j Job) (policy.Schedule, string, err
 	if prompt == "" {
 		prompt = a.DefaultPrompt
 	}
-	if j.Trigger == "manual" && j.ID != "" {
+	if j.Trigger == state.TriggerManual && j.ID != "" {
 		p, ok, err := r.Layout.TakePrompt(j.ID)
 		if err != nil {
 			return s, "", err

@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // layer is one source of agent options: the fleet's defaults, the agent
 // file, or the fleet's overrides for that agent.
@@ -52,6 +55,31 @@ func mergeInto(dst, src map[string]any, path string, l layer, origins map[string
 			dropBelow(origins, p)
 		}
 		dst[k] = v
+		if list, ok := v.([]any); ok {
+			recordElements(list, p, l, origins)
+		}
+	}
+}
+
+// recordElements records where each key inside the tables of an array
+// (an array of tables, [[hooks.on_error]]) was written, so that an error
+// in its second table points at that table's line.
+func recordElements(list []any, path string, l layer, origins map[string]Location) {
+	for i, e := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch t := e.(type) {
+		case map[string]any:
+			origins[p] = l.idx.at(l.file, l.full(p))
+			for k, v := range t {
+				kp := joinPath(p, k)
+				origins[kp] = l.idx.at(l.file, l.full(kp))
+				if sub, ok := v.([]any); ok {
+					recordElements(sub, kp, l, origins)
+				}
+			}
+		case []any:
+			recordElements(t, p, l, origins)
+		}
 	}
 }
 

@@ -50,6 +50,8 @@ type Agent struct {
 	MCPServers       map[string]MCPServer `toml:"mcp_servers"`
 	WorkingDirectory string               `toml:"working_directory"`
 	Command          []string             `toml:"command"`
+	// Hooks run after the agent's jobs (fleet only).
+	Hooks Hooks `toml:"hooks"`
 	// Timeout bounds a job that has none of its own (a manual job, a
 	// schedule without timeout); set by the fleet, it is the ceiling of
 	// every timeout the agent file writes.

@@ -24,6 +24,8 @@ type Agent struct {
 	// Timeout bounds a manual job run without a schedule.
 	Timeout   time.Duration `json:"timeout"`
 	Schedules []Schedule    `json:"schedules"`
+	// Hooks run after the agent's jobs; they hold webhook secrets.
+	Hooks Hooks `json:"hooks,omitzero"`
 	// LogBudget bounds what one job may put into the journal, and
 	// LogBudgetDaily what the agent's jobs may in a day (bytes as
 	// journald stores them).

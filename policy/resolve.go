@@ -83,6 +83,9 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 	if r.MaxConcurrent > MaxMaxConcurrent {
 		bad("instances.max_concurrent", "%d is more than the %d allowed", r.MaxConcurrent, MaxMaxConcurrent)
 	}
+	var hookErrs config.Errors
+	r.Hooks, hookErrs = resolveHooks(a)
+	errs = append(errs, hookErrs...)
 	r.Claude = Claude{
 		Path:           f.ClaudePath,
 		Model:          a.Model,

@@ -21,6 +21,8 @@ func checkTiers(a *config.AgentConfig) config.Errors {
 		case top == "docker" && opt != "" && !slices.Contains(AgentFileSafe, opt):
 			msg = "may only be set by the fleet file ([defaults.docker] or this agent's [agents.overrides.docker]); an agent file may set only " + strings.Join(AgentFileSafe, ", ")
 			top = "docker." + opt
+		case top == HooksField:
+			msg = "may only be set by the fleet file ([defaults.hooks] or this agent's [agents.overrides.hooks]): a hook runs a program on the host or sends the job's data out of it, so an agent file cannot add or change one"
 		case slices.Contains(FleetOnlyTopLevel, top):
 			msg = "may only be set by the fleet file ([defaults] or this agent's [agents.overrides])"
 		default:

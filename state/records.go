@@ -33,25 +33,32 @@ func Finished(s string) bool {
 // the daemon when it queues or starts a manual job and by the runner as
 // the job runs and ends; read by the daemon, which serves it over D-Bus.
 type Job struct {
-	ID           string     `json:"id"`
-	Agent        string     `json:"agent"`
-	Schedule     string     `json:"schedule,omitempty"`
-	Trigger      string     `json:"trigger"` // TriggerSchedule or TriggerManual
-	Prompt       string     `json:"prompt"`
-	Unit         string     `json:"unit,omitempty"`
-	Invocation   string     `json:"invocation,omitempty"` // systemd's INVOCATION_ID of the unit run
-	Started      time.Time  `json:"started"`
-	Finished     *time.Time `json:"finished,omitempty"`
-	DurationMS   int64      `json:"duration_ms"`
-	Status       string     `json:"status"`
-	ExitCode     *int       `json:"exit_code,omitempty"`
-	ExitReason   string     `json:"exit_reason,omitempty"`
-	SessionID    string     `json:"session_id,omitempty"`
-	Turns        int        `json:"turns"`
-	InputTokens  int64      `json:"input_tokens"`
-	OutputTokens int64      `json:"output_tokens"`
-	CostUSD      float64    `json:"cost_usd"`
-	Error        string     `json:"error,omitempty"`
+	ID         string     `json:"id"`
+	Agent      string     `json:"agent"`
+	Schedule   string     `json:"schedule,omitempty"`
+	Trigger    string     `json:"trigger"` // TriggerSchedule or TriggerManual
+	Prompt     string     `json:"prompt"`
+	Unit       string     `json:"unit,omitempty"`
+	Invocation string     `json:"invocation,omitempty"` // systemd's INVOCATION_ID of the unit run
+	Started    time.Time  `json:"started"`
+	Finished   *time.Time `json:"finished,omitempty"`
+	DurationMS int64      `json:"duration_ms"`
+	Status     string     `json:"status"`
+	ExitCode   *int       `json:"exit_code,omitempty"`
+	ExitReason string     `json:"exit_reason,omitempty"`
+	SessionID  string     `json:"session_id,omitempty"`
+	// Resume is the session the job was asked to continue (a manual
+	// --resume; "latest" is resolved to an id before the job starts).
+	Resume       string `json:"resume,omitempty"`
+	Turns        int    `json:"turns"`
+	InputTokens  int64  `json:"input_tokens"`
+	OutputTokens int64  `json:"output_tokens"`
+	// CostUSD is what the job itself spent. SessionCostUSD is Claude
+	// Code's running total of the session at the job's end, which counts
+	// the earlier jobs of a resumed session too.
+	CostUSD        float64 `json:"cost_usd"`
+	SessionCostUSD float64 `json:"session_cost_usd,omitempty"`
+	Error          string  `json:"error,omitempty"`
 	// Result is Claude Code's final answer (its result event), cut at
 	// 16 KiB.
 	Result string `json:"result,omitempty"`

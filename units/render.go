@@ -58,9 +58,10 @@ const LogRateLimitBurst = 1000000
 // task and records the outcome) before systemd kills it.
 const StopTimeout = 30 * time.Second
 
-// NewJobService describes the job unit of an agent's schedule. jobID is ""
-// for scheduled jobs (the runner makes one); manual triggers pass theirs.
-func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Options) JobService {
+// NewJobService describes the job unit of an agent's schedule. manual is
+// nil for scheduled jobs (the runner makes their records); a manual
+// trigger passes its job, whose id and session to resume the runner gets.
+func NewJobService(a *policy.Agent, s policy.Schedule, manual *state.Job, opts Options) JobService {
 	args := []string{opts.runner(), "run", "--agent=" + a.Name}
 	if s.Name != "" {
 		args = append(args, "--schedule="+s.Name)
@@ -70,10 +71,13 @@ func NewJobService(a *policy.Agent, s policy.Schedule, jobID string, opts Option
 	if s.Name == "" {
 		desc = "herdctl job " + a.Name
 	}
-	if jobID != "" {
-		args = append(args, "--job="+jobID, "--trigger="+state.TriggerManual)
-		name = ManualServiceName(a.Name, jobID)
-		desc += " (manual " + jobID + ")"
+	if manual != nil {
+		args = append(args, "--job="+manual.ID, "--trigger="+state.TriggerManual)
+		if state.IsSessionID(manual.Resume) {
+			args = append(args, "--resume="+manual.Resume)
+		}
+		name = ManualServiceName(a.Name, manual.ID)
+		desc += " (manual " + manual.ID + ")"
 	}
 	return JobService{
 		Name:        name,
@@ -179,7 +183,7 @@ func RenderAgent(a *policy.Agent, opts Options) []Unit {
 		}
 		out = append(out,
 			Unit{Name: TimerName(a.Name, s.Name), Content: RenderTimer(a, s, opts.FirstElapse[TimerName(a.Name, s.Name)])},
-			Unit{Name: ServiceName(a.Name, s.Name), Content: RenderService(NewJobService(a, s, "", opts))},
+			Unit{Name: ServiceName(a.Name, s.Name), Content: RenderService(NewJobService(a, s, nil, opts))},
 		)
 	}
 	return out

@@ -13,6 +13,7 @@ import (
 
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/state"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -128,8 +129,8 @@ func TestUnitNames(t *testing.T) {
 // and a manual job of the same agent get the same sandbox and limits.
 func TestJobUnitForms(t *testing.T) {
 	a := &policy.Agent{Name: "gardener", Schedules: []policy.Schedule{{Name: "weekly", Timeout: time.Hour}}}
-	scheduled := NewJobService(a, a.Schedules[0], "", Options{})
-	manual := NewJobService(a, a.Schedules[0], "20261130-020031-abcdef", Options{})
+	scheduled := NewJobService(a, a.Schedules[0], nil, Options{})
+	manual := NewJobService(a, a.Schedules[0], &state.Job{ID: "20261130-020031-abcdef"}, Options{})
 
 	// Every line of the file has its property, with the same meaning.
 	props := map[string][]any{}

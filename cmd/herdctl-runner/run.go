@@ -32,12 +32,16 @@ Example:
 	fs.StringVar(&o.Schedule, "schedule", "", "the schedule whose prompt and timeout to use")
 	fs.StringVar(&o.ID, "job", "", "the job id (default: a new one)")
 	fs.StringVar(&o.Trigger, "trigger", state.TriggerSchedule, "what started the job: "+state.TriggerSchedule+" or "+state.TriggerManual)
+	fs.StringVar(&o.Resume, "resume", "", "continue this Claude Code session of the agent (a session id)")
 	l := layoutFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if o.Agent == "" {
 		return cli.Exitf(cli.ExitUsage, "run: --agent is required")
+	}
+	if o.Resume != "" && !state.IsSessionID(o.Resume) {
+		return cli.Exitf(cli.ExitUsage, "run: --resume %q is not a session id Claude Code makes", o.Resume)
 	}
 	if o.ID != "" && !state.IsJobID(o.ID) {
 		return cli.Exitf(cli.ExitUsage, "run: --job %q is not a job id herdctl makes", o.ID)

@@ -105,6 +105,23 @@ func printerCases() []printerCase {
 		{"job-running", func(w io.Writer, c bool) error { return printJob(w, c, now, jobs()[0]) }},
 		{"job-queued", func(w io.Writer, c bool) error { return printJob(w, c, now, jobs()[4]) }},
 		{"job-hostile", func(w io.Writer, c bool) error { return printJob(w, c, now, hostileJob()) }},
+		{"sessions", func(w io.Writer, c bool) error {
+			return printSessions(w, c, now, []api.Session{
+				{ID: "5f0c8a4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f", Agent: "gardener", FirstJob: "20261127-060000-aaaaaa", LastJob: "20261130-060000-bbbbbb",
+					FirstStarted: ago(75 * time.Hour), LastStarted: ago(3 * time.Hour), Jobs: 3, Turns: 41, CostUSD: 0.4211},
+				{ID: "0b08e3b8-947f-4c5a-987b-a21ad6c936b2", Agent: "gardener", FirstJob: "20261120-060000-cccccc", LastJob: "20261120-060000-cccccc",
+					FirstStarted: ago(10 * 24 * time.Hour), LastStarted: ago(10 * 24 * time.Hour), Jobs: 1, Turns: 7, CostUSD: 0.05},
+			})
+		}},
+		{"sessions-empty", func(w io.Writer, c bool) error { return printSessions(w, c, now, nil) }},
+		{"cost", func(w io.Writer, c bool) error {
+			return printCost(w, c, []api.CostDay{
+				{Agent: "gardener", Day: "2026-11-29", Jobs: 1, Turns: 12, InputTokens: 48213, OutputTokens: 2210, CostUSD: 0.1811},
+				{Agent: "homelab", Day: "2026-11-29", Jobs: 24, Turns: 310, InputTokens: 1203311, OutputTokens: 50122, CostUSD: 4.1},
+				{Agent: "gardener", Day: "2026-11-30", Jobs: 1, Turns: 9, InputTokens: 30120, OutputTokens: 1502, CostUSD: 0.1203},
+			})
+		}},
+		{"cost-empty", func(w io.Writer, c bool) error { return printCost(w, c, nil) }},
 		{"validate", func(w io.Writer, c bool) error {
 			return printValid(w, c, validation{File: "/etc/herdctl/herdctl.toml", Valid: true, Fleet: "home", Agents: 3, Schedules: 4})
 		}},

@@ -27,7 +27,7 @@ func TestHelp(t *testing.T) {
 		}
 		synopsis, _, _ := strings.Cut(help, "\n")
 		for _, f := range flagNames(fs) {
-			if !strings.Contains(synopsis, "["+f+"]") && !strings.Contains(synopsis, "["+f+" ") {
+			if !strings.Contains(synopsis, "["+f+"]") && !strings.Contains(synopsis, "["+f+" ") && !strings.Contains(synopsis, "["+f+"[=") {
 				t.Errorf("%s --help: the synopsis lacks %s: %s", cmd.name, f, synopsis)
 			}
 			if !strings.Contains(help, "\n  "+f+"\n") && !strings.Contains(help, "\n  "+f+" ") {
@@ -97,7 +97,7 @@ func TestZshCompletionInStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	zsh := string(b)
-	spec := regexp.MustCompile(`'(--?[a-z]+)\[`)
+	spec := regexp.MustCompile(`'(--?[a-z]+)(?:=-?)?\[`)
 	for _, cmd := range commands() {
 		if cmd.name == completeCommand {
 			continue

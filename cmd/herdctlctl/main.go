@@ -36,8 +36,10 @@ Commands:
                     value comes from
   jobs              list jobs (--agent, --status, --limit)
   job ID            one job: status, exit reason, session, usage, prompt
-  trigger AGENT     start a job now (--prompt, --schedule, --queue,
-                    --wait, -f to stream its events)
+  sessions AGENT    an agent's Claude Code sessions, to resume one
+  cost              cost and tokens per agent per day (--since, --agent)
+  trigger AGENT     start a job now (--prompt, --schedule, --resume,
+                    --queue, --wait, -f to stream its events)
   cancel ID         stop a running job or drop a queued one
   disable AGENT     stop an agent's timers and refuse its triggers
   enable AGENT      undo disable
@@ -47,9 +49,9 @@ Commands:
                     (works without the daemon)
   help              show this help
 
-Reading (status, agents, agent, jobs, job) is open to every user; trigger,
-cancel, disable, enable and reload need root or membership in group
-herdctl. The daemon is
+Reading (status, agents, agent, show, jobs, job, sessions, cost, logs as
+journalctl allows) is open to every user; trigger, cancel, disable,
+enable and reload need root or membership in group herdctl. The daemon is
 reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it). Output
 is coloured on a terminal unless NO_COLOR is set or TERM is dumb.
 
@@ -85,6 +87,8 @@ func commands() []command {
 		{"show", flagsOf(showFlags), runShow},
 		{"jobs", flagsOf(jobsFlags), runJobs},
 		{"job", flagsOf(jobFlags), runJob},
+		{"sessions", flagsOf(sessionsFlags), runSessions},
+		{"cost", flagsOf(costFlags), runCost},
 		{"trigger", flagsOf(triggerFlags), runTrigger},
 		{"cancel", flagsOf(cancelFlags), runCancel},
 		{"disable", flagsOf(enableFlags("disable")), runEnable(false)},

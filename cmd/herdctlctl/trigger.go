@@ -20,16 +20,39 @@ func interruptible() (context.Context, context.CancelFunc) {
 // triggerOptions are trigger's flags.
 type triggerOptions struct {
 	schedule, prompt          string
+	resume                    resumeFlag
 	queue, wait, follow, json bool
 }
 
+// resumeFlag is --resume, alone (the latest session) or --resume=SESSION.
+type resumeFlag struct{ session string }
+
+func (f *resumeFlag) String() string   { return f.session }
+func (f *resumeFlag) IsBoolFlag() bool { return true }
+func (f *resumeFlag) Set(v string) error {
+	switch v {
+	case "true":
+		f.session = api.ResumeLatest
+	case "false":
+		f.session = ""
+	default:
+		f.session = v
+	}
+	return nil
+}
+
 func triggerFlags() (*flag.FlagSet, *triggerOptions) {
-	fs := newFlagSet("trigger", "herdctlctl trigger [--schedule S] [--prompt P] [--queue] [--wait] [-f] [--json] AGENT",
+	fs := newFlagSet("trigger", "herdctlctl trigger [--schedule S] [--prompt P] [--resume[=SESSION]] [--queue] [--wait] [-f] [--json] AGENT",
 		`Start a job of AGENT now, as a transient systemd unit with the same
 limits as a scheduled job, and print its id (--json: the job as it
 starts). The prompt is the schedule's (--schedule) or the agent's
 default_prompt unless --prompt gives one; it is handed to the job through
 a root-only file, never a command line.
+
+--resume continues the agent's latest Claude Code session, --resume=SESSION
+(or AGENT --resume SESSION) one of its sessions (herdctlctl sessions AGENT
+lists them); a session of another agent is refused. A session whose files
+are gone from the agent's home starts afresh, and the job's log says so.
 
 When the agent already runs max_concurrent jobs the trigger is refused
 (exit 1) unless --queue, which starts it when a slot frees.
@@ -42,10 +65,12 @@ not stop the job: herdctlctl cancel ID does. Needs root or group herdctl.
 
 Example:
   sudo herdctlctl trigger gardener
-  sudo herdctlctl trigger --wait -f --prompt "Check the roses" gardener`)
+  sudo herdctlctl trigger --wait -f --prompt "Check the roses" gardener
+  sudo herdctlctl trigger gardener --resume --prompt "And the tulips?"`)
 	var o triggerOptions
 	fs.StringVar(&o.schedule, "schedule", "", "use the prompt and timeout of schedule `S`")
 	fs.StringVar(&o.prompt, "prompt", "", "the prompt `P` (default: the schedule's or the agent's)")
+	fs.Var(&o.resume, "resume", "continue the agent's latest session, or with =`SESSION` that one")
 	fs.BoolVar(&o.queue, "queue", false, "queue the job when the agent is busy instead of refusing")
 	fs.BoolVar(&o.wait, "wait", false, "wait for the job to end; exit with its outcome")
 	fs.BoolVar(&o.follow, "f", false, "print the job's events until it ends (implies --wait)")
@@ -58,7 +83,10 @@ func runTrigger(c *ctl, args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	// AGENT --resume SESSION: the session is the word after the flag.
+	if fs.NArg() == 2 && o.resume.session == api.ResumeLatest {
+		o.resume.session = fs.Arg(1)
+	} else if fs.NArg() != 1 {
 		return cli.Exitf(cli.ExitUsage, "trigger takes one AGENT: herdctlctl agents lists them")
 	}
 	cl, err := dial()
@@ -68,7 +96,7 @@ func runTrigger(c *ctl, args []string) error {
 	defer cl.Close()
 	ctx, cancel := callCtx()
 	defer cancel()
-	id, err := cl.Trigger(ctx, fs.Arg(0), o.schedule, o.prompt, api.TriggerOptions{Queue: o.queue})
+	id, err := cl.Trigger(ctx, fs.Arg(0), o.schedule, o.prompt, api.TriggerOptions{Queue: o.queue, Resume: o.resume.session})
 	if err != nil {
 		return daemonError(err)
 	}

@@ -19,9 +19,10 @@ _herdctlctl_daemon() {
 # _herdctlctl_flags prints the options of command $1.
 _herdctlctl_flags() {
 	case $1 in
-	status | agents | agent | show | job | cancel | disable | enable | validate) echo "--json --help" ;;
+	status | agents | agent | show | job | sessions | cancel | disable | enable | validate) echo "--json --help" ;;
+	cost) echo "--since --agent --json --help" ;;
 	jobs) echo "--agent --status --limit --json --help" ;;
-	trigger) echo "--schedule --prompt --queue --wait -f --json --help" ;;
+	trigger) echo "--schedule --prompt --resume --queue --wait -f --json --help" ;;
 	logs) echo "-f -n --json --help" ;;
 	reload) echo "--quiet --json --help" ;;
 	esac
@@ -43,7 +44,7 @@ _herdctlctl() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "status agents agent show jobs job trigger cancel disable enable logs reload validate help" -- "$cur"))
+			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload validate help" -- "$cur"))
 		fi
 		return
 	fi
@@ -60,7 +61,7 @@ _herdctlctl() {
 			continue
 		fi
 		case $w in
-		--agent | --status | --limit | --schedule | --prompt | -n) skip=flag ;;
+		--agent | --status | --limit | --schedule | --prompt | --since | -n) skip=flag ;;
 		=) skip=value ;; # --json=true
 		-*) ;;
 		*)
@@ -83,7 +84,7 @@ _herdctlctl() {
 		[[ -n $agent ]] && _herdctlctl_daemon schedules "$agent"
 		return
 		;;
-	--prompt | --limit | -n)
+	--prompt | --limit | --since | -n)
 		return
 		;;
 	esac
@@ -94,7 +95,7 @@ _herdctlctl() {
 	fi
 	((nargs > 0)) && return # every command takes at most one argument
 	case $cmd in
-	status | agent | show | trigger | disable | enable)
+	status | agent | show | sessions | trigger | disable | enable)
 		_herdctlctl_daemon agents
 		;;
 	logs)

@@ -1,17 +1,11 @@
 package spec
 
 import (
-	"regexp"
 	"strconv"
 
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/state"
 )
-
-// sessionRe is a Claude Code session id: a UUID.
-var sessionRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// IsSessionID reports whether s is a session id Claude Code makes.
-func IsSessionID(s string) bool { return sessionRe.MatchString(s) }
 
 // ClaudeArgs is the command line of Claude Code for one job: print mode,
 // stream-json with every event, the agent's permission mode, model, turn
@@ -45,7 +39,7 @@ func ClaudeArgs(a *policy.Agent, prompt, resume string) []string {
 	if c.MCPConfig != "" {
 		args = append(args, "--mcp-config="+c.MCPConfig)
 	}
-	if IsSessionID(resume) {
+	if state.IsSessionID(resume) {
 		args = append(args, "--resume="+resume)
 	}
 	return append(args, "--", prompt)

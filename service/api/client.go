@@ -139,6 +139,16 @@ func (c *Client) Job(ctx context.Context, id string) (*Job, error) {
 	return &j, c.get(ctx, "GetJob", &j, id)
 }
 
+// Sessions calls ListSessions: agent's sessions, newest first.
+func (c *Client) Sessions(ctx context.Context, agent string) ([]Session, error) {
+	return list[Session](ctx, c, "ListSessions", agent)
+}
+
+// Cost calls GetCost: cost per agent per day, oldest first.
+func (c *Client) Cost(ctx context.Context, f CostFilter) ([]CostDay, error) {
+	return list[CostDay](ctx, c, "GetCost", Encode(f))
+}
+
 // Trigger calls Trigger and returns the new job's id.
 func (c *Client) Trigger(ctx context.Context, agent, schedule, prompt string, o TriggerOptions) (string, error) {
 	var id string

@@ -142,11 +142,18 @@ type TriggerOptions struct {
 	// Queue waits for a free slot instead of refusing when the agent
 	// already runs max_concurrent jobs.
 	Queue bool `json:"queue,omitempty"`
+	// Resume continues one of the agent's Claude Code sessions: a
+	// session id from herdctlctl sessions, or "latest".
+	Resume string `json:"resume,omitempty"`
 }
+
+// ResumeLatest is TriggerOptions.Resume for the agent's latest session.
+const ResumeLatest = state.ResumeLatest
 
 // readOnlyMethods may be called by anyone: the D-Bus policy opens them to
 // every user; the others need root or group herdctl.
-var readOnlyMethods = map[string]bool{"GetStatus": true, "ListAgents": true, "GetAgent": true, "ListJobs": true, "GetJob": true, "ShowAgent": true}
+var readOnlyMethods = map[string]bool{"GetStatus": true, "ListAgents": true, "GetAgent": true, "ListJobs": true, "GetJob": true, "ShowAgent": true,
+	"ListSessions": true, "GetCost": true}
 
 // ReadOnly reports whether method changes nothing and may be called by
 // anyone.

@@ -276,6 +276,31 @@ func (m *manager) ListJobs(sender dbus.Sender, filter api.Dict) ([]api.Dict, *db
 	return out, nil
 }
 
+func (m *manager) ListSessions(agent string) ([]api.Dict, *dbus.Error) {
+	ss, err := m.b.d.Sessions(agent)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	out := make([]api.Dict, len(ss))
+	for i, s := range ss {
+		out[i] = api.Encode(s)
+	}
+	return out, nil
+}
+
+func (m *manager) GetCost(filter api.Dict) ([]api.Dict, *dbus.Error) {
+	var f api.CostFilter
+	if err := api.Decode(filter, &f); err != nil {
+		return nil, dbusError(api.ErrInvalidArgs, "bad filter: %v", err)
+	}
+	rows := m.b.d.Cost(f)
+	out := make([]api.Dict, len(rows))
+	for i := range rows {
+		out[i] = api.Encode(&rows[i])
+	}
+	return out, nil
+}
+
 func (m *manager) GetJob(sender dbus.Sender, id string) (api.Dict, *dbus.Error) {
 	c, cancel := ctx()
 	defer cancel()
@@ -387,6 +412,8 @@ func managerIntrospection(props []introspect.Property) introspect.Interface {
 			{Name: "GetAgent", Args: []introspect.Arg{in("name", "s"), out("agent", "a{sv}")}},
 			{Name: "ListJobs", Args: []introspect.Arg{in("filter", "a{sv}"), out("jobs", "aa{sv}")}},
 			{Name: "GetJob", Args: []introspect.Arg{in("id", "s"), out("job", "a{sv}")}},
+			{Name: "ListSessions", Args: []introspect.Arg{in("agent", "s"), out("sessions", "aa{sv}")}},
+			{Name: "GetCost", Args: []introspect.Arg{in("filter", "a{sv}"), out("days", "aa{sv}")}},
 			{Name: "Trigger", Args: []introspect.Arg{in("agent", "s"), in("schedule", "s"), in("prompt", "s"), in("options", "a{sv}"), out("job_id", "s")}},
 			{Name: "Cancel", Args: []introspect.Arg{in("id", "s")}},
 			{Name: "ShowAgent", Args: []introspect.Arg{in("name", "s"), out("config", "aa{sv}")}},

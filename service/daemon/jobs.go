@@ -188,9 +188,15 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 		return nil, errorf(ErrInvalidArgs, "no prompt: give one with --prompt, or set default_prompt for agent %q", agent)
 	}
 	now := d.now()
+	var err error
 	job := &api.Job{ID: state.NewJobID(now), Agent: agent, Schedule: schedule, Trigger: state.TriggerManual, Prompt: prompt,
 		Started: now, Status: state.StatusQueued}
 	job.Unit = units.ManualServiceName(agent, job.ID)
+	if opts.Resume != "" {
+		if job.Resume, err = d.resumable(agent, opts.Resume); err != nil {
+			return nil, err
+		}
+	}
 	running, err := d.running(ctx, agent)
 	if err != nil {
 		return nil, err
@@ -214,6 +220,37 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 		return job, nil
 	}
 	return job, d.startManual(ctx, a, s, job, prompt)
+}
+
+// resumable checks a session a manual job of agent should continue and
+// returns its id: "latest" is the agent's latest session; an id must be
+// one of the agent's own (a job of the agent ran in it), so that no agent
+// continues another's conversation.
+func (d *Daemon) resumable(agent, session string) (string, error) {
+	if session != api.ResumeLatest && !state.IsSessionID(session) {
+		return "", errorf(ErrInvalidArgs, "%q is not a session id: herdctlctl sessions %s lists the agent's sessions", session, agent)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var latest *api.Job
+	for _, j := range d.jobs {
+		if j.Agent != agent || j.SessionID == "" {
+			continue
+		}
+		if j.SessionID == session {
+			return session, nil
+		}
+		if latest == nil || j.Started.After(latest.Started) {
+			latest = j
+		}
+	}
+	switch {
+	case session != api.ResumeLatest:
+		return "", errorf(ErrNotFound, "session %s is not one of agent %s's: herdctlctl sessions %s lists them", session, agent, agent)
+	case latest == nil:
+		return "", errorf(ErrNotFound, "agent %s has no session yet: trigger it without --resume", agent)
+	}
+	return latest.SessionID, nil
 }
 
 // jobSchedule is the schedule a job of a runs under: the named one, or,
@@ -251,7 +288,7 @@ func (d *Daemon) activeJobs(ustate map[string]UnitState, agent string) int {
 // startManual starts the transient unit of a manual job. The prompt goes
 // through a root-only file, never the command line (which ps shows).
 func (d *Daemon) startManual(ctx context.Context, a *policy.Agent, s policy.Schedule, job *api.Job, prompt string) error {
-	js := units.NewJobService(a, s, job.ID, units.Options{Runner: d.Runner})
+	js := units.NewJobService(a, s, job, units.Options{Runner: d.Runner})
 	if prompt != "" {
 		// The runner finds it by the job's id.
 		if err := d.Layout.WritePrompt(job.ID, prompt); err != nil {

@@ -135,3 +135,71 @@ func TestClaudeToolInjectionInert(t *testing.T) {
 		t.Fatal("an injected option turned the permission policy off")
 	}
 }
+
+// TestClaudeResumedJobCostsItsOwn: Claude Code's total_cost_usd counts a
+// resumed session's earlier runs; the record keeps what the job itself
+// spent (here one request, the same price as each of the first job's
+// two), and the session's running total apart.
+func TestClaudeResumedJobCostsItsOwn(t *testing.T) {
+	r := newRig(t)
+	a, api := r.claudeAgent("resumer", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": "echo first"}},
+		{Text: "first done"},
+	})
+	first := r.run(context.Background(), a)
+	if first.Status != state.StatusCompleted || first.CostUSD <= 0 || first.SessionCostUSD != first.CostUSD {
+		t.Fatalf("first job: %+v\n%s", first, r.out)
+	}
+	asked := len(api.Requests)
+	a.Schedules[0].ResumeSession = true
+	second := r.run(context.Background(), a)
+	if second.Status != state.StatusCompleted || second.SessionID != first.SessionID || second.Resume != first.SessionID {
+		t.Fatalf("second job did not continue the session: %+v\n%s", second, r.out)
+	}
+	if n := countToolResults(api.Requests[asked]); n != 1 {
+		t.Errorf("the resumed job's first request carries %d tool results of the first job, want 1", n)
+	}
+	// Claude Code's total for the session went on from the first job's:
+	// the second job spent the difference, less than the first (one
+	// request against two).
+	t.Logf("first job $%v; second job $%v, session total $%v", first.CostUSD, second.CostUSD, second.SessionCostUSD)
+	if second.SessionCostUSD <= first.SessionCostUSD {
+		t.Fatalf("Claude Code no longer counts a resumed session's earlier runs (%v after %v): the correction is not needed", second.SessionCostUSD, first.SessionCostUSD)
+	}
+	if diff := second.CostUSD - (second.SessionCostUSD - first.SessionCostUSD); diff > 1e-9 || diff < -1e-9 || second.CostUSD <= 0 || second.CostUSD >= first.CostUSD {
+		t.Errorf("the resumed job cost %v, want its own %v", second.CostUSD, second.SessionCostUSD-first.SessionCostUSD)
+	}
+
+	// The session's transcript gone (pruned), the next job starts afresh
+	// and says why, rather than failing.
+	os.RemoveAll(filepath.Join(r.runner.Layout.AgentHome(a.Name), ".claude", "projects"))
+	third := r.run(context.Background(), a)
+	if third.Status != state.StatusCompleted || third.SessionID == first.SessionID || third.Resume != "" {
+		t.Fatalf("third job: %+v\n%s", third, r.out)
+	}
+	gone := false
+	for _, e := range r.entries(third.ID) {
+		gone = gone || e["HERDCTL_EVENT"] == "session_gone"
+	}
+	if !gone {
+		t.Error("no session_gone entry for the third job")
+	}
+	if diff := third.CostUSD - third.SessionCostUSD; diff != 0 {
+		t.Errorf("a fresh session's job cost %v, its session %v", third.CostUSD, third.SessionCostUSD)
+	}
+}
+
+// countToolResults counts the tool results in a request to the stand-in.
+func countToolResults(req map[string]any) int {
+	n := 0
+	msgs, _ := req["messages"].([]any)
+	for _, m := range msgs {
+		blocks, _ := m.(map[string]any)["content"].([]any)
+		for _, b := range blocks {
+			if bm, _ := b.(map[string]any); bm["type"] == "tool_result" {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -32,6 +32,10 @@ type Job struct {
 	Trigger    string // state.TriggerSchedule or state.TriggerManual
 	Unit       string // the systemd unit running this job, if any
 	Invocation string // systemd's INVOCATION_ID of that unit run
+	// Resume is a session of the agent to continue (a manual --resume,
+	// checked by the daemon); "" continues the latest one only when the
+	// schedule has resume_session.
+	Resume string
 }
 
 // Runner runs jobs.
@@ -89,11 +93,14 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*state.Job, e
 	r.Sink.Send(fmt.Sprintf("job %s of %s started (%s)", j.ID, a.Name, j.Trigger), PriInfo,
 		with(fields, "MESSAGE_ID", state.MessageIDJobStarted, state.FieldEvent, "job_started", "HERDCTL_TRIGGER", j.Trigger))
 
-	resume := ""
-	if sched.ResumeSession {
-		resume = r.lastSession(a.Name)
-	}
+	last := r.Layout.ReadLastSession(a.Name)
+	resume := r.resumeSession(a, j, sched, last, fields)
+	rec.Resume = resume
 	out, err := r.runTask(ctx, a, j, prompt, resume, fields, rec)
+	if out != nil && resume != "" && resume == last.ID {
+		// Claude Code goes on counting from the session's total.
+		out.priorCost = last.TotalCostUSD
+	}
 	if err == nil && ctx.Err() != nil {
 		rec.Status = state.StatusCancelled
 		if sched.Timeout > 0 && r.now().Sub(now) >= sched.Timeout-time.Second {
@@ -146,6 +153,9 @@ type taskOutcome struct {
 	limit error
 	// apiErr is the last API error Claude Code reported.
 	apiErr *apiError
+	// priorCost is the resumed session's total before the job: Claude
+	// Code's total_cost_usd starts from it.
+	priorCost float64
 }
 
 func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, resume string, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
@@ -276,7 +286,8 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 		rec.ExitCode = &code
 		rec.SessionID = out.sessID
 		if res := out.result; res != nil {
-			rec.Turns, rec.CostUSD = res.NumTurns, res.TotalCostUSD
+			rec.Turns, rec.SessionCostUSD = res.NumTurns, res.TotalCostUSD
+			rec.CostUSD = jobCost(res.TotalCostUSD, out.priorCost)
 			rec.InputTokens = res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens
 			rec.OutputTokens = res.Usage.OutputTokens
 		}
@@ -296,7 +307,7 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 		rec.Result = capText(out.result.Result, MaxResult)
 	}
 	if rec.SessionID != "" {
-		state.WriteFileAtomic(r.Layout.AgentSession(rec.Agent), []byte(rec.SessionID+"\n"), 0o600)
+		r.Layout.WriteLastSession(rec.Agent, state.LastSession{ID: rec.SessionID, TotalCostUSD: rec.SessionCostUSD})
 	}
 	werr := records.Write(rec)
 	msg := fmt.Sprintf("job %s of %s %s: %s", rec.ID, rec.Agent, rec.Status, rec.ExitReason)
@@ -338,12 +349,36 @@ func firstLine(s string) string {
 	return line
 }
 
-func (r *Runner) lastSession(agent string) string {
-	b, err := os.ReadFile(r.Layout.AgentSession(agent))
-	if err != nil {
+// resumeSession is the session the job continues, or "": the one the
+// daemon checked for a manual --resume, else the agent's latest when the
+// schedule has resume_session. A session whose transcript is gone from
+// the agent's home (pruned, removed) is not resumed: the job starts a
+// fresh one and says why.
+func (r *Runner) resumeSession(a *policy.Agent, j Job, sched policy.Schedule, last state.LastSession, fields map[string]string) string {
+	id := j.Resume
+	if id == "" && sched.ResumeSession {
+		id = last.ID
+	}
+	if id == "" || len(a.Command) > 0 {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	if !state.SessionFileExists(r.Layout.AgentHome(a.Name), id) {
+		r.Sink.Send(fmt.Sprintf("session %s is not in the agent's home any more (~/.claude/projects): starting a fresh session", id), PriWarning,
+			with(fields, state.FieldEvent, "session_gone", state.FieldSession, id))
+		return ""
+	}
+	return id
+}
+
+// jobCost is what a job spent, from Claude Code's total for the session
+// at its end and the session's total before it (0 for a fresh session):
+// never negative, and the whole total when the session's count started
+// over.
+func jobCost(total, prior float64) float64 {
+	if prior > 0 && total >= prior {
+		return total - prior
+	}
+	return max(total, 0)
 }
 
 // with returns a copy of fields with more key/value pairs.

@@ -1,0 +1,262 @@
+package policy
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/policy/egress"
+)
+
+// HooksField is the agent option that holds hooks: only the fleet file
+// may set it, since a hook runs a program on the host or sends the job's
+// data out of it.
+const HooksField = "hooks"
+
+// Hooks are an agent's resolved hooks, by event, in the order the fleet
+// wrote them. They hold webhook secrets (and URLs may hold tokens): they
+// travel in the agent's root-only snapshot, and the daemon hands each
+// webhook's settings to its hook unit as a credential, never in a unit
+// file, a command line or a log line.
+type Hooks struct {
+	OnError   []Hook `json:"on_error,omitempty"`
+	OnSuccess []Hook `json:"on_success,omitempty"`
+	AfterRun  []Hook `json:"after_run,omitempty"`
+}
+
+// Hook is one resolved hook.
+type Hook struct {
+	Type string `json:"type"` // HookShell or HookWebhook
+	// Command is a shell hook's argv; Command[0] is an absolute path.
+	Command []string `json:"command,omitempty"`
+	// Network is a shell hook's network: NetworkNone or NetworkHost.
+	Network string `json:"network,omitempty"`
+	// URL, Secret, Retries and EgressPrivate are a webhook's.
+	URL           string   `json:"url,omitempty"`
+	Secret        string   `json:"secret,omitempty"`
+	Retries       int      `json:"retries,omitempty"`
+	EgressPrivate []string `json:"egress_private,omitempty"`
+	// Timeout bounds a shell hook's run, or one attempt of a webhook.
+	Timeout time.Duration `json:"timeout"`
+}
+
+// Hook types.
+const (
+	HookShell   = "shell"
+	HookWebhook = "webhook"
+)
+
+// Bounds and defaults of hooks.
+const (
+	MaxHooksPerEvent      = 8
+	DefaultShellTimeout   = time.Minute
+	MaxShellTimeout       = time.Hour
+	DefaultWebhookTimeout = 10 * time.Second
+	MaxWebhookTimeout     = 5 * time.Minute
+	DefaultWebhookRetries = 3
+	MaxWebhookRetries     = 10
+	MaxHookArgs           = 64
+	MaxHookArgLen         = 4096
+	MaxHookURLLen         = 2048
+)
+
+// Empty reports whether the agent has no hook at all.
+func (h Hooks) Empty() bool { return len(h.OnError)+len(h.OnSuccess)+len(h.AfterRun) == 0 }
+
+// WebhookPolicy is the egress policy a webhook's destination is checked
+// against: its own host and port, and the private ranges the fleet listed
+// for it; the same rules an agent's egress proxy applies.
+func (h Hook) WebhookPolicy() (egress.Policy, egress.Target, error) {
+	u, err := url.Parse(h.URL)
+	if err != nil {
+		return egress.Policy{}, egress.Target{}, fmt.Errorf("not a URL")
+	}
+	port := 443
+	if u.Scheme == "http" {
+		port = 80
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil || port < 1 || port > 65535 {
+			return egress.Policy{}, egress.Target{}, fmt.Errorf("port %q is not a number from 1 to 65535", p)
+		}
+	}
+	p, err := egress.NewPolicy(nil, h.EgressPrivate)
+	if err != nil {
+		return egress.Policy{}, egress.Target{}, err
+	}
+	host := u.Hostname()
+	if a, err := netip.ParseAddr(host); err == nil {
+		// A raw address: the private-range rule alone applies.
+		return p, egress.Target{Host: a.String(), Port: port}, nil
+	}
+	r, err := egress.ParseRule(net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return egress.Policy{}, egress.Target{}, err
+	}
+	p.Allow = []egress.Rule{r}
+	return p, egress.Target{Host: r.Name, Port: port}, nil
+}
+
+// resolveHooks checks the agent's hooks and resolves them. No error
+// quotes a URL or a secret: they may hold tokens, and errors reach
+// herdctlctl status, which anyone may read.
+func resolveHooks(a *config.AgentConfig) (Hooks, config.Errors) {
+	for _, f := range a.AgentFileFields() {
+		if f.Path == HooksField || strings.HasPrefix(f.Path, HooksField+".") {
+			return Hooks{}, nil // checkTiers refuses it
+		}
+	}
+	var errs config.Errors
+	var out Hooks
+	for _, ev := range []struct {
+		name string
+		in   []config.Hook
+		out  *[]Hook
+	}{{"on_error", a.Hooks.OnError, &out.OnError}, {"on_success", a.Hooks.OnSuccess, &out.OnSuccess}, {"after_run", a.Hooks.AfterRun, &out.AfterRun}} {
+		p := HooksField + "." + ev.name
+		if len(ev.in) > MaxHooksPerEvent {
+			errs = append(errs, config.Errorf(a.Where(p), "%d hooks; at most %d are allowed per event", len(ev.in), MaxHooksPerEvent))
+			continue
+		}
+		for i, h := range ev.in {
+			r, herrs := resolveHook(a, fmt.Sprintf("%s[%d]", p, i), h)
+			errs = append(errs, herrs...)
+			*ev.out = append(*ev.out, r)
+		}
+	}
+	if len(errs) > 0 {
+		return Hooks{}, errs
+	}
+	return out, nil
+}
+
+func resolveHook(a *config.AgentConfig, p string, h config.Hook) (Hook, config.Errors) {
+	var errs config.Errors
+	bad := func(field, format string, args ...any) {
+		at := p
+		if field != "" {
+			at += "." + field
+		}
+		errs = append(errs, config.Errorf(a.Where(at), format, args...))
+	}
+	r := Hook{Type: h.Type}
+	timeout := func(def, max time.Duration) time.Duration {
+		if h.Timeout == "" {
+			return def
+		}
+		d, err := config.ParseDuration(h.Timeout)
+		switch {
+		case err != nil:
+			bad("timeout", "%v", err)
+		case d < time.Second || d > max:
+			bad("timeout", "%s is out of range: allowed 1s to %s", h.Timeout, max)
+		}
+		return d
+	}
+	notFor := func(field string, set bool, kind string) {
+		if set {
+			bad(field, "applies to %s hooks only: remove it", kind)
+		}
+	}
+	switch h.Type {
+	case HookShell:
+		notFor("url", h.URL != "", HookWebhook)
+		notFor("secret", h.Secret != "", HookWebhook)
+		notFor("retries", h.Retries != nil, HookWebhook)
+		notFor("egress_private", len(h.EgressPrivate) > 0, HookWebhook)
+		r.Command, r.Timeout = h.Command, timeout(DefaultShellTimeout, MaxShellTimeout)
+		r.Network = orString(h.Network, NetworkNone)
+		if r.Network != NetworkNone && r.Network != NetworkHost {
+			bad("network", "invalid network %q: use %q (no network, the default) or %q (the host's)", h.Network, NetworkNone, NetworkHost)
+		}
+		checkHookCommand(h.Command, func(field, msg string) { bad(field, "%s", msg) })
+	case HookWebhook:
+		notFor("command", len(h.Command) > 0, HookShell)
+		notFor("network", h.Network != "", HookShell)
+		r.URL, r.Secret, r.EgressPrivate = h.URL, h.Secret, h.EgressPrivate
+		r.Timeout = timeout(DefaultWebhookTimeout, MaxWebhookTimeout)
+		r.Retries = DefaultWebhookRetries
+		if h.Retries != nil {
+			r.Retries = *h.Retries
+			if r.Retries < 0 || r.Retries > MaxWebhookRetries {
+				bad("retries", "%d is out of range: allowed 0 to %d", r.Retries, MaxWebhookRetries)
+			}
+		}
+		for i, s := range h.EgressPrivate {
+			if _, err := egress.ParsePrivate(s); err != nil {
+				bad(fmt.Sprintf("egress_private[%d]", i), "%v", err)
+			}
+		}
+		if msg := checkWebhookURL(r); msg != "" {
+			bad("url", "%s", msg)
+		}
+	case "":
+		bad("type", "missing: set type = %q (a program run as the hook user) or type = %q (a POST of the job as JSON)", HookShell, HookWebhook)
+	default:
+		bad("type", "invalid hook type %q: use %q or %q", h.Type, HookShell, HookWebhook)
+	}
+	return r, errs
+}
+
+// checkHookCommand checks a shell hook's argv: an absolute program path
+// and arguments systemd passes as they are (no control characters, no $
+// or % that systemd would expand).
+func checkHookCommand(cmd []string, bad func(field, msg string)) {
+	if len(cmd) == 0 {
+		bad("command", `missing: a shell hook needs command = ["/absolute/path/to/program", "arg", ...]`)
+		return
+	}
+	if len(cmd) > MaxHookArgs {
+		bad("command", fmt.Sprintf("%d arguments; at most %d are allowed", len(cmd), MaxHookArgs))
+		return
+	}
+	if prog := cmd[0]; !filepath.IsAbs(prog) || filepath.Clean(prog) != prog {
+		bad("command[0]", fmt.Sprintf("%q is not a clean absolute path: write the program's full path, e.g. /usr/local/bin/notify (no shell, no PATH lookup)", prog))
+	}
+	for i, arg := range cmd {
+		switch {
+		case len(arg) > MaxHookArgLen:
+			bad(fmt.Sprintf("command[%d]", i), fmt.Sprintf("%d bytes; at most %d are allowed", len(arg), MaxHookArgLen))
+		case strings.ContainsFunc(arg, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			bad(fmt.Sprintf("command[%d]", i), "holds a control character")
+		case strings.ContainsAny(arg, "$%"):
+			bad(fmt.Sprintf("command[%d]", i), "holds $ or %, which systemd would expand: the job reaches the hook on its stdin, as JSON, never in its arguments; put what needs them in a script")
+		}
+	}
+}
+
+// checkWebhookURL says what is wrong with a webhook's URL, "" if nothing.
+// The message never quotes the URL.
+func checkWebhookURL(h Hook) string {
+	if h.URL == "" {
+		return `missing: a webhook needs url = "https://hooks.example.org/herdctl"`
+	}
+	if len(h.URL) > MaxHookURLLen {
+		return fmt.Sprintf("%d bytes; at most %d are allowed", len(h.URL), MaxHookURLLen)
+	}
+	u, err := url.Parse(h.URL)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "":
+		return "must be an http or https URL, e.g. https://hooks.example.org/herdctl"
+	case u.Fragment != "" || strings.Contains(h.URL, "#"):
+		return "has a fragment (#), which is never sent: remove it"
+	case strings.ContainsFunc(h.URL, func(r rune) bool { return r <= 0x20 || r == 0x7f }):
+		return "holds spaces or control characters: percent-encode them"
+	}
+	p, t, err := h.WebhookPolicy()
+	if err != nil {
+		return "its host: " + egress.Reason(err)
+	}
+	if a, err := netip.ParseAddr(t.Host); err == nil {
+		if err := p.CheckAddr(a); err != nil {
+			return egress.Reason(err)
+		}
+	}
+	return ""
+}

@@ -38,12 +38,19 @@ type AgentEntry struct {
 // agent file, the fleet's defaults and the per-agent overrides; which of
 // these may set which field is decided by package policy.
 type Agent struct {
-	Name             string               `toml:"name"`
-	Description      string               `toml:"description"`
-	SystemPrompt     string               `toml:"system_prompt"`
-	DefaultPrompt    string               `toml:"default_prompt"`
-	Model            string               `toml:"model"`
-	MaxTurns         int                  `toml:"max_turns"`
+	Name          string `toml:"name"`
+	Description   string `toml:"description"`
+	SystemPrompt  string `toml:"system_prompt"`
+	DefaultPrompt string `toml:"default_prompt"`
+	Model         string `toml:"model"`
+	MaxTurns      int    `toml:"max_turns"`
+	// MaxCostUSDPerDay and MaxCostUSDPerJob bound what the agent's jobs
+	// spend, in dollars (the fleet's values are ceilings an agent file
+	// may only lower). BudgetAction is what the day's budget does:
+	// "skip" the agent's next jobs, or also "cancel" the running ones.
+	MaxCostUSDPerDay float64              `toml:"max_cost_usd_per_day"`
+	MaxCostUSDPerJob float64              `toml:"max_cost_usd_per_job"`
+	BudgetAction     string               `toml:"budget_action"`
 	PermissionMode   string               `toml:"permission_mode"`
 	AllowedTools     []string             `toml:"allowed_tools"`
 	DeniedTools      []string             `toml:"denied_tools"`

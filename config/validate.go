@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -47,6 +48,9 @@ const MaxNameLen = 64
 
 // PermissionModes are the Claude Code permission modes an agent may use.
 var PermissionModes = []string{"default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"}
+
+// BudgetActions are the values of budget_action; the first is the default.
+var BudgetActions = []string{"skip", "cancel"}
 
 func checkName(kind, name string) string {
 	switch {
@@ -107,6 +111,17 @@ func checkAgent(a *AgentConfig) Errors {
 	}
 	if a.MaxTurns < 0 {
 		bad("max_turns", "must be 1 or more (or left out for no limit)")
+	}
+	for _, c := range []struct {
+		field string
+		usd   float64
+	}{{"max_cost_usd_per_day", a.MaxCostUSDPerDay}, {"max_cost_usd_per_job", a.MaxCostUSDPerJob}} {
+		if c.usd < 0 || math.IsNaN(c.usd) || math.IsInf(c.usd, 0) {
+			bad(c.field, "must be a number of dollars above 0, such as 2.50 (or left out for no limit)")
+		}
+	}
+	if a.BudgetAction != "" && !slices.Contains(BudgetActions, a.BudgetAction) {
+		bad("budget_action", "invalid budget action %q: use skip (the agent's next jobs are skipped once the day's budget is spent) or cancel (running jobs are stopped too)", a.BudgetAction)
 	}
 	for _, list := range []struct {
 		field string

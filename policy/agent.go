@@ -31,6 +31,8 @@ type Agent struct {
 	// journald stores them).
 	LogBudget      int64 `json:"log_budget"`
 	LogBudgetDaily int64 `json:"log_budget_daily"`
+	// Budget bounds what the agent's jobs spend.
+	Budget Budget `json:"budget,omitzero"`
 	// FleetLogBudgetDaily bounds what all the fleet's jobs may put into
 	// the journal in a day: the fleet's [fleet] log_budget_daily.
 	FleetLogBudgetDaily int64     `json:"fleet_log_budget_daily"`
@@ -38,6 +40,24 @@ type Agent struct {
 	// Containerd is where the agent's jobs run: the fleet's [containerd].
 	Containerd Containerd `json:"containerd"`
 }
+
+// Budget is what an agent's jobs may spend, in dollars (0: no limit).
+// Once the day's cost (the host's local day) reaches PerDay the agent's
+// jobs are skipped until the next day; each job that starts is given
+// what is left of it, and at most PerJob, as Claude Code's own
+// --max-budget-usd. With Action "cancel" a running job is also stopped
+// when its cost, as its events report it, crosses the day's budget.
+type Budget struct {
+	PerDay float64 `json:"per_day,omitempty"`
+	PerJob float64 `json:"per_job,omitempty"`
+	Action string  `json:"action,omitempty"` // "skip" or "cancel"
+}
+
+// Budget actions.
+const (
+	BudgetSkip   = "skip"
+	BudgetCancel = "cancel"
+)
 
 // Containerd says how the runner reaches containerd.
 type Containerd struct {

@@ -120,6 +120,11 @@ func TestCeilings(t *testing.T) {
 		{"disk over", "", "[docker]\ndisk = \"11g\"\n", false},
 		{"log budget over", "", "log_budget = \"65m\"\n", false},
 		{"daily log budget under", "", "log_budget_daily = \"10m\"\n", true},
+		{"daily cost under the fleet's", "[defaults]\nmax_cost_usd_per_day = 5\n", "max_cost_usd_per_day = 2.5\n", true},
+		{"daily cost over the fleet's", "[defaults]\nmax_cost_usd_per_day = 5\n", "max_cost_usd_per_day = 5.01\n", false},
+		{"daily cost lifted", "[defaults]\nmax_cost_usd_per_day = 5\n", "max_cost_usd_per_day = 0\n", false},
+		{"daily cost where the fleet has none", "", "max_cost_usd_per_day = 100\n", true},
+		{"job cost over the fleet's", "[defaults]\nmax_cost_usd_per_job = 1\n", "max_cost_usd_per_job = 2\n", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,5 +199,30 @@ func TestWorkspaceInPrivateTmp(t *testing.T) {
 	}
 	if _, _, err := Load(fleet, config.LoadOptions{Getenv: noEnv}, Options{Host: realHost{}}); err != nil {
 		t.Errorf("without PrivateTmp: %v", err)
+	}
+}
+
+// TestBudgetAction: an agent file may tighten skip to cancel, never loosen
+// the fleet's cancel; a bad value names the choices.
+func TestBudgetAction(t *testing.T) {
+	for _, c := range []struct{ defaults, agent, want string }{
+		{"", "budget_action = \"cancel\"\n", ""},
+		{"[defaults]\nbudget_action = \"cancel\"\n", "budget_action = \"skip\"\n", "weaker than the fleet's \"cancel\""},
+		{"", "budget_action = \"pause\"\n", "use skip"},
+		{"", "max_cost_usd_per_day = -1\n", "must be a number of dollars above 0"},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "herdctl.toml"), []byte("version = 1\n"+c.defaults+"[[agents]]\npath = \"a/agent.toml\"\n"), 0o644)
+		os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+		os.WriteFile(filepath.Join(dir, "a/agent.toml"), []byte("name = \"a\"\ndefault_prompt = \"p\"\n"+c.agent), 0o644)
+		_, agents, err := Load(filepath.Join(dir, "herdctl.toml"), config.LoadOptions{Getenv: noEnv}, Options{Host: realHost{}})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.agent, err)
+		case c.want == "" && agents[0].Budget.Action != BudgetCancel:
+			t.Errorf("%q: action %q", c.agent, agents[0].Budget.Action)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: %v, want %q", c.agent, err, c.want)
+		}
 	}
 }

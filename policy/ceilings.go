@@ -55,6 +55,24 @@ func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
 			over("max_turns", "no limit", count(int64(fleet.MaxTurns)), fleetKey("max_turns"), true)
 		}
 	}
+	// Budgets: the fleet's are ceilings; an agent file may only lower
+	// them, and may not trade the fleet's cancel for skip.
+	usd := func(v float64) string { return fmt.Sprintf("$%.2f", v) }
+	for _, c := range []struct {
+		path       string
+		got, fleet float64
+	}{{"max_cost_usd_per_day", r.Budget.PerDay, fleet.MaxCostUSDPerDay}, {"max_cost_usd_per_job", r.Budget.PerJob, fleet.MaxCostUSDPerJob}} {
+		switch {
+		case c.fleet <= 0 || !a.FromAgentFile(c.path):
+		case c.got == 0:
+			over(c.path, "no limit", usd(c.fleet), fleetKey(c.path), true)
+		case c.got > c.fleet:
+			over(c.path, usd(c.got), usd(c.fleet), fleetKey(c.path), true)
+		}
+	}
+	if a.FromAgentFile("budget_action") && fleet.BudgetAction == BudgetCancel && r.Budget.Action != BudgetCancel {
+		errs = append(errs, config.Errorf(a.Where("budget_action"), "%q is weaker than the fleet's \"cancel\" (%s): an agent file may only tighten it", r.Budget.Action, fleetKey("budget_action")))
+	}
 	// Timeouts: the agent's own and every schedule's.
 	checkInt("timeout", int64(r.Timeout), int64(fp.Timeout), int64(CeilingTimeout), dur)
 	for _, s := range r.Schedules {

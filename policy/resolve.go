@@ -86,6 +86,7 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 	var hookErrs config.Errors
 	r.Hooks, hookErrs = resolveHooks(a)
 	errs = append(errs, hookErrs...)
+	r.Budget = Budget{PerDay: a.MaxCostUSDPerDay, PerJob: a.MaxCostUSDPerJob, Action: orString(a.BudgetAction, BudgetSkip)}
 	r.Claude = Claude{
 		Path:           f.ClaudePath,
 		Model:          a.Model,

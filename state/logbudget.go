@@ -44,24 +44,45 @@ func (p LogPool) Release(now time.Time, n int64) error {
 
 // Used is what the pool has handed out today.
 func (p LogPool) Used(now time.Time) int64 {
-	b, err := readCapped(p.Path, 128)
-	if err != nil {
-		return 0
-	}
-	day, used := parseLogDay(string(b))
-	if day != now.UTC().Format(time.DateOnly) {
-		return 0
-	}
+	used, _ := strconv.ParseInt(readDayFile(p.Path, logDay(now)), 10, 64)
 	return used
 }
 
 func (p LogPool) update(now time.Time, f func(used int64) int64) error {
-	if err := os.MkdirAll(filepath.Dir(p.Path), 0o755); err != nil {
+	return updateDayFile(p.Path, logDay(now), func(old string) string {
+		used, _ := strconv.ParseInt(old, 10, 64)
+		return strconv.FormatInt(f(used), 10)
+	})
+}
+
+// logDay is the day journal budgets count in: UTC, like journald's
+// timestamps on disk.
+func logDay(now time.Time) string { return now.UTC().Format(time.DateOnly) }
+
+// readDayFile reads the value a day file holds for day ("" for another
+// day, or no file).
+func readDayFile(path, day string) string {
+	b, err := readCapped(path, 128)
+	if err != nil {
+		return ""
+	}
+	d, v, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if d != day {
+		return ""
+	}
+	return v
+}
+
+// updateDayFile replaces the value a file holds for day with f of the
+// old one ("" when the file holds another day), under an exclusive lock:
+// "DAY VALUE\n". Concurrent jobs share such files.
+func updateDayFile(path, day string, f func(old string) string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	fd, err := unix.Open(p.Path, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p.Path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer unix.Close(fd)
 	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
@@ -69,21 +90,14 @@ func (p LogPool) update(now time.Time, f func(used int64) int64) error {
 	}
 	buf := make([]byte, 128)
 	n, _ := unix.Pread(fd, buf, 0)
-	today := now.UTC().Format(time.DateOnly)
-	day, used := parseLogDay(string(buf[:max(n, 0)]))
-	if day != today {
-		used = 0
+	d, old, _ := strings.Cut(strings.TrimSpace(string(buf[:max(n, 0)])), " ")
+	if d != day {
+		old = ""
 	}
-	line := []byte(today + " " + strconv.FormatInt(f(used), 10) + "\n")
+	line := []byte(day + " " + f(old) + "\n")
 	if err := unix.Ftruncate(fd, 0); err != nil {
 		return err
 	}
 	_, err = unix.Pwrite(fd, line, 0)
 	return err
-}
-
-func parseLogDay(s string) (string, int64) {
-	day, n, _ := strings.Cut(strings.TrimSpace(s), " ")
-	used, _ := strconv.ParseInt(n, 10, 64)
-	return day, used
 }

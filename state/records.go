@@ -16,6 +16,9 @@ const (
 	StatusFailed    = "failed"
 	StatusCancelled = "cancelled"
 	StatusTimedOut  = "timed_out"
+	// StatusSkipped is a job that did not run: its agent's day's budget
+	// was spent (the reason says so).
+	StatusSkipped = "skipped"
 )
 
 // What started a job (Job.Trigger).
@@ -26,7 +29,7 @@ const (
 
 // Finished reports whether a job in status s has ended.
 func Finished(s string) bool {
-	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimedOut
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimedOut || s == StatusSkipped
 }
 
 // Job is what herdctl remembers of one job, in JobsDir/ID.json: written by

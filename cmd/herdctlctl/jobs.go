@@ -22,7 +22,7 @@ func jobsFlags() (*flag.FlagSet, *jobsOptions) {
 	fs := newFlagSet("jobs", "herdctlctl jobs [--agent NAME] [--status STATUS] [--limit N] [--json]",
 		`List jobs, newest first, from the job records in /var/lib/herdctl/jobs
 and systemd's view of their units. STATUS is one of queued, running,
-completed, failed, cancelled, timed_out. A reason of several lines shows
+completed, failed, cancelled, timed_out, skipped. A reason of several lines shows
 its first line and …; herdctlctl job ID shows it whole.
 
 Example:

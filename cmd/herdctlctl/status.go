@@ -78,8 +78,8 @@ func loadStatus(ctx context.Context, cl *api.Client, agent string) (statusView, 
 	if v.Running, err = cl.Jobs(ctx, api.JobFilter{Agent: agent, Status: api.StatusRunning}); err != nil {
 		return v, err
 	}
-	// Recent failures: failed and timed out, newest first.
-	for _, st := range []string{api.StatusFailed, api.StatusTimedOut} {
+	// Recent failures: failed, timed out and skipped, newest first.
+	for _, st := range []string{api.StatusFailed, api.StatusTimedOut, api.StatusSkipped} {
 		js, err := cl.Jobs(ctx, api.JobFilter{Agent: agent, Status: st, Limit: recentFailures})
 		if err != nil {
 			return v, err

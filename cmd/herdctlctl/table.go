@@ -36,6 +36,8 @@ func statusColour(s string) string {
 		return boldYel
 	case api.StatusFailed, api.StatusTimedOut:
 		return boldRed
+	case api.StatusSkipped:
+		return yellow
 	}
 	return ""
 }

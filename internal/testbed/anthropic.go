@@ -134,6 +134,13 @@ func writeSSE(w http.ResponseWriter, turn Turn, k int) {
 	send("message_stop", map[string]any{"type": "message_stop"})
 }
 
+// RequestCount is how many requests the stand-in received so far.
+func (a *API) RequestCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.Requests)
+}
+
 // Strings returns every string value in the requests received so far
 // (tool results among them), in order.
 func (a *API) Strings() []string {

@@ -77,7 +77,7 @@ _herdctlctl() {
 		return
 		;;
 	--status)
-		COMPREPLY=($(compgen -W "queued running completed failed cancelled timed_out" -- "$cur"))
+		COMPREPLY=($(compgen -W "queued running completed failed cancelled timed_out skipped" -- "$cur"))
 		return
 		;;
 	--schedule)

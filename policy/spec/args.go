@@ -16,8 +16,11 @@ import (
 // ("--model=sonnet", one "--allowedTools=Read" per tool), so that no value
 // is ever a word of its own that Claude Code could read as another option,
 // whatever it holds; package config also refuses values that start with
-// "-". A resume id that is not a session id is dropped.
-func ClaudeArgs(a *policy.Agent, prompt, resume string) []string {
+// "-". A resume id that is not a session id is dropped. A job's own
+// budget (what is left of the agent's day, at most its per-job limit)
+// becomes --max-budget-usd when it is above 0.
+func ClaudeArgs(a *policy.Agent, j ClaudeJob) []string {
+	prompt, resume := j.Prompt, j.Resume
 	c := a.Claude
 	args := []string{ClaudeInContainer, "-p", "--output-format=stream-json", "--verbose",
 		"--permission-mode=" + c.PermissionMode}
@@ -42,5 +45,15 @@ func ClaudeArgs(a *policy.Agent, prompt, resume string) []string {
 	if state.IsSessionID(resume) {
 		args = append(args, "--resume="+resume)
 	}
+	if j.MaxBudgetUSD > 0 {
+		args = append(args, "--max-budget-usd="+strconv.FormatFloat(j.MaxBudgetUSD, 'f', 6, 64))
+	}
 	return append(args, "--", prompt)
+}
+
+// ClaudeJob is what one job adds to the agent's Claude Code command line.
+type ClaudeJob struct {
+	Prompt       string
+	Resume       string  // a session id to continue, or ""
+	MaxBudgetUSD float64 // Claude Code's own spending limit for the job, 0 for none
 }

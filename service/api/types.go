@@ -36,6 +36,7 @@ const (
 	StatusFailed    = state.StatusFailed
 	StatusCancelled = state.StatusCancelled
 	StatusTimedOut  = state.StatusTimedOut
+	StatusSkipped   = state.StatusSkipped
 )
 
 // Finished reports whether a job in status s has ended.

@@ -115,7 +115,7 @@ func (d *Daemon) unitStates(ctx context.Context) (map[string]UnitState, error) {
 // ListJobs returns the jobs that match f, newest first.
 func (d *Daemon) ListJobs(ctx context.Context, f api.JobFilter) ([]*api.Job, error) {
 	if f.Status != "" && f.Status != state.StatusQueued && f.Status != state.StatusRunning && !api.Finished(f.Status) {
-		return nil, errorf(ErrInvalidArgs, "unknown status %q: use queued, running, completed, failed, cancelled or timed_out", f.Status)
+		return nil, errorf(ErrInvalidArgs, "unknown status %q: use queued, running, completed, failed, cancelled, timed_out or skipped", f.Status)
 	}
 	ustate, err := d.unitStates(ctx)
 	if err != nil {

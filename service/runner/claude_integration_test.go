@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/policy"
@@ -202,4 +203,97 @@ func countToolResults(req map[string]any) int {
 		}
 	}
 	return n
+}
+
+// TestClaudeDailyBudget: a job runs with Claude Code's own
+// --max-budget-usd set to what is left of the agent's day; once the day's
+// cost reaches max_cost_usd_per_day the next job is skipped with the
+// reason, without starting a container.
+func TestClaudeDailyBudget(t *testing.T) {
+	r := newRig(t)
+	a, api := r.claudeAgent("spender", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": "echo one"}},
+		{Tool: "Bash", Input: map[string]any{"command": "echo two"}},
+		{Tool: "Bash", Input: map[string]any{"command": "echo three"}},
+		{Text: "done"},
+	})
+	a.Budget = policy.Budget{PerDay: 0.001, Action: policy.BudgetSkip}
+	first := r.run(context.Background(), a)
+	t.Logf("first: %s (%s) $%v, %d requests, result %q", first.Status, first.ExitReason, first.CostUSD, len(api.Requests), first.Result)
+	if first.CostUSD <= 0 {
+		t.Fatalf("first job: %+v\n%s", first, r.out)
+	}
+	if n := len(api.Requests); n >= 4 {
+		t.Errorf("Claude Code made %d requests: --max-budget-usd did not stop it", n)
+	}
+	asked := len(api.Requests)
+	second := r.run(context.Background(), a)
+	if second.Status != state.StatusSkipped || !strings.HasPrefix(second.ExitReason, "budget: ") {
+		t.Errorf("second job: %s (%s), want skipped for the budget", second.Status, second.ExitReason)
+	}
+	if len(api.Requests) != asked {
+		t.Errorf("the skipped job reached the API")
+	}
+	r.noContainers()
+}
+
+// TestClaudeResumedJobBudget: Claude Code checks --max-budget-usd against
+// what the run spent (not the session's total it reports): a resumed job
+// spends its per-job budget, stopping within a turn of it.
+func TestClaudeResumedJobBudget(t *testing.T) {
+	r := newRig(t)
+	a, _ := r.claudeAgent("resumer", []testbed.Turn{{Tool: "Bash", Input: map[string]any{"command": "echo first"}}, {Text: "first done"}})
+	first := r.run(context.Background(), a)
+	if first.Status != state.StatusCompleted {
+		t.Fatalf("first job: %+v\n%s", first, r.out)
+	}
+	// The second job talks to a stand-in whose script goes on calling
+	// tools after the first job's one tool result.
+	more := []testbed.Turn{{Text: "unused"}}
+	for range 10 {
+		more = append(more, testbed.Turn{Tool: "Bash", Input: map[string]any{"command": "echo more"}})
+	}
+	api := testbed.StartAPI(t, more)
+	a.Container.Env["ANTHROPIC_BASE_URL"] = api.URL
+	a.Schedules[0].ResumeSession = true
+	a.Budget = policy.Budget{PerJob: first.CostUSD, Action: policy.BudgetSkip}
+	second := r.run(context.Background(), a)
+	t.Logf("second: %s (%s) $%v in %d requests (session $%v)", second.Status, second.ExitReason, second.CostUSD, len(api.Requests), second.SessionCostUSD)
+	if second.SessionID != first.SessionID {
+		t.Fatalf("second job did not continue the session")
+	}
+	if second.CostUSD < first.CostUSD || second.CostUSD > 2*first.CostUSD {
+		t.Errorf("the resumed job spent $%v with a per-job budget of $%v: want it to reach the budget and stop within a turn", second.CostUSD, first.CostUSD)
+	}
+}
+
+// TestClaudeBudgetCancel: with budget_action = "cancel" a running job is
+// stopped when what its agent's jobs spent today (here another job that
+// ended while it ran) and its own cost so far reach the day's budget.
+func TestClaudeBudgetCancel(t *testing.T) {
+	r := newRig(t)
+	var script []testbed.Turn
+	for range 8 {
+		script = append(script, testbed.Turn{Tool: "Bash", Input: map[string]any{"command": "sleep 1"}})
+	}
+	a, api := r.claudeAgent("canceller", script)
+	a.Budget = policy.Budget{PerDay: 1, Action: policy.BudgetCancel}
+	go func() {
+		for {
+			if api.RequestCount() >= 2 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// Another job of the agent ends, having spent nearly all of it.
+		state.CostPool{Path: r.runner.Layout.AgentCostDay(a.Name)}.Add(time.Now(), 0.9999)
+	}()
+	rec := r.run(context.Background(), a)
+	if rec.Status != state.StatusFailed || !strings.HasPrefix(rec.ExitReason, "budget: stopped") {
+		t.Fatalf("job: %s (%s), want stopped for the budget\n%s", rec.Status, rec.ExitReason, r.out)
+	}
+	if n := api.RequestCount(); n >= len(script) {
+		t.Errorf("the job ran its whole script (%d requests)", n)
+	}
+	r.noContainers()
 }

@@ -19,6 +19,17 @@ type Event struct {
 	Result    *Result // set for the final result event
 	// APIError is set for the message Claude Code makes of an API error.
 	APIError *apiError
+	// Message is an assistant event's API message: its id (one message
+	// comes as several events), model and usage as the API reported it
+	// when the message started.
+	Message *MessageUsage
+}
+
+// MessageUsage is what an assistant message says it used.
+type MessageUsage struct {
+	ID    string `json:"id"`
+	Model string `json:"model"`
+	Usage Usage  `json:"usage"`
 }
 
 // Result is the final result event's outcome.
@@ -92,6 +103,12 @@ func ParseEvent(line []byte) Event {
 		ev.Summary, ev.Tool = summarizeMessage(r.Type, r.Message)
 		if r.Type == "assistant" && r.Error != "" {
 			ev.APIError = &apiError{Kind: r.Error, Status: r.APIStatus, Type: r.APIType}
+		}
+		if r.Type == "assistant" {
+			var m MessageUsage
+			if json.Unmarshal(r.Message, &m) == nil && m.ID != "" {
+				ev.Message = &m
+			}
 		}
 	case "result":
 		var res Result

@@ -60,3 +60,22 @@ func FuzzStreamJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestEstimateCost(t *testing.T) {
+	for _, c := range []struct {
+		model string
+		u     Usage
+		want  float64
+	}{
+		{"claude-sonnet-4-5-20250929", Usage{InputTokens: 1_000_000}, 3},
+		{"claude-sonnet-4-5", Usage{OutputTokens: 1_000_000}, 15},
+		{"claude-opus-4-5", Usage{InputTokens: 1_000_000, OutputTokens: 1_000_000}, 30},
+		{"claude-opus-4-1", Usage{InputTokens: 1_000_000}, 15},
+		{"claude-haiku-4-5", Usage{CacheReadInputTokens: 1_000_000, CacheCreationInputTokens: 1_000_000}, 0.1 + 1.25},
+		{"some-new-model", Usage{OutputTokens: 1_000_000}, 75},
+	} {
+		if got := estimateCost(c.model, c.u); got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Errorf("%s %+v: $%v, want $%v", c.model, c.u, got, c.want)
+		}
+	}
+}

@@ -95,6 +95,9 @@ func (l *jobLog) output(out *taskOutcome) (stdout, stderr io.WriteCloser, wait f
 			if ev.APIError != nil {
 				out.apiErr = ev.APIError
 			}
+			if ev.Message != nil {
+				out.budget.message(ev.Message)
+			}
 			f := with(l.fields, state.FieldEvent, ev.Type, state.FieldEventJSON, string(ev.Raw))
 			if out.sessID != "" {
 				f[state.FieldSession] = out.sessID

@@ -96,10 +96,26 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*state.Job, e
 	last := r.Layout.ReadLastSession(a.Name)
 	resume := r.resumeSession(a, j, sched, last, fields)
 	rec.Resume = resume
-	out, err := r.runTask(ctx, a, j, prompt, resume, fields, rec)
-	if out != nil && resume != "" && resume == last.ID {
-		// Claude Code goes on counting from the session's total.
-		out.priorCost = last.TotalCostUSD
+	cj := spec.ClaudeJob{Prompt: prompt, Resume: resume}
+	// Claude Code goes on counting from the session's total when it
+	// continues the agent's last session: that part is not the job's.
+	var prior float64
+	if resume != "" && resume == last.ID {
+		prior = last.TotalCostUSD
+	}
+	if len(a.Command) == 0 {
+		left, reason := r.budgetLeft(a, now)
+		if reason != "" {
+			rec.Status, rec.ExitReason = state.StatusSkipped, reason
+			return r.finish(rec, records, fields, nil, nil)
+		}
+		// Claude Code checks --max-budget-usd against what this run
+		// spent, not the session's total (shown with the real CLI).
+		cj.MaxBudgetUSD = left
+	}
+	out, err := r.runTask(ctx, a, j, cj, fields, rec)
+	if out != nil {
+		out.priorCost = prior
 	}
 	if err == nil && ctx.Err() != nil {
 		rec.Status = state.StatusCancelled
@@ -156,9 +172,12 @@ type taskOutcome struct {
 	// priorCost is the resumed session's total before the job: Claude
 	// Code's total_cost_usd starts from it.
 	priorCost float64
+	// budget stops the job when its agent's day's budget is crossed
+	// (budget_action = "cancel"); nil otherwise.
+	budget *budgetWatch
 }
 
-func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, resume string, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
+func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.ClaudeJob, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
 	sc, err := newScratch(r.Layout.JobScratch(j.ID))
 	if err != nil {
 		return nil, err
@@ -175,12 +194,12 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 	}
 	if len(a.Command) > 0 {
 		js.Args = a.Command
-		js.Env = []string{"HERDCTL_PROMPT=" + prompt}
+		js.Env = []string{"HERDCTL_PROMPT=" + cj.Prompt}
 	} else {
 		if a.Claude.Path == "" {
 			return nil, errors.New("claude not found on this host: install Claude Code, or set claude_path in the fleet file")
 		}
-		js.Args = spec.ClaudeArgs(a, prompt, resume)
+		js.Args = spec.ClaudeArgs(a, cj)
 	}
 	if err := r.Layout.ClaimIdentity(a.Name, a.File); err != nil {
 		return nil, err
@@ -215,10 +234,10 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 	out := &taskOutcome{}
 	taskCtx, stopTask := context.WithCancelCause(ctx)
 	defer stopTask(nil)
-	go watchDisk(taskCtx, diskDirs, a.Container.DiskBytes, a.Container.Inodes, r.diskInterval(), func(err error) {
-		out.limit = err
-		stopTask(err)
-	})
+	// A limit stops the task with its reason as the cause: the first
+	// one wins, and becomes the job's reason below.
+	go watchDisk(taskCtx, diskDirs, a.Container.DiskBytes, a.Container.Inodes, r.diskInterval(), stopTask)
+	out.budget = r.newBudgetWatch(a, stopTask)
 	log := r.newJobLog(a, fields)
 	defer log.close(rec)
 	stdoutW, stderrW, drained := log.output(out)
@@ -253,6 +272,9 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, prompt, re
 	stdoutW.Close()
 	stderrW.Close()
 	drained()
+	if cause := context.Cause(taskCtx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		out.limit = cause
+	}
 	return out, err
 }
 
@@ -296,6 +318,7 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	case runErr != nil:
 		rec.Status, rec.Error = state.StatusFailed, runErr.Error()
 		rec.ExitReason = "the job could not run: " + firstLine(runErr.Error())
+	case rec.Status == state.StatusSkipped:
 	case rec.Status == state.StatusCancelled:
 		rec.ExitReason = "stopped (herdctlctl cancel or systemctl stop)"
 	case rec.Status == state.StatusTimedOut:
@@ -305,6 +328,11 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	}
 	if out != nil && out.result != nil {
 		rec.Result = capText(out.result.Result, MaxResult)
+	}
+	if rec.CostUSD > 0 {
+		if err := r.costPool(rec.Agent).Add(end, rec.CostUSD); err != nil {
+			r.Sink.Send("counting the job's cost for the day's budget: "+err.Error(), PriWarning, with(fields, state.FieldEvent, "budget"))
+		}
 	}
 	if rec.SessionID != "" {
 		r.Layout.WriteLastSession(rec.Agent, state.LastSession{ID: rec.SessionID, TotalCostUSD: rec.SessionCostUSD})

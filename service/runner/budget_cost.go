@@ -1,0 +1,75 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/state"
+)
+
+// costPool is what the agent's jobs spent today.
+func (r *Runner) costPool(agent string) state.CostPool {
+	return state.CostPool{Path: r.Layout.AgentCostDay(agent)}
+}
+
+// budgetLeft is what a job of a may spend (0: no limit): what is left of
+// the agent's day, at most its per-job budget. reason is not "" when the
+// day's budget is spent: the job is skipped.
+func (r *Runner) budgetLeft(a *policy.Agent, now time.Time) (left float64, reason string) {
+	b := a.Budget
+	if b.PerDay > 0 {
+		spent := r.costPool(a.Name).Spent(now)
+		if spent >= b.PerDay {
+			return 0, fmt.Sprintf("budget: the agent's jobs spent $%.4f today, its max_cost_usd_per_day is $%.2f: its jobs run again tomorrow (local midnight), or raise the budget in the fleet file", spent, b.PerDay)
+		}
+		left = b.PerDay - spent
+	}
+	if b.PerJob > 0 && (left == 0 || b.PerJob < left) {
+		left = b.PerJob
+	}
+	return left, ""
+}
+
+// budgetWatch stops a running job whose agent crosses its day's budget
+// (budget_action = "cancel"): what the agent's other jobs spent today,
+// plus this job's cost as its assistant messages report their usage
+// (estimateCost), checked at each new message.
+type budgetWatch struct {
+	pool    state.CostPool
+	perDay  float64
+	now     func() time.Time
+	stop    func(error)
+	seen    map[string]bool
+	est     float64
+	stopped bool
+}
+
+// budgetCancelled is why a job was stopped for the budget.
+type budgetCancelled struct{ spent, job, perDay float64 }
+
+func (e *budgetCancelled) Error() string {
+	return fmt.Sprintf("budget: stopped: the agent's other jobs spent $%.4f today and this one about $%.4f, reaching its max_cost_usd_per_day of $%.2f (budget_action = \"cancel\"); its jobs run again tomorrow (local midnight), or raise the budget in the fleet file", e.spent, e.job, e.perDay)
+}
+
+// newBudgetWatch watches a job of a when its budget says so, else nil.
+func (r *Runner) newBudgetWatch(a *policy.Agent, stop func(error)) *budgetWatch {
+	if a.Budget.Action != policy.BudgetCancel || a.Budget.PerDay <= 0 {
+		return nil
+	}
+	return &budgetWatch{pool: r.costPool(a.Name), perDay: a.Budget.PerDay, now: r.now, stop: stop, seen: map[string]bool{}}
+}
+
+// message counts one assistant event (once per message) and stops the
+// job when the day's budget is reached.
+func (w *budgetWatch) message(m *MessageUsage) {
+	if w == nil || w.stopped || w.seen[m.ID] {
+		return
+	}
+	w.seen[m.ID] = true
+	w.est += estimateCost(m.Model, m.Usage)
+	if spent := w.pool.Spent(w.now()); spent+w.est >= w.perDay {
+		w.stopped = true
+		w.stop(&budgetCancelled{spent: spent, job: w.est, perDay: w.perDay})
+	}
+}

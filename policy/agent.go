@@ -109,10 +109,16 @@ type Container struct {
 	Tmpfs             []Tmpfs           `json:"tmpfs,omitempty"`
 	Volumes           []Volume          `json:"volumes,omitempty"`
 	Env               map[string]string `json:"env,omitempty"`
-	Labels            map[string]string `json:"labels,omitempty"`
-	ReadonlyRootfs    bool              `json:"readonly_rootfs"`
-	Ephemeral         bool              `json:"ephemeral"`
-	MaxContainers     int               `json:"max_containers"`
+	// SecretEnv are the variables whose values hold the env file's
+	// secrets, as templates (SecretTemplate) the runner expands from the
+	// env file systemd loads for the job (EnvFile, as a credential): the
+	// secrets themselves are in no snapshot, unit or record.
+	SecretEnv      map[string]string `json:"secret_env,omitempty"`
+	EnvFile        string            `json:"env_file,omitempty"`
+	Labels         map[string]string `json:"labels,omitempty"`
+	ReadonlyRootfs bool              `json:"readonly_rootfs"`
+	Ephemeral      bool              `json:"ephemeral"`
+	MaxContainers  int               `json:"max_containers"`
 	// Egress and EgressPrivate are, for network = "egress", the rules the
 	// job's proxy allows and the private ranges they may resolve into
 	// (policy/egress syntax, checked).

@@ -36,7 +36,7 @@ func Preflight(f *config.Fleet, agents []*Agent) config.Errors {
 					warn(config.Location{File: f.File, Line: 1, Col: 1, Field: "claude_path"}, "claude at %s %s: every Claude agent's job fails until it is fixed", p, msg)
 				}
 			}
-			if a.Container.Env["ANTHROPIC_API_KEY"] == "" && a.Container.Env["CLAUDE_CODE_OAUTH_TOKEN"] == "" {
+			if !a.Container.HasEnv("ANTHROPIC_API_KEY") && !a.Container.HasEnv("CLAUDE_CODE_OAUTH_TOKEN") {
 				warn(at, "agent %s has no credentials: put ANTHROPIC_API_KEY (an API key) or CLAUDE_CODE_OAUTH_TOKEN (claude setup-token, a subscription) in %s, then reload; its jobs fail with \"no credentials\" until then", a.Name, f.EnvFile)
 			}
 			if a.Container.Network == NetworkNone {

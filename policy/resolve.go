@@ -118,7 +118,10 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 	var cerrs config.Errors
 	r.Container, cerrs = resolveContainer(a, ws, opts)
 	errs = append(errs, cerrs...)
-	r.Container.Env = withCredentials(r.Container.Env, f.Env)
+	r.Container.Env, r.Container.SecretEnv = sealSecrets(withCredentials(r.Container.Env, f.Env), f.Env)
+	if len(r.Container.SecretEnv) > 0 {
+		r.Container.EnvFile = f.EnvFile
+	}
 	errs = append(errs, checkCeilings(a, r)...)
 	if len(errs) > 0 {
 		return nil, errs

@@ -29,10 +29,23 @@ func TestResolveExamples(t *testing.T) {
 	}
 }
 
+// TestCredentialsFromEnvFile: the env file's credentials reach the
+// container, sealed: the resolved agent (its snapshot) names them, and
+// only the env file, loaded as the job's credential, holds their values.
 func TestCredentialsFromEnvFile(t *testing.T) {
-	agents := loadExamples(t)
-	if got := agents[0].Container.Env["ANTHROPIC_API_KEY"]; got != "sk-ant-example-not-a-real-key" {
-		t.Errorf("ANTHROPIC_API_KEY = %q, want the env file's value", got)
+	a := loadExamples(t)[0]
+	if v, ok := a.Container.Env["ANTHROPIC_API_KEY"]; ok {
+		t.Errorf("the key is in the snapshot's plain environment: %q", v)
+	}
+	if got := a.Container.SecretEnv["ANTHROPIC_API_KEY"]; got != "${ANTHROPIC_API_KEY}" {
+		t.Errorf("ANTHROPIC_API_KEY's template = %q", got)
+	}
+	if a.Container.EnvFile == "" {
+		t.Error("no env file to load as the job's credential")
+	}
+	env, err := a.Container.OpenSecrets(map[string]string{"ANTHROPIC_API_KEY": "sk-ant-example-not-a-real-key"})
+	if err != nil || env["ANTHROPIC_API_KEY"] != "sk-ant-example-not-a-real-key" {
+		t.Errorf("opened: %v, %v", env, err)
 	}
 }
 

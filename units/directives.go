@@ -8,6 +8,8 @@ import (
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/herdctl/herdctl/state"
 )
 
 // directive is one setting of a job unit, written once for both forms a
@@ -33,6 +35,9 @@ func serviceDirective(key, value string, p sd.Property) directive {
 func prop(name string, v any) sd.Property {
 	return sd.Property{Name: name, Value: dbus.MakeVariant(v)}
 }
+
+// credential is one LoadCredential= of a transient unit: D-Bus a(ss).
+type credential struct{ ID, Path string }
 
 // yes is a boolean directive that is on.
 func yes(key string) directive { return serviceDirective(key, "yes", prop(key, true)) }
@@ -64,6 +69,12 @@ func (j JobService) directives() []directive {
 	}
 	for _, e := range j.Environment {
 		ds = append(ds, serviceDirective("Environment", e, prop("Environment", []string{e})))
+	}
+	if j.EnvFile != "" {
+		// systemd copies the env file into the job's own credential
+		// directory as it starts; the runner reads the secrets there.
+		ds = append(ds, serviceDirective("LoadCredential", state.CredentialEnvFile+":"+j.EnvFile,
+			prop("LoadCredential", []credential{{state.CredentialEnvFile, j.EnvFile}})))
 	}
 	ds = append(ds,
 		serviceDirective("RuntimeMaxSec", span(j.RuntimeMax), prop("RuntimeMaxUSec", usec(j.RuntimeMax))),

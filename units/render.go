@@ -49,6 +49,10 @@ type JobService struct {
 	Environment []string // KEY=VALUE; never a secret (unit files are world-readable)
 	RuntimeMax  time.Duration
 	StopTimeout time.Duration
+	// EnvFile is the fleet's env file, loaded as the job's credential
+	// (state.CredentialEnvFile) when the agent's environment holds its
+	// secrets; "" otherwise.
+	EnvFile string
 }
 
 // LogRateLimitBurst is the journal entries a job unit may log per second.
@@ -88,6 +92,7 @@ func NewJobService(a *policy.Agent, s policy.Schedule, manual *state.Job, opts O
 		Environment: []string{"HERDCTL_UNIT=" + name},
 		RuntimeMax:  s.Timeout,
 		StopTimeout: StopTimeout,
+		EnvFile:     a.Container.EnvFile,
 	}
 }
 

@@ -309,6 +309,7 @@ func TestEscapeSuite(t *testing.T) {
 		"ps":          "ps -eo user,pid,args",
 		"the journal": "journalctl --no-pager -o json",
 		"job records": "cat /var/lib/herdctl/jobs/*.json",
+		"snapshots":   "cat /run/herdctl/agents/* /var/lib/herdctl/lastgood/* 2>/dev/null",
 		"D-Bus":       "busctl --system call dev.herdctl.Manager1 /dev/herdctl/Manager1 dev.herdctl.Manager1 ListJobs a{sv} 0",
 	}
 	var hits []string
@@ -320,7 +321,7 @@ func TestEscapeSuite(t *testing.T) {
 			}
 		}
 	}
-	record("find the env file's secrets in unit files, ps, the journal, job records or over D-Bus (from outside)", "0 hits",
+	record("find the env file's secrets in unit files, ps, the journal, job records, the daemon's snapshots of the agents or over D-Bus (from outside)", "0 hits",
 		fmt.Sprintf("%d hits %s", len(hits), strings.Join(hits, ", ")), len(hits) == 0)
 
 	// The host is unharmed.

@@ -23,7 +23,6 @@ func (d *Daemon) Serve(ctx context.Context, reload <-chan struct{}, notify func(
 	}
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- d.watchJobs(ctx) }()
-	go d.runHooks(ctx)
 
 	every := 10 * time.Second
 	wd, _ := daemon.SdWatchdogEnabled(false)
@@ -56,7 +55,6 @@ func (d *Daemon) Serve(ctx context.Context, reload <-chan struct{}, notify func(
 				notify("WATCHDOG=1")
 			}
 			d.startQueued(ctx)
-			d.sweepHooks(ctx)
 			d.retryPendingReload(ctx)
 			notify("STATUS=" + d.statusLine(ctx))
 		}

@@ -87,6 +87,9 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*state.Job, e
 	if err == nil {
 		err = records.Write(rec)
 	}
+	if err == nil {
+		a, err = r.openSecrets(a)
+	}
 	if err != nil {
 		return r.finish(rec, records, fields, nil, err)
 	}

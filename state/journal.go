@@ -17,3 +17,17 @@ const (
 	MessageIDJobStarted  = "9c77dc1366b04445a3eaf9b0894597be"
 	MessageIDJobFinished = "c3b0c14f1866495db55712de35793412"
 )
+
+// Journal fields of hooks: the daemon's entry for each hook's result, and
+// every line a hook's unit logs (LogExtraFields=), carry FieldHook with
+// the hook's name ("on_error[0]") beside FieldJob and FieldAgent.
+const (
+	FieldHook           = "HERDCTL_HOOK"
+	FieldHookType       = "HERDCTL_HOOK_TYPE"
+	FieldHookStatus     = "HERDCTL_HOOK_STATUS"
+	FieldHookReason     = "HERDCTL_HOOK_REASON"
+	FieldHookDurationMS = "HERDCTL_HOOK_DURATION_MS"
+	FieldHookHTTPStatus = "HERDCTL_HOOK_HTTP_STATUS"
+	FieldHookAttempts   = "HERDCTL_HOOK_ATTEMPTS"
+	FieldHookUnit       = "HERDCTL_HOOK_UNIT"
+)

@@ -80,6 +80,9 @@ type Job struct {
 	// Redacted says the prompt and result were withheld from the caller:
 	// they are for root, group herdctl and the agent's user (not stored).
 	Redacted bool `json:"redacted,omitempty"`
+	// Hooks are the runs of the agent's hooks after the job (filled by
+	// the daemon from the job's hook state, not stored in the record).
+	Hooks []HookRun `json:"hooks,omitempty"`
 }
 
 // RecordMode is the mode of job records: they hold prompts.

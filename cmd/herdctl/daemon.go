@@ -110,7 +110,7 @@ func (o *daemonOptions) daemon(ctx context.Context, log *zap.Logger) (*daemon.Da
 	}
 	d := &daemon.Daemon{
 		ConfigFile: o.config, UnitDir: o.unitDir, Layout: o.layout,
-		Runner: o.runner, Systemd: sd, Log: log,
+		Runner: o.runner, Systemd: sd, Hooks: sd, Log: log,
 		// herdctl.service has PrivateTmp=: the host's /tmp and /var/tmp
 		// are not the daemon's, so no workspace may be there.
 		PolicyOptions: policy.Options{PrivateTmp: true},

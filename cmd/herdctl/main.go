@@ -18,6 +18,7 @@ journalctl(1).
 
 Commands:
   daemon             run the daemon in the foreground (what herdctl.service runs)
+  hook webhook       send one webhook (what the daemon's webhook units run)
   image import FILE  load an OCI image archive for agents that name an image
   job run            run one job of an agent (herdctl-runner run)
   teardown           stop and remove every herdctl timer, job unit and container
@@ -31,6 +32,7 @@ func main() {
 	cli.Main("herdctl", func() error {
 		return cli.Dispatch("herdctl", usage, os.Args[1:], map[string]func([]string) error{
 			"daemon":   runDaemon,
+			"hook":     runHook,
 			"image":    forward("image"),
 			"job":      forwardJob,
 			"teardown": runTeardown,

@@ -46,6 +46,10 @@ type Daemon struct {
 	Log           *zap.Logger
 	Signals       Signals // nil: none
 	Now           func() time.Time
+	// Hooks starts hook units (nil: hooks are off), and HookProgram is
+	// the program webhook units run (this one if "").
+	Hooks       HookUnits
+	HookProgram string
 
 	apply sync.Mutex // serializes changes to units and jobs
 
@@ -73,6 +77,7 @@ type Daemon struct {
 	schedSince map[string]map[string]time.Time
 	jobs       map[string]*api.Job // the job index, kept by watchJobs
 	queue      []queued
+	hooks      hookRunner
 }
 
 type queued struct {
@@ -110,6 +115,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.loadJobs(); err != nil {
 		return err
 	}
+	d.loadHooks()
 	if err := d.reconcile(ctx); err != nil {
 		d.Log.Warn("reconcile incomplete", zap.Error(err))
 	}

@@ -77,6 +77,7 @@ func (d *Daemon) jobChanged(id string) {
 			d.Signals.JobFinished(rec)
 		}
 		d.Log.Info("job finished", zap.String("job", rec.ID), zap.String("agent", rec.Agent), zap.String("status", rec.Status))
+		d.jobEnded(rec)
 		d.startQueued(context.Background())
 	}
 }
@@ -86,6 +87,7 @@ func (d *Daemon) jobChanged(id string) {
 // left by a runner that died before it could write its outcome.
 func (d *Daemon) view(ctx context.Context, rec *api.Job, ustate map[string]UnitState) *api.Job {
 	j := *rec
+	j.Hooks = d.hookRuns(j.ID)
 	if j.Unit == "" {
 		return &j
 	}

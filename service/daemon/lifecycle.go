@@ -23,6 +23,7 @@ func (d *Daemon) Serve(ctx context.Context, reload <-chan struct{}, notify func(
 	}
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- d.watchJobs(ctx) }()
+	go d.runHooks(ctx)
 
 	every := 10 * time.Second
 	wd, _ := daemon.SdWatchdogEnabled(false)
@@ -55,6 +56,7 @@ func (d *Daemon) Serve(ctx context.Context, reload <-chan struct{}, notify func(
 				notify("WATCHDOG=1")
 			}
 			d.startQueued(ctx)
+			d.sweepHooks(ctx)
 			d.retryPendingReload(ctx)
 			notify("STATUS=" + d.statusLine(ctx))
 		}

@@ -95,14 +95,24 @@ func jobMatch(unit string) []dbus.MatchOption {
 // runJob makes a job for unit with call and waits until systemd says it
 // is done.
 func (s *SystemdConn) runJob(ctx context.Context, unit, verb string, call func() (dbus.ObjectPath, error)) error {
+	r, err := s.jobResult(ctx, unit, verb, call)
+	if err == nil && r != "done" {
+		return fmt.Errorf("%s %s: systemd says %q (see systemctl status %s)", verb, unit, r, unit)
+	}
+	return err
+}
+
+// jobResult makes a job for unit with call and returns systemd's result
+// for it when it is done: "done", "failed", "timeout", "canceled", ...
+func (s *SystemdConn) jobResult(ctx context.Context, unit, verb string, call func() (dbus.ObjectPath, error)) (string, error) {
 	match := jobMatch(unit)
 	if err := s.conn.AddMatchSignalContext(ctx, match...); err != nil {
-		return fmt.Errorf("%s %s: %w", verb, unit, err)
+		return "", fmt.Errorf("%s %s: %w", verb, unit, err)
 	}
 	defer s.conn.RemoveMatchSignalContext(context.WithoutCancel(ctx), match...)
 	job, err := call()
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", verb, unit, err)
+		return "", fmt.Errorf("%s %s: %w", verb, unit, err)
 	}
 	ch := make(chan string, 1)
 	s.mu.Lock()
@@ -115,15 +125,12 @@ func (s *SystemdConn) runJob(ctx context.Context, unit, verb string, call func()
 	s.mu.Unlock()
 	select {
 	case r := <-ch:
-		if r != "done" {
-			return fmt.Errorf("%s %s: systemd says %q (see systemctl status %s)", verb, unit, r, unit)
-		}
-		return nil
+		return r, nil
 	case <-ctx.Done():
 		s.mu.Lock()
 		delete(s.waiters, job)
 		s.mu.Unlock()
-		return ctx.Err()
+		return "", ctx.Err()
 	}
 }
 
@@ -161,6 +168,47 @@ func (s *SystemdConn) StartTransient(ctx context.Context, unit string, props []s
 		err := s.mgr.CallWithContext(ctx, systemdManager+".StartTransientUnit", 0, unit, "fail", props, aux).Store(&job)
 		return job, err
 	})
+}
+
+// RunTransient implements HookUnits: it starts a transient oneshot and
+// returns systemd's result for its start job once the unit has run.
+func (s *SystemdConn) RunTransient(ctx context.Context, unit string, props []sd.Property) (string, error) {
+	return s.jobResult(ctx, unit, "start", func() (dbus.ObjectPath, error) {
+		var job dbus.ObjectPath
+		aux := []struct {
+			Name  string
+			Props []sd.Property
+		}{}
+		err := s.mgr.CallWithContext(ctx, systemdManager+".StartTransientUnit", 0, unit, "fail", props, aux).Store(&job)
+		return job, err
+	})
+}
+
+// UnitResult implements HookUnits.
+func (s *SystemdConn) UnitResult(ctx context.Context, unit string) (UnitResult, error) {
+	var r UnitResult
+	var uprops, sprops map[string]dbus.Variant
+	obj := s.unitObject(unit)
+	if err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.GetAll", 0, "org.freedesktop.systemd1.Unit").Store(&uprops); err != nil {
+		return r, err
+	}
+	r.LoadState, _ = uprops["LoadState"].Value().(string)
+	r.ActiveState, _ = uprops["ActiveState"].Value().(string)
+	if r.LoadState != "loaded" {
+		return r, nil
+	}
+	if err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.GetAll", 0, "org.freedesktop.systemd1.Service").Store(&sprops); err != nil {
+		return r, err
+	}
+	r.Result, _ = sprops["Result"].Value().(string)
+	r.ExitCode, _ = sprops["ExecMainCode"].Value().(int32)
+	r.ExitStatus, _ = sprops["ExecMainStatus"].Value().(int32)
+	return r, nil
+}
+
+// ResetFailed implements HookUnits.
+func (s *SystemdConn) ResetFailed(ctx context.Context, unit string) error {
+	return s.mgr.CallWithContext(ctx, systemdManager+".ResetFailedUnit", 0, unit).Err
 }
 
 // unitStatus is one row of ListUnitsByPatterns.

@@ -188,14 +188,31 @@ func statusFor(err error) int {
 }
 
 // connect resolves t's name once, checks every address it resolves to,
-// and dials those checked addresses in turn until one answers. It returns
-// the address connected to, or the one refused or last tried.
+// and dials those checked addresses in turn until one answers, within the
+// proxy's dial timeout.
 func (s *server) connect(ctx context.Context, t egress.Target) (net.Conn, netip.AddrPort, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.dialTimeout)
 	defer cancel()
+	return Connect(ctx, s.policy, s.resolver, s.dial, t)
+}
+
+// Connect reaches t, a name the caller has allowed, the way the proxy
+// does: it resolves the name once, checks every address it resolves to
+// against policy's private ranges, and dials only those checked addresses,
+// in turn until one answers (nil dial: a plain TCP dial). It returns the
+// address connected to, or the one refused or last tried. A refused
+// address is an *egress.AddrError; ctx bounds it all. Webhooks (package
+// hook/webhook) reach their destinations through it too.
+func Connect(ctx context.Context, policy egress.Policy, resolver Resolver, dial DialFunc, t egress.Target) (net.Conn, netip.AddrPort, error) {
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	if dial == nil {
+		dial = dialTCP
+	}
 	// Rooted, so that no search domain is appended: the name resolved is
 	// the name checked.
-	found, err := s.resolver.LookupNetIP(ctx, "ip", t.Host+".")
+	found, err := resolver.LookupNetIP(ctx, "ip", t.Host+".")
 	if err != nil {
 		return nil, netip.AddrPort{}, resolveError(t, err)
 	}
@@ -210,7 +227,7 @@ func (s *server) connect(ctx context.Context, t egress.Target) (net.Conn, netip.
 	addrs := make([]netip.Addr, len(found))
 	for i, a := range found {
 		a = a.Unmap().WithZone("")
-		if err := s.policy.CheckAddr(a); err != nil {
+		if err := policy.CheckAddr(a); err != nil {
 			if ae, ok := errors.AsType[*egress.AddrError](err); ok {
 				ae.Host = t.Host
 			}
@@ -225,7 +242,7 @@ func (s *server) connect(ctx context.Context, t egress.Target) (net.Conn, netip.
 		addr = netip.AddrPortFrom(a, uint16(t.Port))
 		dctx, dcancel := partialDeadline(ctx, len(addrs)-i)
 		var c net.Conn
-		c, err = s.dial(dctx, "tcp", addr)
+		c, err = dial(dctx, "tcp", addr)
 		dcancel()
 		if err == nil {
 			return c, addr, nil

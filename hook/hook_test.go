@@ -26,7 +26,6 @@ func TestSelect(t *testing.T) {
 		{state.StatusCancelled, "after_run[0]"},
 		{state.StatusRunning, ""},
 		{state.StatusQueued, ""},
-		{state.StatusSkipped, ""},
 	} {
 		var names []string
 		for _, s := range Select(h, c.status) {

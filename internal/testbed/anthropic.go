@@ -33,6 +33,8 @@ type API struct {
 	URL      string
 	mu       sync.Mutex
 	Requests []map[string]any
+	// Headers are the requests' headers, in the same order.
+	Headers []http.Header
 	// msgs numbers the messages: every message id is unique, also
 	// across the runs of a resumed session (the CLI merges messages
 	// with the same id).
@@ -63,6 +65,7 @@ func ServeAPI(t *testing.T, ln net.Listener, script []Turn) *API {
 		json.Unmarshal(body, &req)
 		api.mu.Lock()
 		api.Requests = append(api.Requests, req)
+		api.Headers = append(api.Headers, r.Header.Clone())
 		api.mu.Unlock()
 		turn := Turn{Text: "ok"}
 		if tools, _ := req["tools"].([]any); len(tools) > 0 {
@@ -132,6 +135,13 @@ func writeSSE(w http.ResponseWriter, turn Turn, k int) {
 	send("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": stop, "stop_sequence": nil},
 		"usage": map[string]any{"output_tokens": 20}})
 	send("message_stop", map[string]any{"type": "message_stop"})
+}
+
+// Request returns the i-th request and its headers.
+func (a *API) Request(i int) (map[string]any, http.Header) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.Requests[i], a.Headers[i]
 }
 
 // RequestCount is how many requests the stand-in received so far.

@@ -31,10 +31,10 @@ func (s Selected) Name() string { return fmt.Sprintf("%s[%d]", s.Event, s.Index)
 
 // Select lists the hooks that run after a job that ended in status, in
 // order: on_error (failed or timed out) or on_success (completed), then
-// after_run (every job that ended). A job that has not ended selects
-// none.
+// after_run (every job that ran: cancelled ones too). A job that has not
+// ended, or never ran (skipped for its budget), selects none.
 func Select(h policy.Hooks, status string) []Selected {
-	if !state.Finished(status) {
+	if !state.Finished(status) || status == state.StatusSkipped {
 		return nil
 	}
 	var out []Selected

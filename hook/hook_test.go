@@ -26,6 +26,7 @@ func TestSelect(t *testing.T) {
 		{state.StatusCancelled, "after_run[0]"},
 		{state.StatusRunning, ""},
 		{state.StatusQueued, ""},
+		{state.StatusSkipped, ""},
 	} {
 		var names []string
 		for _, s := range Select(h, c.status) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // The fixed data the golden tests print: a healthy fleet, and one an
@@ -153,4 +154,19 @@ func refusedStatus() statusView {
 	v.AgentList = append(v.AgentList, hostileAgents()[:3]...)
 	v.Failures = hostileJobs()
 	return v
+}
+
+// hooksJob is a failed job whose hooks ran: a webhook delivered after a
+// retry, a shell hook that failed, and one whose reason quotes a hostile
+// answer.
+func hooksJob() api.Job {
+	j := jobs()[1]
+	j.Hooks = []state.HookRun{
+		{Hook: "on_error[0]", Type: "webhook", Unit: "herdctl-hook-" + j.ID + "-on_error-0.service", Status: state.HookOK, HTTPStatus: 200, Attempts: 2, DurationMS: 1043},
+		{Hook: "after_run[0]", Type: "shell", Unit: "herdctl-hook-" + j.ID + "-after_run-0.service", Status: state.HookFailed, DurationMS: 12,
+			Reason: "exited with status 3 (journalctl -u herdctl-hook-" + j.ID + "-after_run-0.service)"},
+		{Hook: "after_run[1]", Type: "webhook", Status: state.HookFailed, HTTPStatus: 404, Attempts: 1, DurationMS: 7, Reason: "HTTP 404 " + hostileEscapes},
+		{Hook: "after_run[2]", Type: "shell", Status: state.HookPending},
+	}
+	return j
 }

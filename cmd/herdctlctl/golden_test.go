@@ -105,6 +105,7 @@ func printerCases() []printerCase {
 		{"job-running", func(w io.Writer, c bool) error { return printJob(w, c, now, jobs()[0]) }},
 		{"job-queued", func(w io.Writer, c bool) error { return printJob(w, c, now, jobs()[4]) }},
 		{"job-hostile", func(w io.Writer, c bool) error { return printJob(w, c, now, hostileJob()) }},
+		{"job-hooks", func(w io.Writer, c bool) error { return printJob(w, c, now, hooksJob()) }},
 		{"sessions", func(w io.Writer, c bool) error {
 			return printSessions(w, c, now, []api.Session{
 				{ID: "5f0c8a4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f", Agent: "gardener", FirstJob: "20261127-060000-aaaaaa", LastJob: "20261130-060000-bbbbbb",

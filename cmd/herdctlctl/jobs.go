@@ -76,9 +76,11 @@ type jobOptions struct{ json bool }
 func jobFlags() (*flag.FlagSet, *jobOptions) {
 	fs := newFlagSet("job", "herdctlctl job [--json] ID",
 		`Show one job: its record (prompt, times, status, exit reason, error,
-session, turns, tokens, cost) and the state of its systemd unit. Values of
-several lines are shown whole, indented under their first line. Its
-events: herdctlctl logs ID, or journalctl HERDCTL_JOB=ID.
+session, turns, tokens, cost), the state of its systemd unit, and how its
+agent's hooks went (ok, failed and why, HTTP status, attempts, time).
+Values of several lines are shown whole, indented under their first line.
+Its events: herdctlctl logs ID, or journalctl HERDCTL_JOB=ID (a hook's
+own output: journalctl HERDCTL_HOOK=on_error[0] HERDCTL_JOB=ID).
 
 Example:
   herdctlctl job 20261130-020031-4fa9c2`)
@@ -148,6 +150,13 @@ func printJob(w io.Writer, colour bool, now time.Time, j api.Job) error {
 	} else {
 		f.addText("Prompt", j.Prompt)
 		f.addText("Result", j.Result)
+	}
+	for i, h := range j.Hooks {
+		label := ""
+		if i == 0 {
+			label = "Hooks"
+		}
+		f.addColour(label, hookLine(h), hookColour(h.Status))
 	}
 	f.add("Logs", "herdctlctl logs "+j.ID+"  (journalctl HERDCTL_JOB="+j.ID+")")
 	var b bytes.Buffer

@@ -352,3 +352,28 @@ func propText(props []sd.Property) string {
 	}
 	return b.String()
 }
+
+func TestShowAgentHooksWithoutSecrets(t *testing.T) {
+	r, _ := hookRig(t, &fakeHooks{})
+	vs, err := r.d.ShowAgent("beta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, v := range vs {
+		if strings.HasPrefix(v.Field, "hooks.") {
+			lines = append(lines, v.Field+" = "+v.Value+" @ "+v.From)
+		}
+	}
+	got := strings.Join(lines, "\n")
+	want := []string{
+		"hooks.on_error[0] = webhook https://hooks.example.org/… (path withheld), signed (secret withheld), timeout 10s, 3 retries @ " + r.d.ConfigFile + ":10:5",
+		"hooks.after_run[0] = shell /usr/local/bin/notify --channel ops (network none, timeout 1m0s) @ " + r.d.ConfigFile + ":14:5",
+	}
+	if got != strings.Join(want, "\n") {
+		t.Errorf("show:\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	if strings.Contains(got, "tok-in-path") || strings.Contains(got, "hook-secret") {
+		t.Errorf("show leaks a secret:\n%s", got)
+	}
+}

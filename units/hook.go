@@ -16,6 +16,11 @@ import (
 // included, shares the uid that can read a webhook's secret.
 const HookUser = "herdctl-hook"
 
+// HookStateDir is the one place a shell hook may write: a directory of
+// the hook user's that systemd keeps (StateDirectory=, $STATE_DIRECTORY),
+// /var/lib/herdctl-hook.
+const HookStateDir = "herdctl-hook"
+
 // hookPrefix starts the name of every hook unit.
 const hookPrefix = Prefix + "hook-"
 
@@ -85,6 +90,8 @@ func (h HookService) directives() []directive {
 			serviceDirective("StandardOutput", "journal", prop("StandardOutput", "journal")),
 			serviceDirective("User", HookUser, prop("User", HookUser)),
 			serviceDirective("Group", HookUser, prop("Group", HookUser)),
+			serviceDirective("StateDirectory", HookStateDir, prop("StateDirectory", []string{HookStateDir})),
+			serviceDirective("StateDirectoryMode", "0700", prop("StateDirectoryMode", uint32(0o700))),
 		)
 	}
 	ds = append(ds, serviceDirective("StandardError", "journal", prop("StandardError", "journal")))

@@ -61,6 +61,11 @@ type Job struct {
 	// the earlier jobs of a resumed session too.
 	CostUSD        float64 `json:"cost_usd"`
 	SessionCostUSD float64 `json:"session_cost_usd,omitempty"`
+	// APIRequests and APICostUSD are what the job's API relay forwarded
+	// and what the API's own usage reports in its answers come to at list
+	// prices: a count the agent cannot forge (network = "egress").
+	APIRequests int     `json:"api_requests,omitempty"`
+	APICostUSD  float64 `json:"api_cost_usd,omitempty"`
 	Error          string  `json:"error,omitempty"`
 	// Result is Claude Code's final answer (its result event), cut at
 	// 16 KiB.

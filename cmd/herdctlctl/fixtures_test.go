@@ -118,7 +118,7 @@ func hostileJob() api.Job {
 		SessionID: "5f0c8a4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f",
 		Error:     "tool failed:\n" + hostileInvalid + "\n" + hostileC1 + "\n" + hostileHidden + "\n" + hostileLine,
 		Result:    "The roses need water.\n" + hostileEscapes + "\n" + hostileBidi,
-		Turns:     7, InputTokens: 1234, OutputTokens: 567, CostUSD: 0.0123, OutputDropped: 65536}
+		Turns:     7, InputTokens: 1234, OutputTokens: 567, CostUSD: 0.0123, OutputDropped: 65536, APIRequests: 7, APICostUSD: 0.0131}
 }
 
 func healthyStatus() statusView {

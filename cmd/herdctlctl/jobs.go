@@ -132,6 +132,9 @@ func printJob(w io.Writer, colour bool, now time.Time, j api.Job) error {
 	f.add("Session", j.SessionID)
 	f.add("Usage", fmt.Sprintf("%d turns, %d input tokens, %d output tokens, %s",
 		j.Turns, j.InputTokens, j.OutputTokens, cost(j.CostUSD)))
+	if j.APIRequests > 0 {
+		f.add("API", fmt.Sprintf("%d requests through the job's relay, %s at list prices by the API's own counts", j.APIRequests, cost(j.APICostUSD)))
+	}
 	if j.OutputDropped > 0 {
 		f.addColour("Output", fmt.Sprintf("%d bytes not logged: over the journal budget", j.OutputDropped), yellow)
 	}

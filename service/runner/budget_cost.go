@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/herdctl/herdctl/policy"
@@ -33,14 +34,18 @@ func (r *Runner) budgetLeft(a *policy.Agent, now time.Time) (left float64, reaso
 
 // budgetWatch stops a running job whose agent crosses its day's budget
 // (budget_action = "cancel"): what the agent's other jobs spent today,
-// plus this job's cost as its assistant messages report their usage
-// (estimateCost), checked at each new message.
+// plus this job's cost so far, checked at each new message. A message's
+// cost comes from the usage its assistant event reports (estimateCost),
+// replaced by what the API itself reported through the job's relay when
+// there is one: that count the agent cannot forge.
 type budgetWatch struct {
-	pool    state.CostPool
-	perDay  float64
-	now     func() time.Time
-	stop    func(error)
-	seen    map[string]bool
+	pool   state.CostPool
+	perDay float64
+	now    func() time.Time
+	stop   func(error)
+
+	mu      sync.Mutex
+	cost    map[string]float64 // by message id
 	est     float64
 	stopped bool
 }
@@ -57,19 +62,46 @@ func (r *Runner) newBudgetWatch(a *policy.Agent, stop func(error)) *budgetWatch 
 	if a.Budget.Action != policy.BudgetCancel || a.Budget.PerDay <= 0 {
 		return nil
 	}
-	return &budgetWatch{pool: r.costPool(a.Name), perDay: a.Budget.PerDay, now: r.now, stop: stop, seen: map[string]bool{}}
+	return &budgetWatch{pool: r.costPool(a.Name), perDay: a.Budget.PerDay, now: r.now, stop: stop, cost: map[string]float64{}}
 }
 
-// message counts one assistant event (once per message) and stops the
-// job when the day's budget is reached.
+// message counts an assistant event's estimate, once per message.
 func (w *budgetWatch) message(m *MessageUsage) {
-	if w == nil || w.stopped || w.seen[m.ID] {
+	if w == nil {
 		return
 	}
-	w.seen[m.ID] = true
-	w.est += estimateCost(m.Model, m.Usage)
-	if spent := w.pool.Spent(w.now()); spent+w.est >= w.perDay {
+	w.mu.Lock()
+	_, seen := w.cost[m.ID]
+	w.mu.Unlock()
+	if !seen {
+		w.set(m.ID, estimateCost(m.Model, m.Usage))
+	}
+}
+
+// metered counts what the API reported for a message, over any estimate.
+func (w *budgetWatch) metered(id string, usd float64) {
+	if w != nil {
+		w.set(id, usd)
+	}
+}
+
+func (w *budgetWatch) set(id string, usd float64) {
+	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return
+	}
+	w.est += usd - w.cost[id]
+	w.cost[id] = usd
+	est := w.est
+	w.mu.Unlock()
+	if spent := w.pool.Spent(w.now()); spent+est >= w.perDay {
+		w.mu.Lock()
+		first := !w.stopped
 		w.stopped = true
-		w.stop(&budgetCancelled{spent: spent, job: w.est, perDay: w.perDay})
+		w.mu.Unlock()
+		if first {
+			w.stop(&budgetCancelled{spent: spent, job: est, perDay: w.perDay})
+		}
 	}
 }

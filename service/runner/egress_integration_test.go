@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/state"
 )
@@ -96,4 +98,52 @@ echo "NET $(ls /sys/class/net | tr '\n' ' ')"
 		t.Errorf("%d deny entries in the journal; job %s", denied, rec.Status)
 	}
 	t.Logf("%s", out)
+}
+
+// TestClaudeThroughRelay: a Claude agent with network = "egress" reaches
+// the API through its runner's relay, which holds the credential: the API
+// gets the real key, the container (its environment, its process's
+// /proc/1/environ, which the agent's uid could read from the host) only a
+// placeholder; and the relay meters what the API reported.
+func TestClaudeThroughRelay(t *testing.T) {
+	r := newRig(t)
+	const key = "sk-ant-api03-the-real-key-stays-outside"
+	a, stand := r.claudeAgent("relayed", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": `echo "KEYS $(tr '\0' '\n' < /proc/1/environ | grep -E '^(ANTHROPIC|CLAUDE_CODE_OAUTH)' | tr '\n' ' ')"`}},
+		{Text: "done"},
+	})
+	a.Claude.AllowedTools = []string{"Bash"}
+	u, _ := url.Parse(stand.URL)
+	r.runner.Resolver = fakeResolver{"api.stand-in.test": {netip.MustParseAddr("127.0.0.1")}}
+	a.Container.Network = policy.NetworkEgress
+	a.Container.Egress = []string{"api.stand-in.test:" + u.Port()}
+	a.Container.EgressPrivate = []string{"127.0.0.0/8"}
+	a.Container.Env["ANTHROPIC_BASE_URL"] = "http://api.stand-in.test:" + u.Port()
+	a.Container.Env["ANTHROPIC_API_KEY"] = key
+	rec := r.run(context.Background(), a)
+	if rec.Status != state.StatusCompleted {
+		t.Fatalf("job: %s (%s)\n%s", rec.Status, rec.ExitReason, r.out)
+	}
+	for i := range stand.RequestCount() {
+		_, h := stand.Request(i)
+		if got := h.Get("X-Api-Key"); got != key {
+			t.Errorf("request %d reached the API with key %q", i, got)
+		}
+	}
+	var seen string
+	for _, s := range stand.Strings() {
+		if strings.HasPrefix(s, "KEYS ") {
+			seen = s
+		}
+		if strings.Contains(s, key) {
+			t.Errorf("the key is inside the container: %q", s)
+		}
+	}
+	if !strings.Contains(seen, "ANTHROPIC_API_KEY="+policy.RelayPlaceholder) || !strings.Contains(seen, "ANTHROPIC_BASE_URL=http://127.0.0.1:3129") {
+		t.Errorf("the container's environment: %q", seen)
+	}
+	t.Logf("relay: %d requests, $%v metered; Claude Code reported $%v", rec.APIRequests, rec.APICostUSD, rec.CostUSD)
+	if rec.APIRequests < 2 || rec.APICostUSD <= 0 {
+		t.Errorf("the relay metered %d requests, $%v", rec.APIRequests, rec.APICostUSD)
+	}
 }

@@ -220,7 +220,15 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 	} else {
 		image = a.Container.Image
 	}
-	s, err := spec.Build(ctx, a, js)
+	// An egress agent's credential stays with the runner: its container
+	// gets the relay's address and a placeholder.
+	seen, relay := a, (*relayConfig)(nil)
+	if policy.UsesRelay(a) {
+		if seen, relay, err = relayFor(a); err != nil {
+			return nil, err
+		}
+	}
+	s, err := spec.Build(ctx, seen, js)
 	if err != nil {
 		return nil, fmt.Errorf("building the container spec: %w", err)
 	}
@@ -245,10 +253,15 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 	defer log.close(rec)
 	stdoutW, stderrW, drained := log.output(out)
 	var egressProxy *egressProxy
+	var apiRelay *apiRelay
 	defer func() {
 		if egressProxy != nil {
 			egressProxy.stop()
 			egressProxy.record(rec)
+		}
+		if apiRelay != nil {
+			apiRelay.stop()
+			apiRelay.record(rec)
 		}
 	}()
 	out.exit, err = r.Tasks.Run(taskCtx, containerd.Task{
@@ -265,7 +278,10 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 				return nil
 			}
 			var err error
-			egressProxy, err = r.startEgress(taskCtx, a, pid, log)
+			if egressProxy, err = r.startEgress(taskCtx, a, pid, log); err != nil || relay == nil {
+				return err
+			}
+			apiRelay, err = r.startRelay(taskCtx, a, relay, pid, log, out.budget.metered)
 			return err
 		},
 		Progress: func(msg string) {
@@ -332,8 +348,10 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	if out != nil && out.result != nil {
 		rec.Result = capText(out.result.Result, MaxResult)
 	}
-	if rec.CostUSD > 0 {
-		if err := r.costPool(rec.Agent).Add(end, rec.CostUSD); err != nil {
+	// The day's budget counts the larger of what Claude Code reported
+	// and what the API reported through the relay.
+	if spent := max(rec.CostUSD, rec.APICostUSD); spent > 0 {
+		if err := r.costPool(rec.Agent).Add(end, spent); err != nil {
 			r.Sink.Send("counting the job's cost for the day's budget: "+err.Error(), PriWarning, with(fields, state.FieldEvent, "budget"))
 		}
 	}

@@ -1,0 +1,344 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/herdctl/herdctl/internal/netns"
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/policy/egress"
+	"github.com/herdctl/herdctl/service/runner/proxy"
+	"github.com/herdctl/herdctl/state"
+)
+
+// The API relay keeps a Claude agent's credential out of its container:
+// the container gets a placeholder and ANTHROPIC_BASE_URL pointing at the
+// relay, which the runner serves on a listener inside the job's network
+// namespace (as the egress proxy), and which forwards each request to the
+// real API with the real credential, through the agent's egress rules.
+// Nothing in the container, and no process of the agent's uid on the host,
+// holds the key. It also meters what the API reports each response used:
+// a count of the job's cost that the agent cannot forge.
+
+// relayConfig is where the relay sends requests, with which credential.
+type relayConfig struct {
+	upstream      *url.URL
+	header, value string // X-Api-Key, or Authorization: Bearer
+}
+
+// relayFor takes the credential and the API's address out of a's
+// environment (opened: secrets expanded) and returns the agent its
+// container sees, with a placeholder and the relay's address instead.
+func relayFor(a *policy.Agent) (*policy.Agent, *relayConfig, error) {
+	env := a.Container.Env
+	base := env[policy.EnvBaseURL]
+	if base == "" {
+		base = policy.DefaultAPIURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return nil, nil, fmt.Errorf("%s %q is not an http(s) URL: fix it in the env file", policy.EnvBaseURL, base)
+	}
+	cfg := &relayConfig{upstream: u}
+	out := make(map[string]string, len(env))
+	for k, v := range env {
+		out[k] = v
+	}
+	delete(out, policy.EnvAPIKey)
+	delete(out, policy.EnvOAuthToken)
+	// As Claude Code does: the API key wins over the token.
+	if k := env[policy.EnvAPIKey]; k != "" {
+		cfg.header, cfg.value = "X-Api-Key", k
+		out[policy.EnvAPIKey] = policy.RelayPlaceholder
+	} else {
+		cfg.header, cfg.value = "Authorization", "Bearer "+env[policy.EnvOAuthToken]
+		out[policy.EnvOAuthToken] = policy.RelayPlaceholder
+	}
+	out[policy.EnvBaseURL] = "http://127.0.0.1:" + strconv.Itoa(policy.RelayPort)
+	c := *a
+	c.Container.Env = out
+	return &c, cfg, nil
+}
+
+// Bounds of the relay.
+const (
+	relayMaxConcurrent = 16
+	relayHeaderTimeout = 30 * time.Second
+	// relayResponseTimeout bounds the wait for the API's response
+	// headers (a streamed answer starts at once; a long one that is not
+	// streamed may take minutes).
+	relayResponseTimeout = 15 * time.Minute
+	// relayMeterLine bounds a line of a response the meter reads; a
+	// longer one is not metered (the answer still passes whole).
+	relayMeterLine = 1 << 20
+)
+
+// apiRelay is one job's relay.
+type apiRelay struct {
+	stop func()
+	// message is told each API message's id and cost as the API
+	// reported its usage (for budget_action = "cancel").
+	message func(id string, usd float64)
+
+	mu       sync.Mutex
+	requests int
+	failed   int
+	cost     float64
+}
+
+// startRelay serves cfg on a listener opened inside the network namespace
+// of the task whose host pid is pid.
+func (r *Runner) startRelay(ctx context.Context, a *policy.Agent, cfg *relayConfig, pid uint32, log *jobLog, message func(string, float64)) (*apiRelay, error) {
+	pol, err := egress.NewPolicy(a.Container.Egress, a.Container.EgressPrivate)
+	if err != nil {
+		return nil, fmt.Errorf("the agent's egress list: %w", err)
+	}
+	port := 443
+	if cfg.upstream.Scheme == "http" {
+		port = 80
+	}
+	if p := cfg.upstream.Port(); p != "" {
+		port, _ = strconv.Atoi(p)
+	}
+	if err := pol.CheckName(cfg.upstream.Hostname(), port); err != nil {
+		return nil, fmt.Errorf("the API (%s) is not on the agent's egress list: %w; add it to egress in the fleet file", cfg.upstream.Host, err)
+	}
+	ln, err := netns.Listen(fmt.Sprintf("/proc/%d/ns/net", pid), "127.0.0.1:"+strconv.Itoa(policy.RelayPort))
+	if err != nil {
+		return nil, fmt.Errorf("opening the API relay in the job's network namespace: %w", err)
+	}
+	rl := &apiRelay{message: message}
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			host, p, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			n, _ := strconv.Atoi(p)
+			if err := pol.CheckName(host, n); err != nil {
+				return nil, err
+			}
+			c, _, err := proxy.Connect(ctx, pol, r.Resolver, nil, egress.Target{Host: host, Port: n})
+			return c, err
+		},
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: relayResponseTimeout,
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(cfg.upstream)
+			// Whatever the container sent as a credential is dropped.
+			pr.Out.Header.Del("X-Api-Key")
+			pr.Out.Header.Del("Authorization")
+			pr.Out.Header.Set(cfg.header, cfg.value)
+		},
+		Transport:     transport,
+		FlushInterval: -1,
+		ModifyResponse: func(resp *http.Response) error {
+			rl.count(resp.StatusCode >= 400)
+			resp.Body = &meteredBody{ReadCloser: resp.Body, sse: strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream"), relay: rl}
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+			rl.count(true)
+			msg := fmt.Sprintf("API relay: %s %s: %v", req.Method, req.URL.Path, err)
+			log.entry(msg, PriWarning, with(log.fields, state.FieldEvent, "api_relay"), 0)
+			http.Error(w, "herdctl: "+msg, http.StatusBadGateway)
+		},
+	}
+	slots := make(chan struct{}, relayMaxConcurrent)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			default:
+				http.Error(w, "herdctl: the API relay is busy", http.StatusServiceUnavailable)
+				return
+			}
+			rp.ServeHTTP(w, req)
+		}),
+		ReadHeaderTimeout: relayHeaderTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	done := make(chan struct{})
+	go func() {
+		srv.Serve(ln)
+		close(done)
+	}()
+	stopCtx := context.AfterFunc(ctx, func() { srv.Close() })
+	rl.stop = func() {
+		stopCtx()
+		srv.Close()
+		<-done
+		transport.CloseIdleConnections()
+	}
+	return rl, nil
+}
+
+func (rl *apiRelay) count(failed bool) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	rl.requests++
+	if failed {
+		rl.failed++
+	}
+}
+
+// metered counts one message's usage, as the API reported it.
+func (rl *apiRelay) metered(id, model string, u Usage) {
+	usd := estimateCost(model, u)
+	rl.mu.Lock()
+	rl.cost += usd
+	rl.mu.Unlock()
+	if rl.message != nil {
+		rl.message(id, usd)
+	}
+}
+
+// record puts what the relay saw into the job's record.
+func (rl *apiRelay) record(rec *state.Job) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	rec.APIRequests, rec.APICostUSD = rl.requests, rl.cost
+}
+
+// meteredBody passes a response through whole and reads the usage the API
+// reports in it: per message of a stream (message_start, then the final
+// output count in message_delta), or in a whole JSON answer.
+type meteredBody struct {
+	io.ReadCloser
+	sse   bool
+	relay *apiRelay
+
+	line    []byte
+	skip    bool // the current line is over relayMeterLine
+	whole   bytes.Buffer
+	msg     streamMessage
+	started bool
+}
+
+type streamMessage struct {
+	id, model string
+	usage     Usage
+}
+
+func (b *meteredBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.feed(p[:n])
+	}
+	if errors.Is(err, io.EOF) {
+		b.end()
+	}
+	return n, err
+}
+
+func (b *meteredBody) feed(p []byte) {
+	if !b.sse {
+		if b.whole.Len()+len(p) <= relayMeterLine {
+			b.whole.Write(p)
+		}
+		return
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		if !b.skip {
+			if len(b.line)+len(chunk) > relayMeterLine {
+				b.skip, b.line = true, b.line[:0]
+			} else {
+				b.line = append(b.line, chunk...)
+			}
+		}
+		if i < 0 {
+			return
+		}
+		if !b.skip {
+			b.event(bytes.TrimSuffix(b.line, []byte("\r")))
+		}
+		b.line, b.skip = b.line[:0], false
+		p = p[i+1:]
+	}
+}
+
+// event reads one line of the stream.
+func (b *meteredBody) event(line []byte) {
+	data, ok := bytes.CutPrefix(line, []byte("data:"))
+	if !ok {
+		return
+	}
+	var ev struct {
+		Type    string `json:"type"`
+		Message struct {
+			ID    string `json:"id"`
+			Model string `json:"model"`
+			Usage Usage  `json:"usage"`
+		} `json:"message"`
+		Usage *Usage `json:"usage"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(data), &ev) != nil {
+		return
+	}
+	switch ev.Type {
+	case "message_start":
+		b.msg = streamMessage{id: ev.Message.ID, model: ev.Message.Model, usage: ev.Message.Usage}
+		b.started = true
+	case "message_delta":
+		if ev.Usage != nil {
+			// Counts in message_delta are the message's totals so far.
+			b.msg.usage.OutputTokens = ev.Usage.OutputTokens
+			if ev.Usage.InputTokens > 0 {
+				b.msg.usage.InputTokens = ev.Usage.InputTokens
+			}
+		}
+	case "message_stop":
+		b.flush()
+	}
+}
+
+func (b *meteredBody) flush() {
+	if b.started {
+		b.relay.metered(b.msg.id, b.msg.model, b.msg.usage)
+		b.started = false
+	}
+}
+
+// end counts what a whole answer, or a stream cut before message_stop,
+// reported.
+func (b *meteredBody) end() {
+	if b.sse {
+		b.flush()
+		return
+	}
+	var m struct {
+		ID    string `json:"id"`
+		Type  string `json:"type"`
+		Model string `json:"model"`
+		Usage *Usage `json:"usage"`
+	}
+	if json.Unmarshal(b.whole.Bytes(), &m) == nil && m.Type == "message" && m.Usage != nil {
+		b.relay.metered(m.ID, m.Model, *m.Usage)
+	}
+	b.whole.Reset()
+}
+

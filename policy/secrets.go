@@ -91,7 +91,6 @@ func SecretTemplate(value string, env map[string]string) (template string, ok bo
 // value like "1" or "true" is a setting, and stays in the snapshot.
 const MinSecretLen = 8
 
-
 // sealSecrets moves every variable of env whose value holds one of the
 // env file's values into templates that name them instead.
 func sealSecrets(env, envFile map[string]string) (plain, secret map[string]string) {

@@ -66,7 +66,7 @@ type Job struct {
 	// prices: a count the agent cannot forge (network = "egress").
 	APIRequests int     `json:"api_requests,omitempty"`
 	APICostUSD  float64 `json:"api_cost_usd,omitempty"`
-	Error          string  `json:"error,omitempty"`
+	Error       string  `json:"error,omitempty"`
 	// Result is Claude Code's final answer (its result event), cut at
 	// 16 KiB.
 	Result string `json:"result,omitempty"`

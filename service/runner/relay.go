@@ -341,4 +341,3 @@ func (b *meteredBody) end() {
 	}
 	b.whole.Reset()
 }
-

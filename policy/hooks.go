@@ -260,3 +260,40 @@ func checkWebhookURL(h Hook) string {
 	}
 	return ""
 }
+
+// hookWarnings adds to Preflight what would make an agent's hooks fail or
+// leak without being a configuration error: a shell hook's program that is
+// missing, not executable or changeable by others than root (whoever can
+// change it runs code as the hook user, with every job's data), and a
+// webhook that sends the job unencrypted to a public destination. seen
+// keeps each program and destination to one warning across agents.
+func hookWarnings(f *config.Fleet, a *Agent, seen map[string]bool, warn func(config.Location, string, ...any)) {
+	for _, ev := range []struct {
+		name  string
+		hooks []Hook
+	}{{"on_error", a.Hooks.OnError}, {"on_success", a.Hooks.OnSuccess}, {"after_run", a.Hooks.AfterRun}} {
+		for i, h := range ev.hooks {
+			at := config.Location{File: f.File, Line: 1, Col: 1, Field: fmt.Sprintf("%s.%s[%d]", HooksField, ev.name, i)}
+			switch h.Type {
+			case HookShell:
+				p := h.Command[0]
+				if seen["shell "+p] {
+					continue
+				}
+				seen["shell "+p] = true
+				if msg := executable(p); msg != "" {
+					warn(at, "the shell hook's program %s %s: the hook fails after every job of agent %s until it is fixed", p, msg, a.Name)
+				} else if msg := rootOnly(p, 0o022, "chmod go-w"); msg != "" {
+					warn(at, "the shell hook's program %s: whoever can change it runs code as the hook user with every job's data", msg)
+				}
+			case HookWebhook:
+				u, err := url.Parse(h.URL)
+				if err != nil || u.Scheme != "http" || len(h.EgressPrivate) > 0 || seen["webhook "+u.Host] {
+					continue
+				}
+				seen["webhook "+u.Host] = true
+				warn(at, "the webhook to %s is plain http: the job's prompt and result cross the network unencrypted; use https", u.Hostname())
+			}
+		}
+	}
+}

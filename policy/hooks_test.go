@@ -171,3 +171,36 @@ url = "https://attacker.example.net/"
 		t.Errorf("want one tier error at the agent file's hooks table, got %v", errs)
 	}
 }
+
+func TestHookPreflight(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "notify")
+	os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o644)
+	f, _ := hookFleet(t, `[[defaults.hooks.after_run]]
+type = "shell"
+command = ["`+prog+`"]
+[[defaults.hooks.on_error]]
+type = "webhook"
+url = "http://hooks.example.org/x"
+[[defaults.hooks.on_success]]
+type = "webhook"
+url = "https://hooks.example.org/x"
+[[agents]]
+path = "a/agent.toml"
+`, "", nil)
+	if len(f.Broken) > 0 {
+		t.Fatal(f.Errs())
+	}
+	got := Preflight(f.Config, f.Agents).Error()
+	for _, want := range []string{
+		"hooks.after_run[0]: the shell hook's program " + prog + " is not executable (chmod +x it)",
+		"hooks.on_error[0]: the webhook to hooks.example.org is plain http",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("preflight lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "on_success") {
+		t.Errorf("an https webhook is warned about:\n%s", got)
+	}
+}

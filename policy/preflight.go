@@ -22,9 +22,10 @@ func Preflight(f *config.Fleet, agents []*Agent) config.Errors {
 		out = append(out, config.Errorf(loc, format, args...))
 	}
 	fleetLoc := config.Location{File: f.File, Line: 1, Col: 1}
-	claudeChecked := map[string]bool{}
+	claudeChecked, hooksChecked := map[string]bool{}, map[string]bool{}
 	for _, a := range agents {
 		at := config.Location{File: a.File, Line: 1, Col: 1, Field: a.Name}
+		hookWarnings(f, a, hooksChecked, warn)
 		if len(a.Command) == 0 {
 			switch p := a.Claude.Path; {
 			case p == "" && !claudeChecked[""]:

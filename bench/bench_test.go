@@ -18,6 +18,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // TestBench measures herdctl against its floor in the nspawn machine
@@ -252,19 +253,14 @@ echo $r $nr $s $ns`)
 
 // p7: listing jobs with 10k records.
 func (b *bench) p7() {
-	dir := b.m.Path("/var/lib/herdctl/jobs")
 	now := time.Now()
-	for i := 0; i < 10000; i++ {
+	b.writeRecords(10000, func(i int) api.Job {
 		fin := now.Add(-time.Duration(i) * time.Minute)
 		code := 0
-		j := api.Job{ID: fmt.Sprintf("20250101-%06d-%06x", i, i), Agent: fmt.Sprintf("a%04d", i%10), Schedule: "s0", Trigger: "schedule",
+		return api.Job{ID: fmt.Sprintf("20250101-%06d-%06x", i, i), Agent: fmt.Sprintf("a%04d", i%10), Schedule: "s0", Trigger: state.TriggerSchedule,
 			Prompt: strings.Repeat("p", 200), Started: fin.Add(-time.Minute), Finished: &fin, DurationMS: 60000,
 			Status: api.StatusCompleted, ExitCode: &code, ExitReason: "exited 0", Turns: 4, CostUSD: 0.02}
-		buf, _ := json.Marshal(j)
-		if err := os.WriteFile(filepath.Join(dir, j.ID+".json"), buf, 0o644); err != nil {
-			b.t.Fatal(err)
-		}
-	}
+	})
 	b.m.Run("systemctl", "restart", "herdctl")
 	b.times(3, "herdctlctl jobs --limit 50")
 	human := b.times(100, "herdctlctl jobs --limit 50")
@@ -280,20 +276,15 @@ func (b *bench) p7() {
 // against herdctlctl agents, the same binary's smallest call to the
 // daemon.
 func (b *bench) p11() {
-	dir := b.m.Path("/var/lib/herdctl/jobs")
 	now := time.Now()
 	const n = 100_000
-	for i := range n {
+	b.writeRecords(n, func(i int) api.Job {
 		start := now.Add(-time.Duration(i) * 100 * 24 * time.Hour / n)
 		fin := start.Add(time.Minute)
-		j := api.Job{ID: fmt.Sprintf("20240101-%06d-%06x", i%1000000, i), Agent: fmt.Sprintf("a%04d", i%20), Schedule: "s0", Trigger: "schedule",
+		return api.Job{ID: fmt.Sprintf("20240101-%06d-%06x", i%1000000, i), Agent: fmt.Sprintf("a%04d", i%20), Schedule: "s0", Trigger: state.TriggerSchedule,
 			Started: start, Finished: &fin, DurationMS: 60000, Status: api.StatusCompleted, Turns: 4,
 			InputTokens: 12000, OutputTokens: 800, CostUSD: 0.02}
-		buf, _ := json.Marshal(j)
-		if err := os.WriteFile(filepath.Join(dir, j.ID+".json"), buf, 0o640); err != nil {
-			b.t.Fatal(err)
-		}
-	}
+	})
 	b.m.Run("systemctl", "restart", "herdctl")
 	b.times(3, "herdctlctl cost --since 0")
 	cost := b.times(50, "herdctlctl cost --since 0")
@@ -302,6 +293,19 @@ func (b *bench) p11() {
 	b.add(figure{ID: "P11", Name: "herdctlctl cost --since 0 with 100k job records", Value: v, Unit: "ms p50",
 		Floor: fmt.Sprintf("herdctlctl agents %.1f ms", f), Ratio: v / f, Goal: "≤ 100 ms", Met: v <= 100,
 		Detail: fmt.Sprintf("p99 %.1f ms; 50 runs each", quantile(cost, 0.99))})
+}
+
+// writeRecords writes n synthetic job records into the machine's state,
+// as the runner does (herdctl is restarted to read them).
+func (b *bench) writeRecords(n int, job func(i int) api.Job) {
+	dir := b.m.Path("/var/lib/herdctl/jobs")
+	for i := range n {
+		j := job(i)
+		buf, _ := json.Marshal(j)
+		if err := os.WriteFile(filepath.Join(dir, j.ID+".json"), buf, state.RecordMode); err != nil {
+			b.t.Fatal(err)
+		}
+	}
 }
 
 // daemonRSS is the idle daemon's resident memory in MiB, and the part of

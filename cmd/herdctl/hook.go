@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/herdctl/herdctl/hook"
 	"github.com/herdctl/herdctl/hook/webhook"
@@ -52,7 +53,9 @@ Exit status: 0 when the webhook was delivered (HTTP 2xx), 1 when not.`)
 	if len(body) > maxPayload {
 		return fmt.Errorf("the job on stdin is more than %d bytes", maxPayload)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), spec.Deadline())
+	// Within the unit's TimeoutStartSec= (the same deadline), so that the
+	// result is written before systemd would stop the unit.
+	ctx, cancel := context.WithTimeout(context.Background(), spec.Deadline()-5*time.Second)
 	defer cancel()
 	res := (&webhook.Sender{}).Send(ctx, spec, body)
 	out, _ := json.Marshal(res)

@@ -62,6 +62,10 @@ const (
 	// hookPoll is how often a hook unit left running by an earlier
 	// daemon is looked at.
 	hookPoll = time.Second
+	// jobUnitPoll and maxJobUnitWait bound the wait for a job's unit to
+	// end before its hooks run.
+	jobUnitPoll    = 200 * time.Millisecond
+	maxJobUnitWait = 2 * time.Minute
 )
 
 // hookRunner is the daemon's hook bookkeeping.
@@ -271,6 +275,26 @@ func (d *Daemon) sweepHooks(ctx context.Context) {
 	}
 }
 
+// waitJobUnit waits until j's run of its unit has ended: a runner
+// records the job's end before it has removed the job's container and
+// its unit has stopped, and hooks run after the job's unit. A run that
+// does not end within maxJobUnitWait (a stop timeout is 30 s) is not
+// waited for longer.
+func (d *Daemon) waitJobUnit(ctx context.Context, j *api.Job) {
+	deadline := time.Now().Add(maxJobUnitWait)
+	for time.Now().Before(deadline) {
+		ustate, err := d.unitStates(ctx)
+		if err != nil || !d.stillRunning(ctx, j, ustate) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(jobUnitPoll):
+		}
+	}
+}
+
 func (d *Daemon) anyHooks() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -300,6 +324,7 @@ func (d *Daemon) runJobHooks(ctx context.Context, j *api.Job) {
 		s.Runs = append(s.Runs, state.HookRun{Hook: x.Name(), Type: x.Type, Unit: units.HookUnitName(j.ID, x.Event, x.Index), Status: state.HookPending})
 	}
 	d.saveHookState(s)
+	d.waitJobUnit(ctx, j)
 	for i, x := range sel {
 		if ctx.Err() != nil {
 			return // pending: the next daemon runs them

@@ -377,3 +377,18 @@ func TestShowAgentHooksWithoutSecrets(t *testing.T) {
 		t.Errorf("show leaks a secret:\n%s", got)
 	}
 }
+
+// TestHooksWaitForTheJobsUnit: a runner records its job's end before its
+// unit has stopped; the hooks run once the unit has.
+func TestHooksWaitForTheJobsUnit(t *testing.T) {
+	fh := &fakeHooks{}
+	r, _ := hookRig(t, fh)
+	r.sd.set("herdctl-beta-run-x.service", "deactivating")
+	j := r.endJob("beta", state.StatusFailed, time.Now())
+	time.Sleep(600 * time.Millisecond)
+	if n := len(fh.taken()); n != 0 {
+		t.Fatalf("%d hooks ran while the job's unit was still stopping", n)
+	}
+	r.sd.set("herdctl-beta-run-x.service", "inactive")
+	r.hooksDone(j.ID, 2)
+}

@@ -255,11 +255,12 @@ func TestHooks(t *testing.T) {
 	}
 	_, pwned := m.Try("test", "-e", "/srv/pwned")
 	leaks := func(s string) bool { return strings.Contains(s, hookMark) }
-	record("the agent's text (its prompt, with $(...), `...` and ${...}, and its result) reaches a shell hook",
+	result := sp.Job.Result != "" && sp.Job.Result == j.Result
+	record("a job's prompt (with $(...), `...` and ${...}) and the agent's result reach a shell hook",
 		"on its stdin as JSON only: never in its arguments, environment or unit; nothing of it runs",
-		fmt.Sprintf("stdin has it: %v; argv: %v, environment: %v, unit file: %v; /srv/pwned made: %v",
-			leaks(stdin), leaks(argv), leaks(env), leaks(unitFile), pwned == nil),
-		leaks(stdin) && !leaks(argv) && !leaks(env) && !leaks(unitFile) && unitFile != "" && pwned != nil)
+		fmt.Sprintf("stdin has the prompt: %v, the result: %v; the prompt in argv: %v, environment: %v, unit file: %v; /srv/pwned made: %v",
+			leaks(stdin), result, leaks(argv), leaks(env), leaks(unitFile), pwned == nil),
+		leaks(stdin) && result && !leaks(argv) && !leaks(env) && !leaks(unitFile) && unitFile != "" && pwned != nil)
 	record("a webhook's secret and the token in its URL, while the webhook runs and after",
 		"in no world-readable file (the transient unit included), no command line, no environment, not in the journal",
 		"while it runs: "+oneLine(wh.scan)+"; after: "+oneLine(scanForSecrets(m)),

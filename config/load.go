@@ -39,7 +39,9 @@ type Fleet struct {
 	Containerd  Containerd
 	// LogBudgetDaily is [fleet] log_budget_daily in bytes, 0 when unset.
 	LogBudgetDaily int64
-	Agents         []*AgentConfig
+	// Chat is the fleet's [chat] table: the endpoints of the platforms.
+	Chat   FleetChat
+	Agents []*AgentConfig
 	// Broken are the agents that could not be loaded; Agents runs
 	// without them.
 	Broken []BrokenAgent
@@ -200,7 +202,9 @@ func Load(path string, opts LoadOptions) (*Fleet, error) {
 	}
 	f.Version, f.Name, f.Description = fleet.Version, fleet.Fleet.Name, fleet.Fleet.Description
 	f.ClaudePath, f.Containerd = fleet.ClaudePath, fleet.Containerd
+	f.Chat = fleet.Chat
 	errs = append(errs, checkFleet(f, &fleet, doc)...)
+	errs = append(errs, checkFleetChat(f, doc)...)
 
 	// The agents: the fleet file's [[agents]], then those of each
 	// drop-in file in fleet.d/, in lexical order.

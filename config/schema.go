@@ -11,6 +11,9 @@ type FleetFile struct {
 	Fleet      FleetInfo    `toml:"fleet"`
 	Defaults   Agent        `toml:"defaults"`
 	Agents     []AgentEntry `toml:"agents"`
+	// Chat points the chat bridge at other endpoints than the
+	// platforms' own (a relay, a test fake).
+	Chat FleetChat `toml:"chat"`
 }
 
 // Containerd says how to reach containerd.
@@ -70,6 +73,9 @@ type Agent struct {
 	Instances      Instances           `toml:"instances"`
 	Schedules      map[string]Schedule `toml:"schedules"`
 	Docker         Docker              `toml:"docker"`
+	// Chat connects the agent to Discord and Slack through
+	// herdctl-chat.service (fleet only: tokens and who may talk).
+	Chat Chat `toml:"chat"`
 }
 
 // MCPServer is one MCP server handed to Claude Code with --mcp-config. It

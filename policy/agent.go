@@ -39,6 +39,10 @@ type Agent struct {
 	Container           Container `json:"container"`
 	// Containerd is where the agent's jobs run: the fleet's [containerd].
 	Containerd Containerd `json:"containerd"`
+	// Chat is the agent's chat bots, nil without. It holds their tokens
+	// and is never in the agent's snapshot: the daemon hands it to
+	// herdctl-chat.service alone (package chat).
+	Chat *Chat `json:"-"`
 }
 
 // Budget is what an agent's jobs may spend, in dollars (0: no limit).

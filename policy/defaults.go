@@ -91,8 +91,9 @@ var AgentFileSafe = []string{"enabled", "ephemeral", "memory", "cpu_shares", "cp
 	"egress"} // narrowing only: checked against the fleet's list
 
 // FleetOnlyTopLevel lists the agent options outside [docker] that only the
-// fleet may set: they decide what runs, not how.
-var FleetOnlyTopLevel = []string{"command"}
+// fleet may set: they decide what runs, not how, or who may talk to the
+// agent and with which secrets (chat).
+var FleetOnlyTopLevel = []string{"command", "chat"}
 
 // ReservedLabelPrefix marks the labels herdctl puts on containers to find
 // them again; nobody may set them by configuration.

@@ -40,8 +40,12 @@ func ResolveFleet(f *config.Fleet, opts Options) ([]*Agent, []config.BrokenAgent
 	opts.Host = &onceHost{Host: opts.Host}
 	broken := append([]config.BrokenAgent(nil), f.Broken...)
 	var out []*Agent
+	tokens := chatTokens{}
 	for _, a := range f.Agents {
 		r, err := Resolve(f, a, opts)
+		if err == nil {
+			err = tokens.claim(a, r)
+		}
 		if err != nil {
 			var errs config.Errors
 			if !errors.As(err, &errs) {
@@ -122,6 +126,9 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 	if len(r.Container.SecretEnv) > 0 {
 		r.Container.EnvFile = f.EnvFile
 	}
+	var chatErrs config.Errors
+	r.Chat, chatErrs = resolveChat(f, a)
+	errs = append(errs, chatErrs...)
 	errs = append(errs, checkCeilings(a, r)...)
 	if len(errs) > 0 {
 		return nil, errs

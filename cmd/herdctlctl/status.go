@@ -19,6 +19,8 @@ type statusView struct {
 	AgentList []api.Agent `json:"agent_list"`
 	Running   []api.Job   `json:"running"`
 	Failures  []api.Job   `json:"recent_failures"`
+	// Chat is the chat bridge's bots (chat.go).
+	Chat []api.ChatConnector `json:"chat,omitempty"`
 }
 
 // statusOptions are status's flags.
@@ -89,6 +91,7 @@ func loadStatus(ctx context.Context, cl *api.Client, agent string) (statusView, 
 	slices.SortStableFunc(v.Failures, func(a, b api.Job) int { return b.Started.Compare(a.Started) })
 	v.Failures = v.Failures[:min(len(v.Failures), recentFailures)]
 	v.Running, v.Failures = nonNil(v.Running), nonNil(v.Failures)
+	v.Chat = loadChat(ctx, cl, agent)
 	return v, nil
 }
 
@@ -183,6 +186,7 @@ func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
 		}
 	}
 	t.write(&b, colour)
+	writeChat(&b, colour, now, v.Chat)
 	if len(v.Running) > 0 {
 		b.WriteString("\nRunning:\n")
 		jobsTable(v.Running, now).write(&b, colour)

@@ -261,6 +261,7 @@ func HerdctlMachine(t *testing.T, fleet string, files map[string]string) *Machin
 	herdctl := Build(t, bin, "herdctl")
 	runner := Build(t, bin, "herdctl-runner")
 	herdctlctl := Build(t, bin, "herdctlctl")
+	chat := Build(t, bin, "herdctl-chat")
 	m := NewMachine(t)
 	m.CopyFile(herdctl, "/usr/sbin/herdctl", 0o755)
 	m.CopyFile(runner, units.DefaultRunner, 0o755)
@@ -268,6 +269,14 @@ func HerdctlMachine(t *testing.T, fleet string, files map[string]string) *Machin
 	m.CopyFile(filepath.Join(repoRoot(), "packaging/herdctl.service"), "/usr/lib/systemd/system/herdctl.service", 0o644)
 	m.CopyFile(filepath.Join(repoRoot(), "packaging", units.ReapUnit), "/usr/lib/systemd/system/"+units.ReapUnit, 0o644)
 	m.CopyFile(filepath.Join(repoRoot(), "packaging/dbus/dev.herdctl.Manager1.conf"), "/usr/share/dbus-1/system.d/dev.herdctl.Manager1.conf", 0o644)
+	// The chat bridge: started by its path unit when an agent has chat
+	// (its user is the test's to make: systemd-sysusers with the
+	// packaged sysusers.conf).
+	m.CopyFile(chat, "/usr/libexec/herdctl/herdctl-chat", 0o755)
+	for _, u := range []string{"herdctl-chat.service", "herdctl-chat.path"} {
+		m.CopyFile(filepath.Join(repoRoot(), "packaging", u), "/usr/lib/systemd/system/"+u, 0o644)
+	}
+	m.CopyFile(filepath.Join(repoRoot(), "packaging/herdctl-chat.conf"), "/usr/lib/systemd/system/herdctl.service.d/herdctl-chat.conf", 0o644)
 	m.WriteFile("/etc/herdctl/herdctl.toml", fleet, 0o644)
 	for p, content := range files {
 		m.WriteFile(p, content, 0o644)

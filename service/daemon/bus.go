@@ -57,6 +57,8 @@ func ServeBus(conn *dbus.Conn, d *Daemon, group string) (*Bus, error) {
 		"AgentCount":  {Value: uint32(0), Emit: prop.EmitTrue},
 		"RunningJobs": {Value: uint32(0), Emit: prop.EmitTrue},
 		"ReloadError": {Value: "", Emit: prop.EmitTrue},
+		// The chat bridge's connectors, as it reports them (chat.go).
+		api.PropChatConnectors: {Value: []api.Dict{}, Emit: prop.EmitTrue},
 	}})
 	if err != nil {
 		return nil, err
@@ -420,6 +422,7 @@ func managerIntrospection(props []introspect.Property) introspect.Interface {
 			{Name: "Disable", Args: []introspect.Arg{in("agent", "s")}},
 			{Name: "Enable", Args: []introspect.Arg{in("agent", "s")}},
 			{Name: "Reload"},
+			{Name: api.MethodReportChat, Args: []introspect.Arg{in("connectors", "aa{sv}"), out("snapshot", "s")}},
 			{Name: "Validate", Args: []introspect.Arg{in("path", "s"), out("errors", "aa{sv}")}},
 		},
 		Signals: []introspect.Signal{

@@ -288,6 +288,7 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 	if err := d.writeAgents(byName); err != nil {
 		return err
 	}
+	d.writeChat(byName)
 	if err := d.Layout.WriteLastGoodName(fleetName); err != nil {
 		return fmt.Errorf("recording the last good fleet: %w", err)
 	}

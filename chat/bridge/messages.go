@@ -1,0 +1,207 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/herdctl/herdctl/chat/text"
+	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/service/api"
+)
+
+// fields are a message's journal fields: ids only, never its text.
+func fields(m Inbound, event string) []zap.Field {
+	fs := []zap.Field{zap.String("chat_event", event), zap.String("chat_platform", m.Platform),
+		zap.String("chat_agent", m.Agent), zap.String("agent", m.Agent), zap.String("chat_channel", m.Channel),
+		zap.String("chat_user", m.User), zap.String("chat_message", m.ID)}
+	if m.Thread != "" {
+		fs = append(fs, zap.String("chat_thread", m.Thread))
+	}
+	if m.Guild != "" {
+		fs = append(fs, zap.String("chat_guild", m.Guild))
+	}
+	if m.DM {
+		fs = append(fs, zap.Bool("chat_dm", true))
+	}
+	return fs
+}
+
+// handle acts on one message a connector received.
+func (b *Bridge) handle(ctx context.Context, m Inbound) {
+	c := b.byKey[connKey(m.Platform, m.Agent)]
+	if c == nil {
+		return
+	}
+	seen := m.Platform + "/" + m.Agent + "/" + m.Channel + "/" + m.ID
+	if _, dup := b.seen[seen]; dup && m.ID != "" {
+		return
+	}
+	b.seen[seen] = b.now()
+	verdict, reason := c.Rules().Route(m)
+	switch verdict {
+	case Ignore:
+		return
+	case Refuse:
+		b.Log.Info("chat message ignored: "+reason, append(fields(m, "refused"), zap.String("chat_reason", reason), zap.Int("chat_bytes", len(m.Text)))...)
+		return
+	}
+	c.Health().Message()
+	prompt := text.Clean(m.Text)
+	b.Log.Info("chat message received", append(fields(m, "received"), zap.Int("chat_bytes", len(prompt)))...)
+	switch strings.ToLower(prompt) {
+	case "":
+		b.say(ctx, c, m, "Write a prompt after the mention. `status` shows the agent, `cancel` stops this conversation's job.")
+		return
+	case "status":
+		b.statusCommand(ctx, c, m)
+		return
+	case "cancel":
+		b.cancelCommand(ctx, c, m)
+		return
+	}
+	if len(prompt) > MaxPrompt {
+		b.Log.Info("chat message refused: too long", append(fields(m, "too_long"), zap.Int("chat_bytes", len(prompt)))...)
+		b.say(ctx, c, m, fmt.Sprintf("✗ This message is %d bytes; a prompt may have at most %d. Nothing was started.", len(prompt), MaxPrompt))
+		return
+	}
+	if b.Store.Full() {
+		b.say(ctx, c, m, fmt.Sprintf("✗ herdctl-chat owes %d answers already. Nothing was started; try again later.", MaxPending))
+		return
+	}
+	o := TriggerOptions{Queue: b.busy(m.Agent) == policy.BusyQueue, Resume: b.Store.Session(m.Conversation)}
+	id, err := b.Daemon.Trigger(ctx, m.Agent, prompt, o)
+	switch {
+	case errors.Is(err, ErrBusy):
+		b.Log.Info("chat message refused: the agent is busy", fields(m, "busy")...)
+		b.say(ctx, c, m, fmt.Sprintf("⏳ %s is busy: it runs as many jobs as it may. Try again when one ends, or send `cancel` to stop this conversation's.", m.Agent))
+		return
+	case errors.Is(err, ErrNotFound):
+		b.say(ctx, c, m, fmt.Sprintf("✗ %s is not in the fleet right now (it may be disabled, or its file broken).", m.Agent))
+		return
+	case err != nil:
+		// The chat hears why only when herdctl's own reason is meant for
+		// the caller; the rest (bus policy, unreachable daemon) is for
+		// the operator.
+		b.Log.Error("cannot start a job for a chat message", append(fields(m, "trigger_failed"), zap.Error(err))...)
+		b.say(ctx, c, m, "✗ Could not start a job: "+tell(err))
+		return
+	}
+	p := Pending{Job: id, Conversation: m.Conversation, ReplyIn: m.ReplyIn, ReplyTo: m.ID, Started: b.now()}
+	if p.ReplyIn.Channel == "" {
+		p.ReplyIn = m.Conversation
+	}
+	if err := b.Store.Add(p); err != nil {
+		b.Log.Error("cannot record the answer owed: it is lost if herdctl-chat restarts before the job ends", append(fields(m, "store_failed"), zap.String("job", id), zap.Error(err))...)
+	}
+	b.Log.Info("chat job started", append(fields(m, "job_started"), zap.String("job", id), zap.String("chat_job", id), zap.Bool("chat_resume", o.Resume != ""))...)
+	b.async(ctx, func(ctx context.Context) { c.Typing(ctx, p.ReplyIn, p.ReplyTo) })
+	if o.Queue {
+		if j, err := b.Daemon.Job(ctx, id); err == nil && j.Status == api.StatusQueued {
+			b.say(ctx, c, m, fmt.Sprintf("⏳ Queued: %s is busy; this runs when one of its jobs ends.", m.Agent))
+		}
+	}
+}
+
+// say posts one line of the bridge's own as a reply to m.
+func (b *Bridge) say(ctx context.Context, c Connector, m Inbound, line string) {
+	to := m.ReplyIn
+	if to.Channel == "" {
+		to = m.Conversation
+	}
+	b.async(ctx, func(ctx context.Context) {
+		if err := c.Post(ctx, to, m.ID, c.Escape(line)); err != nil {
+			c.Health().Error(err)
+			b.Log.Warn("cannot post a reply", append(fields(m, "post_failed"), zap.Error(err))...)
+		}
+	})
+}
+
+// statusCommand answers "status": the agent's jobs and this
+// conversation's.
+func (b *Bridge) statusCommand(ctx context.Context, c Connector, m Inbound) {
+	a, err := b.Daemon.Agent(ctx, m.Agent)
+	if err != nil {
+		b.Log.Error("cannot ask herdctl about the agent", append(fields(m, "status_failed"), zap.Error(err))...)
+		b.say(ctx, c, m, "✗ Cannot ask herdctl: "+tell(err))
+		return
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "%s: %d of %d jobs running", a.Name, a.Running, a.MaxConcurrent)
+	if a.LastJob != "" {
+		fmt.Fprintf(&s, "; last job %s %s", a.LastJob, a.LastStatus)
+		if !a.LastFinished.IsZero() {
+			fmt.Fprintf(&s, " %s ago", ago(b.now().Sub(a.LastFinished)))
+		}
+	}
+	owed := 0
+	for _, p := range b.Store.Pending() {
+		if p.Conversation == m.Conversation || p.ReplyIn == m.Conversation {
+			owed++
+		}
+	}
+	fmt.Fprintf(&s, ". This conversation: %d answer(s) owed", owed)
+	if id := b.Store.Session(m.Conversation); id != "" {
+		fmt.Fprintf(&s, ", continuing session %.8s", id)
+	} else {
+		s.WriteString(", a new session")
+	}
+	s.WriteString(".")
+	b.say(ctx, c, m, s.String())
+}
+
+// cancelCommand answers "cancel": it stops the jobs this conversation
+// started.
+func (b *Bridge) cancelCommand(ctx context.Context, c Connector, m Inbound) {
+	var ids, failed []string
+	for _, p := range b.Store.Pending() {
+		if (p.Conversation == m.Conversation || p.ReplyIn == m.Conversation) && p.Ended.IsZero() {
+			if err := b.Daemon.Cancel(ctx, p.Job); err != nil {
+				b.Log.Error("cannot cancel a job", append(fields(m, "cancel_failed"), zap.String("job", p.Job), zap.Error(err))...)
+				failed = append(failed, p.Job+": "+tell(err))
+				continue
+			}
+			ids = append(ids, p.Job)
+		}
+	}
+	b.Log.Info("chat cancel", append(fields(m, "cancel"), zap.Strings("chat_jobs", ids))...)
+	switch {
+	case len(failed) > 0:
+		b.say(ctx, c, m, "✗ Could not cancel "+strings.Join(failed, "; "))
+	case len(ids) == 0:
+		b.say(ctx, c, m, "Nothing of this conversation is running.")
+	default:
+		b.say(ctx, c, m, "Cancelling "+strings.Join(ids, ", ")+".")
+	}
+}
+
+// tell is what the chat hears of err: herdctl's own reason when it is
+// meant for the caller (a refusal), else only where to look: bus policy
+// and daemon failures are the operator's, with uids and paths in them.
+func tell(err error) string {
+	if errors.Is(err, ErrRefused) || errors.Is(err, ErrNotFound) {
+		msg := err.Error()
+		for _, kind := range []error{ErrRefused, ErrNotFound} {
+			msg = strings.TrimPrefix(msg, kind.Error()+": ")
+		}
+		return text.OneLine(msg, 200)
+	}
+	return "herdctl-chat could not get it done; the host's journal says why (journalctl -t herdctl-chat)."
+}
+
+// ago is d, short.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

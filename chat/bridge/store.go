@@ -1,0 +1,204 @@
+package bridge
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Pending is a reply the bridge owes: a job it started for a message,
+// until its answer is posted.
+type Pending struct {
+	Job string `json:"job"`
+	// Conversation is where the message came from, ReplyIn where the
+	// reply goes, ReplyTo the message it answers.
+	Conversation Conversation `json:"conversation"`
+	ReplyIn      Conversation `json:"reply_in"`
+	ReplyTo      string       `json:"reply_to"`
+	Started      time.Time    `json:"started"`
+	// Sent counts the parts of the answer already posted, so that a
+	// restart in the middle of a long answer posts only the rest.
+	Sent int `json:"sent,omitempty"`
+	// Ended is when the bridge first saw the job finished; Attempts and
+	// LastError count the failed posts since.
+	Ended     time.Time `json:"ended,omitzero"`
+	Attempts  int       `json:"attempts,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// Session is the Claude session a conversation continues.
+type Session struct {
+	ID      string    `json:"id"`
+	Updated time.Time `json:"updated"`
+}
+
+// Bounds of the state file.
+const (
+	// MaxPending is how many replies the bridge owes at most; a message
+	// beyond it is answered that the bridge is full.
+	MaxPending = 1000
+	// MaxSessions is how many conversations keep their session; the
+	// least recently used go first.
+	MaxSessions = 10000
+	// storeVersion is the version of the state file.
+	storeVersion = 1
+	// maxStateFile bounds the state file read at start.
+	maxStateFile = 64 << 20
+)
+
+// Store keeps what the bridge must not forget across a restart, in one
+// file (0600) in its state directory, rewritten atomically on every
+// change.
+type Store struct {
+	path string
+	mu   sync.Mutex
+	st   stateFile
+}
+
+type stateFile struct {
+	Version  int                `json:"version"`
+	Pending  []*Pending         `json:"pending"`
+	Sessions map[string]Session `json:"sessions"`
+}
+
+// OpenStore reads the state file at path, or starts empty when there is
+// none.
+func OpenStore(path string) (*Store, error) {
+	s := &Store{path: path, st: stateFile{Version: storeVersion, Sessions: map[string]Session{}}}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, err
+	case !fi.Mode().IsRegular() || fi.Size() > maxStateFile:
+		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", path, maxStateFile)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st stateFile
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w (move it away to start afresh; the replies it owes are lost then)", path, err)
+	}
+	if st.Version != storeVersion {
+		return nil, fmt.Errorf("%s: version %d, this herdctl-chat reads %d", path, st.Version, storeVersion)
+	}
+	if st.Sessions == nil {
+		st.Sessions = map[string]Session{}
+	}
+	s.st = st
+	return s, nil
+}
+
+// save writes the state; the caller holds mu.
+func (s *Store) save() error {
+	b, err := json.MarshalIndent(s.st, "", " ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".state-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), s.path)
+}
+
+// Pending lists copies of the replies owed, oldest first.
+func (s *Store) Pending() []Pending {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Pending, len(s.st.Pending))
+	for i, p := range s.st.Pending {
+		out[i] = *p
+	}
+	return out
+}
+
+// Add records a reply owed.
+func (s *Store) Add(p Pending) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.Pending = append(s.st.Pending, &p)
+	return s.save()
+}
+
+// Full reports whether the bridge owes as many replies as it may.
+func (s *Store) Full() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.st.Pending) >= MaxPending
+}
+
+// Update changes the pending reply of job with f and saves.
+func (s *Store) Update(job string, f func(p *Pending)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.st.Pending {
+		if p.Job == job {
+			f(p)
+			return s.save()
+		}
+	}
+	return nil
+}
+
+// Done forgets the reply of job, and records session (when not "") for
+// each conversation given.
+func (s *Store) Done(job, session string, now time.Time, convs ...Conversation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := s.st.Pending[:0]
+	for _, p := range s.st.Pending {
+		if p.Job != job {
+			keep = append(keep, p)
+		}
+	}
+	s.st.Pending = keep
+	if session != "" {
+		for _, c := range convs {
+			s.st.Sessions[c.Key()] = Session{ID: session, Updated: now}
+		}
+		s.trimSessions()
+	}
+	return s.save()
+}
+
+// Session is the session conversation c continues, "" for a new one.
+func (s *Store) Session(c Conversation) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Sessions[c.Key()].ID
+}
+
+func (s *Store) trimSessions() {
+	if len(s.st.Sessions) <= MaxSessions {
+		return
+	}
+	keys := make([]string, 0, len(s.st.Sessions))
+	for k := range s.st.Sessions {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return s.st.Sessions[keys[i]].Updated.Before(s.st.Sessions[keys[j]].Updated) })
+	for _, k := range keys[:len(keys)-MaxSessions] {
+		delete(s.st.Sessions, k)
+	}
+}

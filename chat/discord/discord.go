@@ -1,0 +1,258 @@
+// Package discord is the chat bridge's Discord connector: one bot of one
+// agent, on github.com/bwmarrin/discordgo. It speaks the gateway (hello,
+// heartbeat, identify, resume after a drop, with the library's own
+// reconnect backoff) with only the intents for server and direct
+// messages, turns MESSAGE_CREATE into the bridge's Inbound, and posts
+// replies that can mention nobody; discordgo waits out a 429's
+// retry_after and tries again.
+package discord
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"go.uber.org/zap"
+
+	"github.com/herdctl/herdctl/chat/bridge"
+	"github.com/herdctl/herdctl/chat/text"
+	"github.com/herdctl/herdctl/policy"
+)
+
+// SetEndpoint points discordgo at base (the fleet's [chat] discord_api,
+// e.g. https://discord.com/). discordgo computes its endpoints from
+// package variables once, at start-up, so every derived one is set here.
+// They are the process's: call it before any connector runs (the
+// endpoint is the fleet's, the same for every bot; a changed one
+// restarts the bridge).
+func SetEndpoint(base string) {
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	api := base + "api/v" + discordgo.APIVersion + "/"
+	discordgo.EndpointDiscord = base
+	discordgo.EndpointAPI = api
+	discordgo.EndpointGuilds = api + "guilds/"
+	discordgo.EndpointChannels = api + "channels/"
+	discordgo.EndpointUsers = api + "users/"
+	discordgo.EndpointGateway = api + "gateway"
+	discordgo.EndpointGatewayBot = discordgo.EndpointGateway + "/bot"
+	discordgo.EndpointWebhooks = api + "webhooks/"
+	discordgo.EndpointApplications = api + "applications"
+	discordgo.EndpointVoice = api + "/voice/"
+	discordgo.EndpointVoiceRegions = discordgo.EndpointVoice + "regions"
+}
+
+// SetLogger sends discordgo's own messages (errors only) to log. Its
+// messages never hold the token at that level.
+func SetLogger(log *zap.Logger) {
+	discordgo.Logger = func(level, _ int, format string, a ...any) {
+		if level > discordgo.LogWarning {
+			return
+		}
+		log.Warn("discordgo: "+text.OneLine(fmt.Sprintf(format, a...), 300), zap.String("chat_platform", bridge.Discord))
+	}
+}
+
+// typingEvery is how often the typing indicator is renewed per channel
+// (it lasts 10 seconds).
+const typingEvery = 7 * time.Second
+
+// Connector is one agent's Discord bot.
+type Connector struct {
+	agent  string
+	rules  bridge.Rules
+	health *bridge.Health
+	log    *zap.Logger
+	s      *discordgo.Session
+
+	mu      sync.Mutex
+	botID   string
+	in      chan<- bridge.Inbound
+	ctx     context.Context
+	parents map[string]string    // thread → its channel ("" when not a thread)
+	typed   map[string]time.Time // channel → last typing indicator
+}
+
+// New makes the connector of agent's bot; it connects in Run.
+func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logger) *Connector {
+	s, _ := discordgo.New("Bot " + cfg.BotToken) // cannot fail
+	s.Identify.Intents = discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	s.StateEnabled = false
+	s.LogLevel = discordgo.LogWarning
+	s.Client = &http.Client{Timeout: 30 * time.Second}
+	s.MaxRestRetries = 3
+	c := &Connector{agent: agent, rules: bridge.DiscordRules(cfg), health: h, s: s, parents: map[string]string{}, typed: map[string]time.Time{},
+		log: log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
+	s.AddHandler(c.onReady)
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
+		c.health.Connected()
+		c.log.Info("Discord gateway resumed", zap.String("chat_event", "resumed"))
+	})
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		c.health.Disconnected(nil)
+		c.log.Warn("Discord gateway disconnected: reconnecting", zap.String("chat_event", "disconnected"))
+	})
+	s.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) {
+		err := fmt.Errorf("rate limited by Discord: retrying after %s", rl.RetryAfter)
+		c.health.Error(err)
+		c.log.Warn(err.Error(), zap.String("chat_event", "rate_limited"), zap.Duration("chat_retry_after", rl.RetryAfter))
+	})
+	s.AddHandler(c.onMessage)
+	return c
+}
+
+// Platform implements bridge.Connector.
+func (c *Connector) Platform() string { return bridge.Discord }
+
+// Agent implements bridge.Connector.
+func (c *Connector) Agent() string { return c.agent }
+
+// Rules implements bridge.Connector.
+func (c *Connector) Rules() bridge.Rules { return c.rules }
+
+// Health implements bridge.Connector.
+func (c *Connector) Health() *bridge.Health { return c.health }
+
+// Limit implements bridge.Connector.
+func (c *Connector) Limit() int { return text.DiscordLimit }
+
+// Escape implements bridge.Connector: nothing, as replies are sent with
+// no mention allowed.
+func (c *Connector) Escape(s string) string { return s }
+
+// Run implements bridge.Connector: it opens the gateway and keeps it
+// until ctx ends; discordgo reconnects and resumes by itself.
+func (c *Connector) Run(ctx context.Context, in chan<- bridge.Inbound) error {
+	c.mu.Lock()
+	c.in, c.ctx = in, ctx
+	c.mu.Unlock()
+	if err := c.s.Open(); err != nil {
+		return fmt.Errorf("connecting to Discord: %w", clean(err))
+	}
+	<-ctx.Done()
+	c.s.Close()
+	return nil
+}
+
+func (c *Connector) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	if r.User == nil {
+		return
+	}
+	c.mu.Lock()
+	c.botID = r.User.ID
+	c.mu.Unlock()
+	c.health.Connected()
+	c.log.Info("Discord gateway connected", zap.String("chat_event", "connected"), zap.String("chat_bot", r.User.ID))
+}
+
+func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
+	m := mc.Message
+	if m == nil || m.Author == nil {
+		return
+	}
+	c.mu.Lock()
+	bot, in, ctx := c.botID, c.in, c.ctx
+	c.mu.Unlock()
+	if in == nil {
+		return
+	}
+	conv := bridge.Conversation{Platform: bridge.Discord, Agent: c.agent, Channel: m.ChannelID}
+	msg := bridge.Inbound{Conversation: conv, ReplyIn: conv, ID: m.ID, Guild: m.GuildID, User: m.Author.ID,
+		DM: m.GuildID == "", FromBot: m.Author.Bot || m.Author.ID == bot, Text: m.Content}
+	for _, u := range m.Mentions {
+		if u != nil && u.ID == bot && bot != "" {
+			msg.Mentioned = true
+		}
+	}
+	if msg.Mentioned {
+		msg.Text = strings.NewReplacer("<@"+bot+">", "", "<@!"+bot+">", "").Replace(msg.Text)
+	}
+	if msg.Mentioned && !msg.DM && !c.rules.Channels[m.ChannelID] {
+		msg.Parent = c.parent(ctx, m.ChannelID)
+	}
+	select {
+	case in <- msg:
+	case <-ctx.Done():
+	}
+}
+
+// parent is the channel thread belongs to, "" when it is no thread (or
+// Discord would not say). Asked once per channel.
+func (c *Connector) parent(ctx context.Context, channel string) string {
+	c.mu.Lock()
+	p, ok := c.parents[channel]
+	c.mu.Unlock()
+	if ok {
+		return p
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ch, err := c.s.Channel(channel, discordgo.WithContext(ctx))
+	if err != nil {
+		return ""
+	}
+	if ch.IsThread() {
+		p = ch.ParentID
+	}
+	c.mu.Lock()
+	if len(c.parents) > 10000 {
+		c.parents = map[string]string{}
+	}
+	c.parents[channel] = p
+	c.mu.Unlock()
+	return p
+}
+
+// Post implements bridge.Connector.
+func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, text string) error {
+	send := &discordgo.MessageSend{Content: text, AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}}
+	if replyTo != "" {
+		no := false
+		send.Reference = &discordgo.MessageReference{MessageID: replyTo, ChannelID: to.Channel, FailIfNotExists: &no}
+	}
+	if _, err := c.s.ChannelMessageSendComplex(to.Channel, send, discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("posting to Discord channel %s: %w", to.Channel, clean(err))
+	}
+	return nil
+}
+
+// Typing implements bridge.Connector: at most every 7 s per channel.
+func (c *Connector) Typing(ctx context.Context, to bridge.Conversation, _ string) error {
+	c.mu.Lock()
+	if time.Since(c.typed[to.Channel]) < typingEvery {
+		c.mu.Unlock()
+		return nil
+	}
+	c.typed[to.Channel] = time.Now()
+	c.mu.Unlock()
+	return clean(c.s.ChannelTyping(to.Channel, discordgo.WithContext(ctx)))
+}
+
+// DoneTyping implements bridge.Connector: Discord's indicator ends with
+// the reply.
+func (c *Connector) DoneTyping(_ context.Context, to bridge.Conversation, _ string) {
+	c.mu.Lock()
+	delete(c.typed, to.Channel)
+	c.mu.Unlock()
+}
+
+// clean shortens discordgo's REST errors, which quote the whole response
+// (and so whatever Discord echoed of the request), to their status.
+func clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	if re, ok := err.(*discordgo.RESTError); ok && re.Response != nil {
+		msg := ""
+		if re.Message != nil {
+			msg = ": " + text.OneLine(re.Message.Message, 120)
+		}
+		return fmt.Errorf("HTTP %d%s", re.Response.StatusCode, msg)
+	}
+	return err
+}

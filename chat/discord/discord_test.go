@@ -1,0 +1,136 @@
+package discord
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/herdctl/herdctl/chat/bridge"
+	"github.com/herdctl/herdctl/internal/testbed/fakediscord"
+	"github.com/herdctl/herdctl/policy"
+)
+
+// fake is the one fake Discord of this package's tests: discordgo's
+// endpoints are the process's.
+var fake *fakediscord.Server
+
+func TestMain(m *testing.M) {
+	fake = fakediscord.New()
+	fake.HeartbeatInterval = 500 * time.Millisecond
+	fake.AddBot("MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token", "111", "gardener-bot")
+	fake.AddBot("MjIyMjIyMjIyMjIyMjIyMjIy.BBBBBB.other-token", "222", "other-bot")
+	fake.AddChannel(fakediscord.Channel{ID: "200", Guild: "100"})
+	fake.AddChannel(fakediscord.Channel{ID: "777", Guild: "100", Parent: "200"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	fake.Serve(ln)
+	SetEndpoint(fake.URL)
+	code := m.Run()
+	fake.Close()
+	os.Exit(code)
+}
+
+func connect(t *testing.T, token string) (*Connector, chan bridge.Inbound) {
+	t.Helper()
+	c := New("gardener", &policy.DiscordChat{API: fake.URL, BotToken: token, Guild: "100", Channels: []string{"200"}, Users: []string{"300"}},
+		bridge.NewHealth(nil), zap.NewNop())
+	in := make(chan bridge.Inbound, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, in) }()
+	t.Cleanup(func() { cancel(); <-done })
+	eventually(t, "connected", c.Health().IsConnected)
+	return c, in
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func receive(t *testing.T, in chan bridge.Inbound) bridge.Inbound {
+	t.Helper()
+	select {
+	case m := <-in:
+		return m
+	case <-time.After(20 * time.Second):
+		t.Fatal("no message")
+	}
+	return bridge.Inbound{}
+}
+
+// TestGateway: identify, a mention and a direct message, a thread's
+// parent, a dropped connection resumed with what was said meanwhile, a
+// reply that mentions nobody after a 429, typing.
+func TestGateway(t *testing.T) {
+	c, in := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	id := fake.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@111> water the beans", Mentions: []string{"111"}})
+	m := receive(t, in)
+	if !m.Mentioned || m.ID != id || m.Guild != "100" || m.User != "300" || strings.TrimSpace(m.Text) != "water the beans" || m.DM || m.FromBot {
+		t.Errorf("mention: %+v", m)
+	}
+	fake.Say(fakediscord.Message{DMTo: "111", Channel: "900", Author: "300", Content: "hello"})
+	if m := receive(t, in); !m.DM || m.Mentioned || m.Text != "hello" {
+		t.Errorf("DM: %+v", m)
+	}
+	fake.Say(fakediscord.Message{Guild: "100", Channel: "777", Author: "300", Content: "<@111> in a thread", Mentions: []string{"111"}})
+	if m := receive(t, in); m.Parent != "200" || m.Channel != "777" {
+		t.Errorf("thread: %+v", m)
+	}
+
+	_, resumesBefore, _ := fake.Stats()
+	fake.Drop()
+	id = fake.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@111> said while away", Mentions: []string{"111"}})
+	if m := receive(t, in); m.ID != id {
+		t.Errorf("after the drop: %+v", m)
+	}
+	if _, resumes, _ := fake.Stats(); resumes != resumesBefore+1 {
+		t.Errorf("resumes %d, want %d", resumes, resumesBefore+1)
+	}
+	eventually(t, "connected again", c.Health().IsConnected)
+
+	_, _, rlBefore := fake.Stats()
+	fake.RateLimit(1, 0.3)
+	start := time.Now()
+	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
+	if err := c.Post(context.Background(), to, id, "@everyone the answer"); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Error("the 429's retry_after was not waited out")
+	}
+	ps := fake.Posts()
+	last := ps[len(ps)-1]
+	if last.Content != "@everyone the answer" || last.ReplyTo != id || !last.NoMentions || last.Bot != "111" {
+		t.Errorf("post: %+v", last)
+	}
+	if _, _, rl := fake.Stats(); rl != rlBefore+1 {
+		t.Errorf("429s answered: %d", rl)
+	}
+	if err := c.Typing(context.Background(), to, id); err != nil || len(fake.Typing()) == 0 {
+		t.Errorf("typing: %v %v", err, fake.Typing())
+	}
+}
+
+// TestBadToken: a token Discord refuses fails Run.
+func TestBadToken(t *testing.T) {
+	c := New("gardener", &policy.DiscordChat{API: fake.URL, BotToken: "MzMzMzMzMzMzMzMzMzMzMzMz.CCCCCC.unknown-token", Users: []string{"300"}},
+		bridge.NewHealth(nil), zap.NewNop())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.Run(ctx, make(chan bridge.Inbound)); err == nil || strings.Contains(err.Error(), "unknown-token") {
+		t.Errorf("Run: %v", err)
+	}
+}

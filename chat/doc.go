@@ -1,0 +1,13 @@
+// Package chat owns the contract between herdctl's daemon and its chat
+// bridge, herdctl-chat.service: the chat snapshot the daemon writes (every
+// agent's bots with their tokens, root-only, under /run/herdctl), how the
+// bridge receives it (as a systemd credential, LoadCredential=, so that
+// only root and the bridge's own user ever read it), and the names both
+// sides and the packaging use.
+//
+// It links no chat library, so the daemon may import it. The bridge is
+// in the packages below: bridge (routing, commands, jobs, replies),
+// text (splitting and escaping), discord and slack (the connectors),
+// manager (the daemon's D-Bus API as the bridge uses it) and journal
+// (its log entries).
+package chat

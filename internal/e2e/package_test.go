@@ -208,7 +208,7 @@ func TestPackageInstall(t *testing.T) {
 		t.Errorf("remove lost the job records: %v", err)
 	}
 	m.Run("apt-get", "purge", "-y", "herdctl")
-	for _, p := range []string{"/var/lib/herdctl", "/etc/herdctl"} {
+	for _, p := range []string{"/var/lib/herdctl", "/etc/herdctl", "/var/lib/herdctl-chat", "/var/lib/herdctl-hook"} {
 		if _, err := os.Stat(m.Path(p)); !os.IsNotExist(err) {
 			t.Errorf("%s after purge: %v", p, err)
 		}

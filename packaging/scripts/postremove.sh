@@ -9,6 +9,9 @@ purge)
 	# The configuration the post-install script made, the operator's
 	# edits and agents with it: purge removes a package's configuration.
 	rm -rf /var/lib/herdctl /run/herdctl /etc/herdctl
+	# The chat bridge's pending replies and sessions, and what shell
+	# hooks kept.
+	rm -rf /var/lib/herdctl-chat /var/lib/herdctl-hook /var/lib/private/herdctl-hook
 	;;
 remove | 0)
 	rm -rf /run/herdctl

@@ -34,10 +34,13 @@ func HookUnitName(jobID, event string, index int) string {
 // IsHookUnit reports whether unit is a hook unit.
 func IsHookUnit(unit string) bool { return strings.HasPrefix(unit, hookPrefix) }
 
-// HookMemoryMax and HookTasksMax bound every hook unit.
+// HookMemoryMax and HookTasksMax bound every hook unit, and
+// HookStopTimeout is how long a hook past its time has between SIGTERM
+// and SIGKILL.
 const (
-	HookMemoryMax = 256 << 20
-	HookTasksMax  = 64
+	HookMemoryMax   = 256 << 20
+	HookTasksMax    = 64
+	HookStopTimeout = 10 * time.Second
 )
 
 // HookService is one hook's transient unit as data. It holds no secret
@@ -76,6 +79,8 @@ func (h HookService) directives() []directive {
 		serviceDirective("Type", "oneshot", sd.PropType("oneshot")),
 		serviceDirective("ExecStart", strings.Join(h.ExecStart, " "), sd.PropExecStart(h.ExecStart, false)),
 		serviceDirective("TimeoutStartSec", span(h.Timeout), prop("TimeoutStartUSec", usec(h.Timeout))),
+		// A hook past its time gets SIGTERM, then SIGKILL soon after.
+		serviceDirective("TimeoutStopSec", span(HookStopTimeout), prop("TimeoutStopUSec", usec(HookStopTimeout))),
 		serviceDirective("StandardInput", "file:"+h.Stdin, prop("StandardInputFile", h.Stdin)),
 	}
 	if h.Webhook {

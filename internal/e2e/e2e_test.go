@@ -87,7 +87,7 @@ func jobs(m *testbed.Machine, agent string) []api.Job {
 }
 
 func TestSystem(t *testing.T) {
-	m, _ := setup(t)
+	m, stand := setup(t)
 
 	t.Run("status", func(t *testing.T) {
 		if s := m.Run("systemctl", "is-active", "herdctl"); strings.TrimSpace(s) != "active" {
@@ -155,10 +155,15 @@ func TestSystem(t *testing.T) {
 		if strings.Contains(byJob, "sk-e2e-not-a-real-key") {
 			t.Error("the API key is in the journal")
 		}
-		// Claude Code reached the API through the egress proxy, and the
-		// journal says so.
-		if !strings.Contains(byJob, `"HERDCTL_EGRESS":"allow"`) || !strings.Contains(byJob, `"HERDCTL_EGRESS_HOST":"api.stand-in.test"`) || j.EgressAllowed == 0 {
-			t.Errorf("no egress entries for the API calls (record: %d allowed):\n%.2000s", j.EgressAllowed, byJob)
+		// Claude Code reached the API through its job's relay, which
+		// holds the key, and the journal says so.
+		if !strings.Contains(byJob, `"HERDCTL_EVENT":"api_relay"`) || !strings.Contains(byJob, `"HERDCTL_EGRESS_HOST":"api.stand-in.test"`) || j.APIRequests == 0 || j.APICostUSD <= 0 {
+			t.Errorf("no relay entries for the API calls (record: %d requests, $%v):\n%.2000s", j.APIRequests, j.APICostUSD, byJob)
+		}
+		for i := range stand.RequestCount() {
+			if _, h := stand.Request(i); h.Get("X-Api-Key") != "sk-e2e-not-a-real-key" {
+				t.Errorf("request %d reached the API with key %q", i, h.Get("X-Api-Key"))
+			}
 		}
 	})
 

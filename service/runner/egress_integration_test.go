@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -113,12 +112,11 @@ func TestClaudeThroughRelay(t *testing.T) {
 		{Text: "done"},
 	})
 	a.Claude.AllowedTools = []string{"Bash"}
-	u, _ := url.Parse(stand.URL)
-	r.runner.Resolver = fakeResolver{"api.stand-in.test": {netip.MustParseAddr("127.0.0.1")}}
+	// The fleet's API (here the stand-in on this host's loopback) is
+	// the relay's to reach; the agent's egress list does not need it.
 	a.Container.Network = policy.NetworkEgress
-	a.Container.Egress = []string{"api.stand-in.test:" + u.Port()}
-	a.Container.EgressPrivate = []string{"127.0.0.0/8"}
-	a.Container.Env["ANTHROPIC_BASE_URL"] = "http://api.stand-in.test:" + u.Port()
+	a.Container.Egress = []string{"nothing.test"}
+	a.Container.Env["ANTHROPIC_BASE_URL"] = stand.URL
 	a.Container.Env["ANTHROPIC_API_KEY"] = key
 	rec := r.run(context.Background(), a)
 	if rec.Status != state.StatusCompleted {
@@ -145,5 +143,14 @@ func TestClaudeThroughRelay(t *testing.T) {
 	t.Logf("relay: %d requests, $%v metered; Claude Code reported $%v", rec.APIRequests, rec.APICostUSD, rec.CostUSD)
 	if rec.APIRequests < 2 || rec.APICostUSD <= 0 {
 		t.Errorf("the relay metered %d requests, $%v", rec.APIRequests, rec.APICostUSD)
+	}
+	relayed := 0
+	for _, e := range r.entries(rec.ID) {
+		if e[state.FieldEvent] == "api_relay" && e[FieldEgress] == "allow" && e["HERDCTL_API_STATUS"] == "200" {
+			relayed++
+		}
+	}
+	if relayed != rec.APIRequests {
+		t.Errorf("%d api_relay entries in the journal for %d requests", relayed, rec.APIRequests)
 	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/herdctl/herdctl/internal/netns"
 	"github.com/herdctl/herdctl/policy"
-	"github.com/herdctl/herdctl/policy/egress"
 	"github.com/herdctl/herdctl/service/runner/proxy"
 	"github.com/herdctl/herdctl/state"
 )
@@ -27,7 +26,10 @@ import (
 // the container gets a placeholder and ANTHROPIC_BASE_URL pointing at the
 // relay, which the runner serves on a listener inside the job's network
 // namespace (as the egress proxy), and which forwards each request to the
-// real API with the real credential, through the agent's egress rules.
+// real API with the real credential. Where it forwards is the fleet's
+// (ANTHROPIC_BASE_URL in the env file, else the Anthropic API), never the
+// agent's: the agent's egress list does not apply to it, so an address on
+// the LAN or this host works as the operator wrote it.
 // Nothing in the container, and no process of the agent's uid on the host,
 // holds the key. It also meters what the API reports each response used:
 // a count of the job's cost that the agent cannot forge.
@@ -100,11 +102,8 @@ type apiRelay struct {
 
 // startRelay serves cfg on a listener opened inside the network namespace
 // of the task whose host pid is pid.
-func (r *Runner) startRelay(ctx context.Context, a *policy.Agent, cfg *relayConfig, pid uint32, log *jobLog, message func(string, float64)) (*apiRelay, error) {
-	pol, err := egress.NewPolicy(a.Container.Egress, a.Container.EgressPrivate)
-	if err != nil {
-		return nil, fmt.Errorf("the agent's egress list: %w", err)
-	}
+func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, log *jobLog, message func(string, float64)) (*apiRelay, error) {
+	host := cfg.upstream.Hostname()
 	port := 443
 	if cfg.upstream.Scheme == "http" {
 		port = 80
@@ -112,26 +111,16 @@ func (r *Runner) startRelay(ctx context.Context, a *policy.Agent, cfg *relayConf
 	if p := cfg.upstream.Port(); p != "" {
 		port, _ = strconv.Atoi(p)
 	}
-	if err := pol.CheckName(cfg.upstream.Hostname(), port); err != nil {
-		return nil, fmt.Errorf("the API (%s) is not on the agent's egress list: %w; add it to egress in the fleet file", cfg.upstream.Host, err)
-	}
 	ln, err := netns.Listen(fmt.Sprintf("/proc/%d/ns/net", pid), "127.0.0.1:"+strconv.Itoa(policy.RelayPort))
 	if err != nil {
 		return nil, fmt.Errorf("opening the API relay in the job's network namespace: %w", err)
 	}
 	rl := &apiRelay{message: message}
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
-		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			host, p, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			n, _ := strconv.Atoi(p)
-			if err := pol.CheckName(host, n); err != nil {
-				return nil, err
-			}
-			c, _, err := proxy.Connect(ctx, pol, r.Resolver, nil, egress.Target{Host: host, Port: n})
-			return c, err
+		// Only ever the fleet's API, whatever the request says.
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, net.JoinHostPort(host, strconv.Itoa(port)))
 		},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          4,
@@ -151,6 +140,10 @@ func (r *Runner) startRelay(ctx context.Context, a *policy.Agent, cfg *relayConf
 		FlushInterval: -1,
 		ModifyResponse: func(resp *http.Response) error {
 			rl.count(resp.StatusCode >= 400)
+			req := resp.Request
+			log.entry(fmt.Sprintf("api relay: %s %s%s: %s", req.Method, cfg.upstream.Host, req.URL.Path, resp.Status), PriInfo,
+				with(log.fields, state.FieldEvent, "api_relay", FieldEgress, proxy.DecisionAllow, FieldEgressHost, host,
+					FieldEgressPort, strconv.Itoa(port), "HERDCTL_API_STATUS", strconv.Itoa(resp.StatusCode)), 0)
 			resp.Body = &meteredBody{ReadCloser: resp.Body, sse: strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream"), relay: rl}
 			return nil
 		},

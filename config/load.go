@@ -139,6 +139,12 @@ func (a *AgentConfig) AgentFileFields() []AgentFileField {
 type LoadOptions struct {
 	// Getenv looks up variables that the env file does not define.
 	Getenv Lookup
+	// NameOwner, when set, says which agent file an agent name belongs to
+	// ("" when none yet): the daemon's record of whose state a name's
+	// home and sessions are. When two entries claim one name, its owner
+	// keeps it, whatever their order, so that an agent cannot push
+	// another out of the fleet by taking its name.
+	NameOwner func(name string) string
 }
 
 // Load reads and checks the fleet file at path, the drop-in fleet files
@@ -225,7 +231,12 @@ func Load(path string, opts LoadOptions) (*Fleet, error) {
 	}
 
 	defaults, _ := doc.tree["defaults"].(map[string]any)
-	names := map[string]Location{}
+	type claim struct {
+		at    Location
+		entry map[string]any
+		i     int // in f.Agents
+	}
+	names := map[string]claim{}
 	index := 0
 	for _, src := range sources {
 		list, _ := src.doc.tree["agents"].([]any)
@@ -240,10 +251,23 @@ func Load(path string, opts LoadOptions) (*Fleet, error) {
 				continue
 			}
 			if prev, dup := names[a.Name]; dup {
-				f.Broken = append(f.Broken, brokenAgent(at, entry, a, Errors{Errorf(a.Where("name"), "agent %q is already defined at %s: agent names must be unique in a fleet", a.Name, prev)}))
+				first := f.Agents[prev.i]
+				owner := ""
+				if opts.NameOwner != nil {
+					owner = opts.NameOwner(a.Name)
+				}
+				if owner != "" && owner == a.File && owner != first.File {
+					// The name is this agent's: the earlier entry took it.
+					f.Broken = append(f.Broken, brokenAgent(prev.at, prev.entry, first, Errors{Errorf(first.Where("name"),
+						"agent %q belongs to %s, defined at %s: an agent cannot take another's name; rename this one", a.Name, owner, a.Where("name"))}))
+					f.Agents[prev.i] = a
+					names[a.Name] = claim{at, entry, prev.i}
+					continue
+				}
+				f.Broken = append(f.Broken, brokenAgent(at, entry, a, Errors{Errorf(a.Where("name"), "agent %q is already defined at %s: agent names must be unique in a fleet", a.Name, first.Where("name"))}))
 				continue
 			}
-			names[a.Name] = a.Where("name")
+			names[a.Name] = claim{at, entry, len(f.Agents)}
 			f.Agents = append(f.Agents, a)
 		}
 	}

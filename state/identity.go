@@ -47,6 +47,16 @@ func (l Layout) ClaimIdentity(agent, agentFile string) error {
 	return WriteFileAtomic(p, []byte("agent_file="+agentFile+"\n"), 0o644)
 }
 
+// IdentityOwner is the agent file agent's state is bound to, "" when
+// none is yet.
+func (l Layout) IdentityOwner(agent string) string {
+	b, err := readCapped(l.AgentIdentity(agent), 4096)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(b), "agent_file="))
+}
+
 // CheckIdentity is ClaimIdentity without claiming: nil when the state is
 // this agent's or nobody's yet.
 func (l Layout) CheckIdentity(agent, agentFile string) error {

@@ -69,6 +69,13 @@ func printerCases() []printerCase {
 	return []printerCase{
 		{"status", func(w io.Writer, c bool) error { return printStatus(w, c, now, healthyStatus()) }},
 		{"status-refused", func(w io.Writer, c bool) error { return printStatus(w, c, now, refusedStatus()) }},
+		{"status-left-out", func(w io.Writer, c bool) error {
+			v := refusedStatus()
+			st := *v.Status
+			st.ReloadError, st.Errors = "", nil
+			v.Status = &st
+			return printStatus(w, c, now, v)
+		}},
 		{"status-last-good", func(w io.Writer, c bool) error {
 			v := healthyStatus()
 			st := *v.Status

@@ -139,6 +139,8 @@ func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
 		f.addColour("Last reload", since(v.LastReload, now)+", the fleet's files are broken: running the last good fleet", boldRed)
 	case v.ReloadError != "":
 		f.addColour("Last reload", since(v.LastReload, now)+", refused: the fleet below is still the last good one", boldRed)
+	case len(v.BrokenAgents) > 0:
+		f.addColour("Last reload", fmt.Sprintf("%s, applied without %d agent(s) left out for errors in their files", since(v.LastReload, now), len(v.BrokenAgents)), boldRed)
 	default:
 		f.add("Last reload", since(v.LastReload, now)+", ok")
 	}

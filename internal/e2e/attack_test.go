@@ -409,9 +409,15 @@ func TestEscapeSuite(t *testing.T) {
 		{Tool: "Bash", Input: map[string]any{"command": "ln -sf /etc/shadow /workspace/agent.toml && ls -l /workspace/agent.toml"}}, {Text: "done"}})
 	m.ExitCode("systemctl", "reload", "herdctl") // fails: the agent is left out
 	m.CtlJSON(&st, "status", "--json")
+	leftOut := ""
+	for _, ba := range st.BrokenAgents {
+		for _, e := range ba.Errors {
+			leftOut += e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Field + ": " + e.Message
+		}
+	}
 	record("the agent replaces its agent file by a symbolic link to /etc/shadow; systemctl reload herdctl",
 		"refused without reading the target (the agent is left out); nothing of it in status or the journal",
-		st.ReloadError, strings.Contains(st.ReloadError, "symbolic link") && !strings.Contains(st.ReloadError, "root:") && !strings.Contains(st.ReloadError, "TOML"))
+		leftOut, strings.Contains(leftOut, "symbolic link") && !strings.Contains(leftOut, "root:") && !strings.Contains(leftOut, "TOML"))
 
 	// Secrets: the env file's values appear nowhere an operator or
 	// another user can look.

@@ -176,7 +176,7 @@ func loadFleet(path string, lo config.LoadOptions, opts policy.Options) (*policy
 }
 
 func (d *Daemon) load() (*policy.Fleet, error) {
-	f, err := loadFleet(d.ConfigFile, d.LoadOptions, d.policyOptions())
+	f, err := loadFleet(d.ConfigFile, d.loadOptions(), d.policyOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -187,11 +187,13 @@ func (d *Daemon) load() (*policy.Fleet, error) {
 
 // checkIdentities leaves out every agent whose name's state (home,
 // sessions) belongs to another agent file: an agent that renames itself
-// to a removed agent's name does not get its home.
+// to a removed agent's name does not get its home. The others' names are
+// claimed as they first come into the fleet, not at their first job, so
+// that an agent that has not run yet cannot be taken over either.
 func (d *Daemon) checkIdentities(f *policy.Fleet) {
 	ok := f.Agents[:0]
 	for _, a := range f.Agents {
-		if err := d.Layout.CheckIdentity(a.Name, a.File); err != nil {
+		if err := d.Layout.ClaimIdentity(a.Name, a.File); err != nil {
 			f.Broken = append(f.Broken, config.BrokenAgent{Entry: config.Location{File: a.File, Line: 1, Col: 1, Field: "name"}, File: a.File, Name: a.Name,
 				Errors: config.Errors{config.Errorf(config.Location{File: a.File, Line: 1, Col: 1, Field: "name"}, "%v", err)}})
 			continue
@@ -199,6 +201,14 @@ func (d *Daemon) checkIdentities(f *policy.Fleet) {
 		ok = append(ok, a)
 	}
 	f.Agents = ok
+}
+
+// loadOptions are the options fleets are read with: a name belongs to
+// the agent file its state is bound to (state.AgentIdentity).
+func (d *Daemon) loadOptions() config.LoadOptions {
+	lo := d.LoadOptions
+	lo.NameOwner = d.Layout.IdentityOwner
+	return lo
 }
 
 // policyOptions are the options fleets are resolved with: the daemon's
@@ -400,14 +410,9 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 		d.unitAgent[name] = a
 	}
 	d.lastReload = d.now()
+	// The fleet is applied: agents left out are listed apart (status's
+	// BrokenAgents); ReloadError is for a reload that changed nothing.
 	d.reloadErr = nil
-	if len(broken) > 0 {
-		var errs config.Errors
-		for _, b := range broken {
-			errs = append(errs, b.Errors...)
-		}
-		d.reloadErr = errs
-	}
 	d.mu.Unlock()
 	for _, b := range broken {
 		d.Log.Error("agent left out: its file is broken; the other agents run", zap.String("agent_file", b.File), zap.String("agent", b.Name))

@@ -140,7 +140,7 @@ func (d *Daemon) Validate(path string) []api.ConfigError {
 	if path == "" {
 		path = d.ConfigFile
 	}
-	_, _, err := policy.Load(path, d.LoadOptions, d.policyOptions())
+	_, _, err := policy.Load(path, d.loadOptions(), d.policyOptions())
 	if err == nil {
 		return nil
 	}

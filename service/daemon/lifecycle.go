@@ -72,5 +72,8 @@ func (d *Daemon) statusLine(ctx context.Context) string {
 	if st.ReloadError != "" {
 		s += "; last reload refused (herdctlctl status shows why)"
 	}
+	if n := len(st.BrokenAgents); n > 0 {
+		s += fmt.Sprintf("; %d agents left out for errors in their files (herdctlctl status shows them)", n)
+	}
 	return s
 }

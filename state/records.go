@@ -90,6 +90,10 @@ type Job struct {
 	Hooks []HookRun `json:"hooks,omitempty"`
 }
 
+// Spent is what a job cost as budgets and herdctlctl cost count it: the
+// larger of Claude Code's report and what the job's API relay metered.
+func (j *Job) Spent() float64 { return max(j.CostUSD, j.APICostUSD) }
+
 // RecordMode is the mode of job records: they hold prompts.
 const RecordMode = 0o640
 

@@ -65,7 +65,7 @@ func jobsTable(js []api.Job, now time.Time) *table {
 	for _, j := range js {
 		t.addCols(col{text: j.ID}, col{text: j.Agent}, col{text: orDash(j.Schedule)}, col{text: orDash(j.Trigger)},
 			col{j.Status, statusColour(j.Status)}, col{text: since(j.Started, now)}, col{text: duration(j, now)},
-			col{text: fmt.Sprint(j.Turns)}, col{text: cost(j.CostUSD)}, col{text: orDash(cell(j.ExitReason, freeTextWidth))})
+			col{text: fmt.Sprint(j.Turns)}, col{text: cost(j.Spent())}, col{text: orDash(cell(j.ExitReason, freeTextWidth))})
 	}
 	return t
 }

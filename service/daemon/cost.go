@@ -36,7 +36,7 @@ func (d *Daemon) Sessions(agent string) ([]*api.Session, error) {
 		s.Turns += j.Turns
 		s.InputTokens += j.InputTokens
 		s.OutputTokens += j.OutputTokens
-		s.CostUSD += j.CostUSD
+		s.CostUSD += j.Spent()
 	}
 	d.mu.Unlock()
 	if !known {
@@ -83,7 +83,7 @@ func (d *Daemon) Cost(f api.CostFilter) []api.CostDay {
 		r.Turns += j.Turns
 		r.InputTokens += j.InputTokens
 		r.OutputTokens += j.OutputTokens
-		r.CostUSD += j.CostUSD
+		r.CostUSD += j.Spent()
 	}
 	d.mu.Unlock()
 	out := make([]api.CostDay, 0, len(rows))

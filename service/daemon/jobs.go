@@ -236,7 +236,7 @@ func (d *Daemon) resumable(agent, session string) (string, error) {
 	defer d.mu.Unlock()
 	var latest *api.Job
 	for _, j := range d.jobs {
-		if j.Agent != agent || j.SessionID == "" {
+		if j.Agent != agent || !state.IsSessionID(j.SessionID) {
 			continue
 		}
 		if j.SessionID == session {

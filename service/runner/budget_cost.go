@@ -105,3 +105,27 @@ func (w *budgetWatch) set(id string, usd float64) {
 		}
 	}
 }
+
+// relayBudget is what the job's API relay asks before each request: an
+// error once the job, or the agent's day with it, has spent its budget,
+// counting what the relay metered (the API's own usage reports, which the
+// agent cannot forge), so that no request goes out past it whatever the
+// agent does in its container. nil when the agent has no budget.
+func (r *Runner) relayBudget(a *policy.Agent) func(metered float64) error {
+	b := a.Budget
+	if b.PerDay <= 0 && b.PerJob <= 0 {
+		return nil
+	}
+	pool := r.costPool(a.Name)
+	return func(metered float64) error {
+		if b.PerJob > 0 && metered >= b.PerJob {
+			return fmt.Errorf("budget: this job has spent $%.4f, its max_cost_usd_per_job is $%.2f", metered, b.PerJob)
+		}
+		if b.PerDay > 0 {
+			if spent := pool.Spent(r.now()); spent+metered >= b.PerDay {
+				return fmt.Errorf("budget: the agent's jobs spent $%.4f today with this one's $%.4f, its max_cost_usd_per_day is $%.2f", spent, metered, b.PerDay)
+			}
+		}
+		return nil
+	}
+}

@@ -86,7 +86,11 @@ func (l *jobLog) output(out *taskOutcome) (stdout, stderr io.WriteCloser, wait f
 		defer func() { readers <- struct{}{} }()
 		ReadLines(stdoutR, MaxLine, func(line []byte, truncated bool) {
 			ev := ParseEvent(line)
-			if ev.SessionID != "" {
+			// The job's session is the first one Claude Code names (its
+			// init event, before any tool runs): a line a tool forges
+			// later cannot change it, nor can one that is not a session
+			// id. A command agent has no session.
+			if out.sessID == "" && len(l.a.Command) == 0 && state.IsSessionID(ev.SessionID) {
 				out.sessID = ev.SessionID
 			}
 			if ev.Result != nil {

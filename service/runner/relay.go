@@ -76,16 +76,34 @@ func relayFor(a *policy.Agent) (*policy.Agent, *relayConfig, error) {
 
 // Bounds of the relay.
 const (
+	// relayMaxConns bounds the connections the container holds open to
+	// the relay, relayMaxConcurrent the requests in flight on them.
+	relayMaxConns      = 32
 	relayMaxConcurrent = 16
 	relayHeaderTimeout = 30 * time.Second
+	relayIdleTimeout   = 60 * time.Second
+	// relayReadTimeout bounds reading a request, its body included.
+	relayReadTimeout = 5 * time.Minute
 	// relayResponseTimeout bounds the wait for the API's response
 	// headers (a streamed answer starts at once; a long one that is not
 	// streamed may take minutes).
 	relayResponseTimeout = 15 * time.Minute
-	// relayMeterLine bounds a line of a response the meter reads; a
-	// longer one is not metered (the answer still passes whole).
+	// relayMeterLine bounds a line of a streamed answer the meter reads
+	// (a longer one passes, unread); relayMaxWhole bounds an answer that
+	// is not streamed, which the relay reads whole before passing it on,
+	// so that it is metered even if the container hangs up.
 	relayMeterLine = 1 << 20
+	relayMaxWhole  = 32 << 20
 )
+
+// relayPaths are the only requests the relay forwards, by method and path
+// (as sent, escapes included): what Claude Code asks of the Messages API.
+// The credential opens more of the API (batches, files, admin); none of
+// it is the agent's.
+var relayPaths = map[string]bool{
+	"POST /v1/messages":              true,
+	"POST /v1/messages/count_tokens": true,
+}
 
 // apiRelay is one job's relay.
 type apiRelay struct {
@@ -93,16 +111,29 @@ type apiRelay struct {
 	// message is told each API message's id and cost as the API
 	// reported its usage (for budget_action = "cancel").
 	message func(id string, usd float64)
+	// budget refuses a request when the agent's day, or the job, has
+	// spent its budget, counting what the relay has metered.
+	budget func(metered float64) error
 
 	mu       sync.Mutex
 	requests int
 	failed   int
+	costs    map[string]float64 // by message id
 	cost     float64
 }
 
 // startRelay serves cfg on a listener opened inside the network namespace
 // of the task whose host pid is pid.
-func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, log *jobLog, message func(string, float64)) (*apiRelay, error) {
+func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, log *jobLog, message func(string, float64), budget func(float64) error) (*apiRelay, error) {
+	ln, err := netns.Listen(fmt.Sprintf("/proc/%d/ns/net", pid), "127.0.0.1:"+strconv.Itoa(policy.RelayPort))
+	if err != nil {
+		return nil, fmt.Errorf("opening the API relay in the job's network namespace: %w", err)
+	}
+	return serveRelay(ctx, cfg, ln, log, message, budget), nil
+}
+
+// serveRelay serves cfg on ln until the relay is stopped or ctx is done.
+func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *jobLog, message func(string, float64), budget func(float64) error) *apiRelay {
 	host := cfg.upstream.Hostname()
 	port := 443
 	if cfg.upstream.Scheme == "http" {
@@ -111,11 +142,14 @@ func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, l
 	if p := cfg.upstream.Port(); p != "" {
 		port, _ = strconv.Atoi(p)
 	}
-	ln, err := netns.Listen(fmt.Sprintf("/proc/%d/ns/net", pid), "127.0.0.1:"+strconv.Itoa(policy.RelayPort))
-	if err != nil {
-		return nil, fmt.Errorf("opening the API relay in the job's network namespace: %w", err)
+	rl := &apiRelay{message: message, budget: budget, costs: map[string]float64{}}
+	refuse := func(w http.ResponseWriter, req *http.Request, status int, why string) {
+		log.entry(fmt.Sprintf("api relay refused %s %s: %s", req.Method, req.URL.EscapedPath(), why), PriWarning,
+			with(log.fields, state.FieldEvent, "api_relay", FieldEgress, proxy.DecisionDeny, FieldEgressHost, host,
+				FieldEgressPort, strconv.Itoa(port), "HERDCTL_API_STATUS", strconv.Itoa(status)), 0)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "herdctl: "+why, status)
 	}
-	rl := &apiRelay{message: message}
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
 		// Only ever the fleet's API, whatever the request says.
@@ -144,7 +178,22 @@ func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, l
 			log.entry(fmt.Sprintf("api relay: %s %s%s: %s", req.Method, cfg.upstream.Host, req.URL.Path, resp.Status), PriInfo,
 				with(log.fields, state.FieldEvent, "api_relay", FieldEgress, proxy.DecisionAllow, FieldEgressHost, host,
 					FieldEgressPort, strconv.Itoa(port), "HERDCTL_API_STATUS", strconv.Itoa(resp.StatusCode)), 0)
-			resp.Body = &meteredBody{ReadCloser: resp.Body, sse: strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream"), relay: rl}
+			if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+				resp.Body = &meteredBody{ReadCloser: resp.Body, sse: true, relay: rl}
+				return nil
+			}
+			// A whole answer is read here, from the API, whether or not
+			// the container waits for it.
+			body, err := io.ReadAll(io.LimitReader(resp.Body, relayMaxWhole+1))
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			if len(body) > relayMaxWhole {
+				return fmt.Errorf("the API's answer is over %d bytes", relayMaxWhole)
+			}
+			(&meteredBody{relay: rl, whole: *bytes.NewBuffer(body)}).end()
+			resp.Body = io.NopCloser(bytes.NewReader(body))
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
@@ -157,22 +206,31 @@ func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, l
 	slots := make(chan struct{}, relayMaxConcurrent)
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if !relayPaths[req.Method+" "+req.URL.EscapedPath()] || req.Header.Get("Upgrade") != "" {
+				refuse(w, req, http.StatusForbidden, "the relay forwards only POST /v1/messages and /v1/messages/count_tokens")
+				return
+			}
+			if err := rl.overBudget(); err != nil {
+				refuse(w, req, http.StatusTooManyRequests, err.Error())
+				return
+			}
 			select {
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
 			default:
-				http.Error(w, "herdctl: the API relay is busy", http.StatusServiceUnavailable)
+				refuse(w, req, http.StatusServiceUnavailable, fmt.Sprintf("the API relay is busy: at most %d requests at once", relayMaxConcurrent))
 				return
 			}
 			rp.ServeHTTP(w, req)
 		}),
 		ReadHeaderTimeout: relayHeaderTimeout,
+		ReadTimeout:       relayReadTimeout,
+		IdleTimeout:       relayIdleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
 	}
 	done := make(chan struct{})
 	go func() {
-		srv.Serve(ln)
+		srv.Serve(limitListener(ln, relayMaxConns))
 		close(done)
 	}()
 	stopCtx := context.AfterFunc(ctx, func() { srv.Close() })
@@ -182,7 +240,7 @@ func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, l
 		<-done
 		transport.CloseIdleConnections()
 	}
-	return rl, nil
+	return rl
 }
 
 func (rl *apiRelay) count(failed bool) {
@@ -194,11 +252,28 @@ func (rl *apiRelay) count(failed bool) {
 	}
 }
 
-// metered counts one message's usage, as the API reported it.
+// overBudget says why no more request may go out, or nil.
+func (rl *apiRelay) overBudget() error {
+	if rl.budget == nil {
+		return nil
+	}
+	rl.mu.Lock()
+	metered := rl.cost
+	rl.mu.Unlock()
+	return rl.budget(metered)
+}
+
+// metered counts a message's usage, as the API reported it so far: a
+// message is counted as soon as it starts (the input is billed then),
+// and its count replaced as its output grows.
 func (rl *apiRelay) metered(id, model string, u Usage) {
 	usd := estimateCost(model, u)
 	rl.mu.Lock()
-	rl.cost += usd
+	if id == "" {
+		id = fmt.Sprintf("unnamed-%d", len(rl.costs))
+	}
+	rl.cost += usd - rl.costs[id]
+	rl.costs[id] = usd
 	rl.mu.Unlock()
 	if rl.message != nil {
 		rl.message(id, usd)
@@ -210,6 +285,39 @@ func (rl *apiRelay) record(rec *state.Job) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	rec.APIRequests, rec.APICostUSD = rl.requests, rl.cost
+}
+
+// limitListener accepts at most n connections at once: the next waits,
+// in the kernel's backlog, for one to close.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, slots: make(chan struct{}, n)}
+}
+
+type limitedListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+type slotConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // meteredBody passes a response through whole and reads the usage the API
@@ -294,8 +402,12 @@ func (b *meteredBody) event(line []byte) {
 	}
 	switch ev.Type {
 	case "message_start":
+		b.flush()
 		b.msg = streamMessage{id: ev.Message.ID, model: ev.Message.Model, usage: ev.Message.Usage}
 		b.started = true
+		// Counted at once: the input is billed whether or not the
+		// stream is read to its end.
+		b.relay.metered(b.msg.id, b.msg.model, b.msg.usage)
 	case "message_delta":
 		if ev.Usage != nil {
 			// Counts in message_delta are the message's totals so far.
@@ -303,6 +415,7 @@ func (b *meteredBody) event(line []byte) {
 			if ev.Usage.InputTokens > 0 {
 				b.msg.usage.InputTokens = ev.Usage.InputTokens
 			}
+			b.relay.metered(b.msg.id, b.msg.model, b.msg.usage)
 		}
 	case "message_stop":
 		b.flush()

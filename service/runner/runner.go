@@ -281,7 +281,7 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 			if egressProxy, err = r.startEgress(taskCtx, a, pid, log); err != nil || relay == nil {
 				return err
 			}
-			apiRelay, err = r.startRelay(taskCtx, relay, pid, log, out.budget.metered)
+			apiRelay, err = r.startRelay(taskCtx, relay, pid, log, out.budget.metered, r.relayBudget(a))
 			return err
 		},
 		Progress: func(msg string) {
@@ -350,7 +350,7 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	}
 	// The day's budget counts the larger of what Claude Code reported
 	// and what the API reported through the relay.
-	if spent := max(rec.CostUSD, rec.APICostUSD); spent > 0 {
+	if spent := rec.Spent(); spent > 0 {
 		if err := r.costPool(rec.Agent).Add(end, spent); err != nil {
 			r.Sink.Send("counting the job's cost for the day's budget: "+err.Error(), PriWarning, with(fields, state.FieldEvent, "budget"))
 		}

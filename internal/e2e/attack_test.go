@@ -47,6 +47,8 @@ path = "/srv/herdctl/bomber/agent.toml"
 
 [[agents]]
 path = "/srv/herdctl/leaker/agent.toml"
+  [agents.overrides]
+  max_cost_usd_per_day = 0.02
   [agents.overrides.docker]
   network = "egress"
   egress = ["allowed.test:47998"]
@@ -186,6 +188,42 @@ func verdicts(stand *testbed.API) map[string][2]string {
 		}
 	}
 	return out
+}
+
+// journalVerdicts finds the verdicts in a job's journal (journalctl -o
+// json): in the stream lines Claude Code printed, decoded.
+func journalVerdicts(out string) map[string][2]string {
+	got := map[string][2]string{}
+	for _, line := range strings.Split(out, "\n") {
+		var e map[string]any
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		raw, _ := e["HERDCTL_EVENT_JSON"].(string)
+		var ev any
+		if json.Unmarshal([]byte(raw), &ev) != nil {
+			continue
+		}
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case string:
+				for _, m := range verdictRe.FindAllStringSubmatch(x, -1) {
+					got[m[1]] = [2]string{m[2], strings.TrimSpace(m[3])}
+				}
+			case []any:
+				for _, y := range x {
+					walk(y)
+				}
+			case map[string]any:
+				for _, y := range x {
+					walk(y)
+				}
+			}
+		}
+		walk(ev)
+	}
+	return got
 }
 
 // runAttackJob triggers a job of agent and serves the stand-in API with
@@ -338,6 +376,27 @@ func TestEscapeSuite(t *testing.T) {
 	if n := keyed.Load(); n > 0 {
 		t.Errorf("%d requests with a credential reached the allowed service", n)
 	}
+	// The relay: the rest of the API the key opens, and spending past
+	// the day's budget ($0.02; each request is $0.0006 at list price) by
+	// calling it directly, which stops the job: the first verdict is read
+	// from the job's journal, the second seen from outside.
+	relayPaths := v + `out=$(for p in /v1/messages/batches /v1/files /v1/organizations/api_keys '/v1/messages/../../admin'; do curl -s -o /dev/null -w '%{http_code} ' -X POST --path-as-is "http://127.0.0.1:3129$p"; done; curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:3129/v1/models); echo "$out" | grep -qv '^\(403 \)*$' && V relay-paths ESCAPED "$out" || V relay-paths BLOCKED "answers: $out"`
+	relaySpend := `for i in $(seq 60); do curl -s -o /dev/null -w '%{http_code} ' -X POST -H 'content-type: application/json' -d '{"model":"claude-sonnet-4-5","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"bill"}]}' http://127.0.0.1:3129/v1/messages; done`
+	bj, _ := runRelayedJob(m, "leaker", []testbed.Turn{
+		{Tool: "Bash", Input: map[string]any{"command": relayPaths}},
+		{Tool: "Bash", Input: map[string]any{"command": relaySpend}},
+		{Text: "done"}})
+	bjournal, _ := m.Try("journalctl", "--no-pager", "-o", "json", "HERDCTL_JOB="+bj.ID)
+	pv, ok := journalVerdicts(bjournal)["relay-paths"]
+	if !ok {
+		pv = [2]string{"", "no verdict (the tool call did not report)"}
+	}
+	record("use the key through the relay for the rest of the API (batches, files, admin, models)", "403 for all: the relay forwards only the Messages API", pv[1], pv[0] == "BLOCKED")
+	refused, _ := m.Try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+bj.ID+" HERDCTL_API_STATUS=429 | wc -l")
+	record("spend past the day's budget ($0.02) by calling the relay directly, 60 requests", "refused once the day's budget is spent, by the relay's own metering, and the job stopped with the reason",
+		fmt.Sprintf("job %s: %s; the API billed $%.4f in %d requests; %s refusals logged", bj.Status, firstLine(bj.ExitReason), bj.APICostUSD, bj.APIRequests, strings.TrimSpace(refused)),
+		bj.Status == api.StatusFailed && strings.HasPrefix(bj.ExitReason, "budget: ") && bj.APICostUSD <= 0.02+0.0007)
+
 	denials, _ := m.Try("sh", "-c", "journalctl --no-pager -o cat HERDCTL_JOB="+lj.ID+" HERDCTL_EGRESS=deny | wc -l")
 	if n, _ := strconv.Atoi(strings.TrimSpace(denials)); n < 4 || lj.EgressDenied < 4 {
 		t.Errorf("the leaker's refusals: %s deny entries in the journal, %d in the record", strings.TrimSpace(denials), lj.EgressDenied)
@@ -514,4 +573,9 @@ func writeSecurityDoc(t *testing.T, title, intro string, rows []row) {
 	if err := os.WriteFile(securityDoc, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

@@ -124,16 +124,16 @@ type apiRelay struct {
 
 // startRelay serves cfg on a listener opened inside the network namespace
 // of the task whose host pid is pid.
-func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, log *jobLog, message func(string, float64), budget func(float64) error) (*apiRelay, error) {
+func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, log *jobLog, message func(string, float64), budget func(float64) error, stop func(error)) (*apiRelay, error) {
 	ln, err := netns.Listen(fmt.Sprintf("/proc/%d/ns/net", pid), "127.0.0.1:"+strconv.Itoa(policy.RelayPort))
 	if err != nil {
 		return nil, fmt.Errorf("opening the API relay in the job's network namespace: %w", err)
 	}
-	return serveRelay(ctx, cfg, ln, log, message, budget), nil
+	return serveRelay(ctx, cfg, ln, log, message, budget, stop), nil
 }
 
 // serveRelay serves cfg on ln until the relay is stopped or ctx is done.
-func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *jobLog, message func(string, float64), budget func(float64) error) *apiRelay {
+func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *jobLog, message func(string, float64), budget func(float64) error, stop func(error)) *apiRelay {
 	host := cfg.upstream.Hostname()
 	port := 443
 	if cfg.upstream.Scheme == "http" {
@@ -147,8 +147,17 @@ func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *job
 		log.entry(fmt.Sprintf("api relay refused %s %s: %s", req.Method, req.URL.EscapedPath(), why), PriWarning,
 			with(log.fields, state.FieldEvent, "api_relay", FieldEgress, proxy.DecisionDeny, FieldEgressHost, host,
 				FieldEgressPort, strconv.Itoa(port), "HERDCTL_API_STATUS", strconv.Itoa(status)), 0)
+		// As the API words its errors, and final: Claude Code must not
+		// retry what the relay will refuse again.
 		w.Header().Set("Connection", "close")
-		http.Error(w, "herdctl: "+why, status)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Should-Retry", "false")
+		w.WriteHeader(status)
+		kind := "permission_error"
+		if status == http.StatusTooManyRequests {
+			kind = "rate_limit_error"
+		}
+		json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]string{"type": kind, "message": "herdctl: " + why}})
 	}
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
@@ -212,6 +221,10 @@ func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *job
 			}
 			if err := rl.overBudget(); err != nil {
 				refuse(w, req, http.StatusTooManyRequests, err.Error())
+				// The job is over its budget: it stops, with the reason.
+				if stop != nil {
+					stop(err)
+				}
 				return
 			}
 			select {

@@ -74,7 +74,7 @@ func relayRig(t *testing.T, up *upstreamAPI, b policy.Budget) (*apiRelay, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	rl := serveRelay(context.Background(), &relayConfig{upstream: up.url, header: "X-Api-Key", value: "sk-real"}, ln, log, nil, r.relayBudget(a))
+	rl := serveRelay(context.Background(), &relayConfig{upstream: up.url, header: "X-Api-Key", value: "sk-real"}, ln, log, nil, r.relayBudget(a), nil)
 	t.Cleanup(func() { rl.stop(); log.close(&state.Job{}) })
 	return rl, "http://" + ln.Addr().String(), out
 }

@@ -281,7 +281,7 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 			if egressProxy, err = r.startEgress(taskCtx, a, pid, log); err != nil || relay == nil {
 				return err
 			}
-			apiRelay, err = r.startRelay(taskCtx, relay, pid, log, out.budget.metered, r.relayBudget(a))
+			apiRelay, err = r.startRelay(taskCtx, relay, pid, log, out.budget.metered, r.relayBudget(a), stopTask)
 			return err
 		},
 		Progress: func(msg string) {

@@ -21,11 +21,6 @@ import (
 // callTimeout bounds each call; the daemon answers within its own 30 s.
 const callTimeout = 40 * time.Second
 
-// ResumeOption is the key of the trigger option that names the session a
-// job continues. A daemon that does not know it ignores it (unknown keys
-// are), and the job starts a new session.
-const ResumeOption = "resume"
-
 // Client is the daemon, over D-Bus.
 type Client struct {
 	c      *api.Client
@@ -115,10 +110,7 @@ func mapErr(err error) error {
 func (m *Client) Trigger(ctx context.Context, agent, prompt string, o bridge.TriggerOptions) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	opts := api.Encode(api.TriggerOptions{Queue: o.Queue})
-	if o.Resume != "" {
-		opts[ResumeOption] = dbus.MakeVariant(o.Resume)
-	}
+	opts := api.Encode(api.TriggerOptions{Queue: o.Queue, Resume: o.Resume})
 	var id string
 	call := m.c.Conn().Object(api.BusName, api.ObjectPath).CallWithContext(ctx, api.Interface+".Trigger", 0, agent, "", prompt, opts)
 	if call.Err != nil {

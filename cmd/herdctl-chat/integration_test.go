@@ -16,7 +16,6 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/herdctl/herdctl/chat"
-	"github.com/herdctl/herdctl/chat/manager"
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/internal/testbed/fakediscord"
 	"github.com/herdctl/herdctl/internal/testbed/fakeslack"
@@ -44,10 +43,9 @@ func (f *fakeManager) Trigger(agent, schedule, prompt string, options map[string
 	defer f.mu.Unlock()
 	f.n++
 	id := fmt.Sprintf("20260101-000000-%06x", f.n)
-	var resume string
-	if v, ok := options[manager.ResumeOption]; ok {
-		resume, _ = v.Value().(string)
-	}
+	var o api.TriggerOptions
+	api.Decode(options, &o)
+	resume := o.Resume
 	f.triggers = append(f.triggers, fakeTrigger{agent, prompt, resume})
 	j := &api.Job{ID: id, Agent: agent, Prompt: prompt, Trigger: "manual", Status: api.StatusRunning, Started: time.Now()}
 	f.jobs[id] = j

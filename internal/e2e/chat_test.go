@@ -274,12 +274,8 @@ func TestChat(t *testing.T) {
 		second := js[0]
 		req, _ := requestWith(cm.stand, "and again")
 		history, _ := json.Marshal(req["messages"])
-		if !strings.Contains(string(history), "hello talker") {
-			t.Skipf("the second job (session %s) did not continue session %s: the daemon does not pass the trigger option %q to the runner yet (sessions are being built)",
-				second.SessionID, first.SessionID, "resume")
-		}
-		if second.SessionID != first.SessionID {
-			t.Logf("resumed with a new session id %s (was %s)", second.SessionID, first.SessionID)
+		if !strings.Contains(string(history), "hello talker") || second.SessionID != first.SessionID || second.Resume != first.SessionID {
+			t.Errorf("the second job (session %s, resumed %q) did not continue session %s", second.SessionID, second.Resume, first.SessionID)
 		}
 	})
 

@@ -64,7 +64,10 @@ func (u *upstreamAPI) seen() ([]string, []string) {
 }
 
 // relayRig serves a relay to upstream on loopback, with a budget.
-func relayRig(t *testing.T, up *upstreamAPI, b policy.Budget) (*apiRelay, string, *bytes.Buffer) {
+// relayRig serves a relay to up on loopback. The journal it returns
+// stops the relay and flushes its entries (they are written from a
+// queue) before it returns what was written.
+func relayRig(t *testing.T, up *upstreamAPI, b policy.Budget) (*apiRelay, string, func() string) {
 	t.Helper()
 	out := &bytes.Buffer{}
 	r := &Runner{Layout: state.Layout{StateDir: t.TempDir()}, Sink: &JSONSink{W: out}}
@@ -75,8 +78,13 @@ func relayRig(t *testing.T, up *upstreamAPI, b policy.Budget) (*apiRelay, string
 		t.Fatal(err)
 	}
 	rl := serveRelay(context.Background(), &relayConfig{upstream: up.url, header: "X-Api-Key", value: "sk-real"}, ln, log, nil, r.relayBudget(a), nil)
-	t.Cleanup(func() { rl.stop(); log.close(&state.Job{}) })
-	return rl, "http://" + ln.Addr().String(), out
+	var once sync.Once
+	journal := func() string {
+		once.Do(func() { rl.stop(); log.close(&state.Job{}) })
+		return out.String()
+	}
+	t.Cleanup(func() { journal() })
+	return rl, "http://" + ln.Addr().String(), journal
 }
 
 func post(t *testing.T, base, path string, h map[string]string) (int, string) {
@@ -130,7 +138,7 @@ func TestRelayOnlyMessages(t *testing.T) {
 // a stream the agent hangs up on is counted from its start.
 func TestRelayBudget(t *testing.T) {
 	up := startUpstream(t)
-	_, base, out := relayRig(t, up, policy.Budget{PerDay: 2, Action: policy.BudgetSkip})
+	_, base, journal := relayRig(t, up, policy.Budget{PerDay: 2, Action: policy.BudgetSkip})
 	var codes []int
 	for range 5 {
 		code, _ := post(t, base, "/v1/messages", nil)
@@ -142,7 +150,7 @@ func TestRelayBudget(t *testing.T) {
 	if paths, _ := up.seen(); len(paths) != 2 {
 		t.Errorf("%d requests reached the API, want 2", len(paths))
 	}
-	if !strings.Contains(out.String(), "max_cost_usd_per_day") {
+	if out := journal(); !strings.Contains(out, "max_cost_usd_per_day") {
 		t.Errorf("the refusal is not in the journal:\n%s", out)
 	}
 

@@ -76,7 +76,10 @@ var busRefusal = regexp.MustCompile(`^Rejected send message.*\bmember="(\w+)"`)
 // bus's policy, before the daemon saw the call) refused.
 func denied(reason string) string {
 	if m := busRefusal.FindStringSubmatch(reason); m != nil {
-		reason = "the system bus's policy for " + api.BusName + " refused " + m[1]
+		// dbus-daemon knows a group's members as they were when it last
+		// read the user database.
+		reason = "the system bus's policy for " + api.BusName + " refused " + m[1] +
+			" (just added to group " + adminGroup + "? log in again, and have root run systemctl reload dbus)"
 	}
 	return "permission denied: you need to be root or in group " + adminGroup + "; " + reason
 }

@@ -25,7 +25,7 @@ func TestDaemonError(t *testing.T) {
 			cli.ExitDenied, "permission denied: you need to be root or in group herdctl; uid 1000 may not trigger a job: run it as root (sudo), or add the user to group herdctl"},
 		{"the bus's policy refuses before the daemon sees the call",
 			dbusErr(api.ErrAccessDenied, `Rejected send message, 2 matched rules; type="method_call", sender=":1.42" (uid=1000 pid=4242 comm="herdctlctl reload") interface="dev.herdctl.Manager1" member="Reload" error name="(unset)" requested_reply="0" destination="dev.herdctl.Manager1" (uid=0 pid=1 comm="herdctl daemon")`),
-			cli.ExitDenied, "permission denied: you need to be root or in group herdctl; the system bus's policy for dev.herdctl.Manager1 refused Reload"},
+			cli.ExitDenied, "permission denied: you need to be root or in group herdctl; the system bus's policy for dev.herdctl.Manager1 refused Reload (just added to group herdctl? log in again, and have root run systemctl reload dbus)"},
 		{"an unknown agent is a usage error",
 			dbusErr(api.ErrNotFound, `no agent "x" in the fleet: list them with herdctlctl agents`),
 			cli.ExitUsage, `no agent "x" in the fleet: list them with herdctlctl agents`},

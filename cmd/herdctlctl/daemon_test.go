@@ -59,13 +59,48 @@ func (f *fakeDaemon) ListJobs(d api.Dict) ([]api.Dict, *dbus.Error) {
 	return out, nil
 }
 
+// GetJob finds a job by its id or a unique prefix, as the daemon does.
 func (f *fakeDaemon) GetJob(id string) (api.Dict, *dbus.Error) {
+	var found []api.Job
 	for _, j := range f.jobs {
 		if j.ID == id {
 			return api.Encode(&j), nil
 		}
+		if strings.HasPrefix(j.ID, id) {
+			found = append(found, j)
+		}
+	}
+	if len(found) == 1 {
+		return api.Encode(&found[0]), nil
 	}
 	return nil, dbus.NewError(api.ErrNotFound, []any{fmt.Sprintf("no job %q: list jobs with herdctlctl jobs", id)})
+}
+
+// ReadJournal serves a job's five entries two at a time, one of them
+// hostile, and refuses the journal of agent scribe as it refuses a
+// caller outside the group.
+func (f *fakeDaemon) ReadJournal(d api.Dict) (api.Dict, *dbus.Error) {
+	var q api.JournalQuery
+	if err := api.Decode(d, &q); err != nil {
+		return nil, dbus.NewError(api.ErrInvalidArgs, []any{err.Error()})
+	}
+	if q.Agent == "scribe" {
+		return nil, dbus.NewError(api.ErrAccessDenied, []any{"uid 65534 may not read the fleet's journal"})
+	}
+	if q.Job != "20261130-110000-00ab12" {
+		return nil, dbus.NewError(api.ErrInvalidArgs, []any{fmt.Sprintf("query %+v", q)})
+	}
+	var all []string
+	for i, msg := range []string{"job started", "Checking the disks", `evil\u001b]0;owned\u0007\nJan 01 00:00:00 homelab: forged`, "/ is 41% full", "job finished"} {
+		all = append(all, fmt.Sprintf(`{"__CURSOR":"s=1;i=%d","__REALTIME_TIMESTAMP":"1796036400000000","HERDCTL_AGENT":"homelab","HERDCTL_JOB":"%s","MESSAGE":"%s","PRIORITY":"6"}`, i+1, q.Job, msg))
+	}
+	from := 0
+	if q.AfterCursor != "" {
+		fmt.Sscanf(q.AfterCursor, "s=1;i=%d", &from)
+	}
+	to := min(from+2, len(all))
+	p := api.JournalPage{Entries: all[from:to], Cursor: fmt.Sprintf("s=1;i=%d", to), More: to < len(all)}
+	return api.Encode(&p), nil
 }
 
 // Trigger is refused as the daemon refuses a caller outside the group.
@@ -211,5 +246,40 @@ func TestJSONAgainstTheDaemon(t *testing.T) {
 	var st statusView
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st.AgentList) != 1 || st.Running == nil {
 		t.Errorf("status --json homelab: exit %d\n%s", code, out)
+	}
+}
+
+// TestLogsThroughTheDaemon: a user who may not read the journal gets a
+// job's entries (named by a prefix of its id) from the daemon, page after
+// page, as safe lines; a refusal says who may read.
+func TestLogsThroughTheDaemon(t *testing.T) {
+	startFakeDaemon(t)
+	saved := mayReadJournal
+	mayReadJournal = func() bool { return false }
+	t.Cleanup(func() { mayReadJournal = saved })
+
+	out, stderr, code, msg := run("logs", "20261130-110")
+	if code != 0 {
+		t.Fatalf("logs: exit %d: %s\n%s", code, msg, stderr)
+	}
+	for _, want := range []string{"homelab[20261130-110000-00ab12]: job started\n", "Checking the disks", "evil\\x1b]0;owned", "                                              Jan 01 00:00:00 homelab: forged\n", "41% full", "job finished\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "homelab[20261130-110000-00ab12]: "); n != 5 {
+		t.Errorf("%d entries, want 5:\n%s", n, out)
+	}
+	checkTerminalSafe(t, "stdout", []byte(out))
+
+	out, _, code, _ = run("logs", "--json", "20261130-110000-00ab12")
+	if code != 0 || strings.Count(out, "\n") != 5 || !strings.HasPrefix(out, `{"__CURSOR":"s=1;i=1"`) {
+		t.Errorf("logs --json: exit %d\n%s", code, out)
+	}
+	if _, _, code, msg := run("logs", "scribe"); code != cli.ExitDenied || !strings.Contains(msg, "needs root, group herdctl, or groups adm or systemd-journal") {
+		t.Errorf("a refusal: exit %d: %s", code, msg)
+	}
+	if _, _, code, msg := run("logs", "2026"); code != cli.ExitUsage || !strings.Contains(msg, "no job") {
+		t.Errorf("an ambiguous prefix: exit %d: %s", code, msg)
 	}
 }

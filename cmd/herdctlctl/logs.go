@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,9 +36,12 @@ func logsFlags() (*flag.FlagSet, *logsOptions) {
 (assistant text, tool calls, results), the job's start and end, stderr
 and the daemon's entries about the agent; a message of several lines goes
 on indented under its first. A job id selects HERDCTL_JOB=ID, anything
-else HERDCTL_AGENT=NAME; the daemon is asked whether the job or agent
-exists (exit 2 if not). It runs journalctl(1), so the same rights apply:
-root, or groups adm or systemd-journal.
+else HERDCTL_AGENT=NAME; a unique prefix of a job id names the job. The
+daemon is asked whether the job or agent exists (exit 2 if not).
+Who may read: root and groups adm and systemd-journal read the journal
+with journalctl(1) themselves; members of group herdctl without those
+groups get the same entries from the daemon (D-Bus ReadJournal), which
+-f polls twice a second.
 Equivalent: journalctl HERDCTL_JOB=ID -o json.
 
 Example:
@@ -57,59 +62,68 @@ func runLogs(c *ctl, args []string) error {
 	if fs.NArg() != 1 {
 		return cli.Exitf(cli.ExitUsage, "logs takes one JOB id or AGENT name")
 	}
-	arg := fs.Arg(0)
-	if err := c.checkExists(arg); err != nil {
+	cl, err := api.Dial("")
+	if err != nil && !errors.Is(err, api.ErrUnreachable) {
+		return daemonError(err)
+	}
+	if cl != nil {
+		defer cl.Close()
+	}
+	q, err := c.logsTarget(cl, fs.Arg(0))
+	if err != nil {
 		return err
 	}
-	match := "HERDCTL_AGENT=" + arg
-	lines := o.lines
-	if state.IsJobID(arg) {
-		match = "HERDCTL_JOB=" + arg
-	} else if lines < 0 {
-		lines = 100
-	}
-	jargs := append(journalArgs(), match)
-	if lines >= 0 {
-		jargs = append(jargs, "--lines="+strconv.Itoa(lines))
-	}
-	if o.follow {
-		jargs = append(jargs, "-f")
+	q.Lines = max(o.lines, 0)
+	if q.Agent != "" && o.lines < 0 {
+		q.Lines = 100
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	_, _, err := journal(ctx, jargs, c.entryPrinter(o.json))
+	jr := newJournalReader(cl, c.entryPrinter(o.json))
+	err = jr.read(ctx, q, o.follow)
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
-// checkExists asks the daemon whether the job or agent arg names exists:
-// journalctl would print nothing for a typo. An agent left out of the
-// fleet for errors in its file exists. When the daemon cannot be asked
-// the journal is read anyway; it may be why the operator looks.
-func (c *ctl) checkExists(arg string) error {
-	cl, err := api.Dial("")
-	if err == nil {
-		defer cl.Close()
-		ctx, cancel := callCtx()
-		defer cancel()
+// logsTarget is the job or agent arg names, asked of the daemon (cl):
+// journalctl would print nothing for a typo, and a job may be named by a
+// unique prefix of its id. An agent left out of the fleet for errors in
+// its file exists. When the daemon cannot be asked (cl is nil) the
+// journal is read anyway; it may be why the operator looks.
+func (c *ctl) logsTarget(cl *api.Client, arg string) (api.JournalQuery, error) {
+	if cl == nil {
+		fmt.Fprintf(c.stderr, "herdctlctl: cannot check %q with the daemon; reading the journal anyway\n", safe(arg))
 		if state.IsJobID(arg) {
-			_, err = cl.Job(ctx, arg)
-		} else if _, err = cl.Agent(ctx, arg); api.ErrorName(err) == api.ErrNotFound {
-			if broken(ctx, cl, arg) {
-				return nil
-			}
-			return cli.Exitf(cli.ExitUsage, "%s; the entries of an agent no longer in the fleet: journalctl HERDCTL_AGENT=%s",
+			return api.JournalQuery{Job: arg}, nil
+		}
+		return api.JournalQuery{Agent: arg}, nil
+	}
+	ctx, cancel := callCtx()
+	defer cancel()
+	if !state.IsJobID(arg) {
+		_, err := cl.Agent(ctx, arg)
+		if err == nil || (api.ErrorName(err) == api.ErrNotFound && broken(ctx, cl, arg)) {
+			return api.JournalQuery{Agent: arg}, nil
+		}
+		if api.ErrorName(err) != api.ErrNotFound {
+			return api.JournalQuery{}, daemonError(err)
+		}
+		if !jobIDPrefix.MatchString(arg) {
+			return api.JournalQuery{}, cli.Exitf(cli.ExitUsage, "%s; the entries of an agent no longer in the fleet: journalctl HERDCTL_AGENT=%s",
 				safe(api.ErrorMessage(err)), safe(arg))
 		}
 	}
-	if errors.Is(err, api.ErrUnreachable) {
-		fmt.Fprintf(c.stderr, "herdctlctl: cannot check %q with the daemon; reading the journal anyway\n", safe(arg))
-		return nil
+	j, err := cl.Job(ctx, arg)
+	if err != nil {
+		return api.JournalQuery{}, daemonError(err)
 	}
-	return daemonError(err)
+	return api.JournalQuery{Job: j.ID}, nil
 }
+
+// jobIDPrefix is what may begin a job id (state.NewJobID).
+var jobIDPrefix = regexp.MustCompile(`^[0-9]{1,8}(-[0-9]{0,6}(-[0-9a-f]{0,6})?)?$`)
 
 // broken reports whether the agent is left out of the fleet for errors.
 func broken(ctx context.Context, cl *api.Client, name string) bool {
@@ -189,36 +203,139 @@ func formatEntry(colour bool, loc *time.Location, e entry) string {
 	return b.String()
 }
 
-// journalArgs are what every journalctl run starts with: JSON, and
-// --all, without which journalctl writes null for a field over 4096
-// bytes (an agent's long answer).
-func journalArgs() []string { return []string{"--no-pager", "--all", "-o", "json"} }
+// journalReader reads the entries of a job or an agent: with
+// journalctl when this user may read the system journal (root, groups
+// adm or systemd-journal), else from the daemon (ReadJournal, for root
+// and group herdctl), which pages and is polled to follow. It hands
+// every entry to print and keeps the last one's cursor, and whether a
+// job's end was among them.
+type journalReader struct {
+	cl     *api.Client // nil: journalctl only
+	direct bool
+	print  func([]byte, entry)
+	cursor string
+	sawEnd bool
+}
 
-// journal runs journalctl with args and hands every entry to print. It
-// returns the cursor of the last entry and whether a job's end entry was
-// among them.
-func journal(ctx context.Context, args []string, print func([]byte, entry)) (cursor string, sawEnd bool, err error) {
+// followPoll is how often a reader that asks the daemon looks for new
+// entries while it follows.
+const followPoll = 500 * time.Millisecond
+
+// mayReadJournal reports whether this user can read the system journal
+// itself; a variable for tests.
+var mayReadJournal = func() bool {
+	if os.Geteuid() == 0 {
+		return true
+	}
+	for _, dir := range []string{"/var/log/journal", "/run/log/journal"} {
+		files, _ := filepath.Glob(dir + "/*/system.journal")
+		if len(files) > 0 {
+			f, err := os.Open(files[0])
+			if err == nil {
+				f.Close()
+			}
+			return err == nil
+		}
+	}
+	return true // no system journal found: journalctl will say what is wrong
+}
+
+func newJournalReader(cl *api.Client, print func([]byte, entry)) *journalReader {
+	return &journalReader{cl: cl, direct: cl == nil || mayReadJournal(), print: print}
+}
+
+// read prints q's entries after the reader's cursor (or q's last Lines
+// the first time), and with follow goes on until ctx ends.
+func (r *journalReader) read(ctx context.Context, q api.JournalQuery, follow bool) error {
+	if r.direct {
+		return r.journalctl(ctx, q, follow)
+	}
+	for {
+		if r.cursor != "" {
+			q.AfterCursor, q.Lines = r.cursor, 0
+		}
+		cctx, cancel := callCtx()
+		p, err := r.cl.ReadJournal(cctx, q)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if api.ErrorName(err) == api.ErrAccessDenied {
+				return cli.Exitf(cli.ExitDenied, "permission denied: reading the fleet's journal needs root, group %s, or groups adm or systemd-journal", adminGroup)
+			}
+			return daemonError(err)
+		}
+		for _, e := range p.Entries {
+			r.entry([]byte(e))
+		}
+		if p.Cursor != "" {
+			r.cursor = p.Cursor
+		}
+		if p.More {
+			continue
+		}
+		if !follow {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(followPoll):
+		}
+	}
+}
+
+// entry hands one entry, a line of journalctl -o json, to print.
+func (r *journalReader) entry(line []byte) {
+	var e entry
+	if json.Unmarshal(line, &e) != nil {
+		return
+	}
+	r.print(line, e)
+	if c := e.get("__CURSOR"); c != "" {
+		r.cursor = c
+	}
+	if e.get("MESSAGE_ID") == state.MessageIDJobFinished {
+		r.sawEnd = true
+	}
+}
+
+// journalctl runs journalctl(1) for q, with --all, without which
+// journalctl writes null for a field over 4096 bytes (an agent's long
+// answer).
+func (r *journalReader) journalctl(ctx context.Context, q api.JournalQuery, follow bool) error {
+	args := []string{"--no-pager", "--all", "-o", "json"}
+	switch {
+	case r.cursor != "":
+		args = append(args, "--after-cursor="+r.cursor)
+	case q.Lines > 0:
+		args = append(args, "--lines="+strconv.Itoa(q.Lines))
+	default:
+		args = append(args, "--lines=all") // -f alone would show the last 10
+	}
+	if follow {
+		args = append(args, "-f")
+	}
+	if q.Job != "" {
+		args = append(args, state.FieldJob+"="+q.Job)
+	} else {
+		args = append(args, state.FieldAgent+"="+q.Agent)
+	}
 	cmd := exec.CommandContext(ctx, "journalctl", args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", false, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", false, fmt.Errorf("running journalctl: %w (is systemd's journalctl installed?)", err)
+		return fmt.Errorf("running journalctl: %w (is systemd's journalctl installed?)", err)
 	}
-	r := bufio.NewReaderSize(out, 1<<20)
+	br := bufio.NewReaderSize(out, 1<<20)
 	for {
-		line, rerr := r.ReadBytes('\n')
-		if len(line) > 1 {
-			var e entry
-			if json.Unmarshal(line, &e) == nil {
-				print(bytes.TrimSuffix(line, []byte("\n")), e)
-				cursor = e.get("__CURSOR")
-				if e.get("MESSAGE_ID") == state.MessageIDJobFinished {
-					sawEnd = true
-				}
-			}
+		line, rerr := br.ReadBytes('\n')
+		if line = bytes.TrimSuffix(line, []byte("\n")); len(line) > 0 {
+			r.entry(line)
 		}
 		if rerr != nil {
 			if !errors.Is(rerr, io.EOF) {
@@ -230,5 +347,5 @@ func journal(ctx context.Context, args []string, print func([]byte, entry)) (cur
 	if werr := cmd.Wait(); werr != nil && err == nil && ctx.Err() == nil {
 		err = fmt.Errorf("journalctl: %w (reading the journal needs root, or group adm or systemd-journal)", werr)
 	}
-	return cursor, sawEnd, err
+	return err
 }

@@ -183,36 +183,24 @@ func waitJob(ctx context.Context, cl *api.Client, id string) (*api.Job, error) {
 // the ones journald had not handed out yet when it ended.
 func (c *ctl) followJob(ctx context.Context, cl *api.Client, id string) (*api.Job, error) {
 	fctx, stopFollow := context.WithCancel(ctx)
-	print := c.entryPrinter(false)
-	type result struct {
-		cursor string
-		end    bool
-	}
-	done := make(chan result, 1)
-	go func() {
-		cur, end, _ := journal(fctx, append(journalArgs(), "--lines=all", "-f", "HERDCTL_JOB="+id), print)
-		done <- result{cur, end}
-	}()
+	jr := newJournalReader(cl, c.entryPrinter(false))
+	q := api.JournalQuery{Job: id}
+	done := make(chan error, 1)
+	go func() { done <- jr.read(fctx, q, true) }()
 	j, err := waitJob(ctx, cl, id)
 	stopFollow()
-	r := <-done
+	if ferr := <-done; ferr != nil && fctx.Err() == nil {
+		// The job is waited for all the same; say why its events are not.
+		fmt.Fprintf(c.stderr, "herdctlctl: %s\n", ferr)
+	}
 	if err != nil {
 		return nil, err
 	}
-	for deadline := time.Now().Add(5 * time.Second); !r.end && time.Now().Before(deadline); {
-		args := append(journalArgs(), "HERDCTL_JOB="+id)
-		if r.cursor != "" {
-			args = append(args, "--after-cursor="+r.cursor)
-		}
-		cur, end, err := journal(ctx, args, print)
-		if err != nil {
+	for deadline := time.Now().Add(5 * time.Second); !jr.sawEnd && time.Now().Before(deadline); {
+		if jr.read(ctx, q, false) != nil {
 			break
 		}
-		if cur != "" {
-			r.cursor = cur
-		}
-		r.end = end
-		if !r.end {
+		if !jr.sawEnd {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}

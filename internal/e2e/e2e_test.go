@@ -247,6 +247,41 @@ func TestSystem(t *testing.T) {
 		}
 	})
 
+	t.Run("group herdctl reads and follows logs without journal rights", func(t *testing.T) {
+		// A member added while the system bus runs: dbus-daemon knows of
+		// it once it rereads the user database (herdctl(8) says so).
+		m.Sh("useradd -M -s /bin/sh -G herdctl e2eop && systemctl reload dbus")
+		as := func(user string, args ...string) (int, string) {
+			return m.ExitCode(append([]string{"runuser", "-u", user, "--"}, args...)...)
+		}
+		if code, out := as("e2eop", "sh", "-c", `for f in /var/log/journal/*/system.journal /run/log/journal/*/system.journal; do [ -r "$f" ] && exit 0; done; exit 1`); code == 0 {
+			t.Fatalf("e2eop may read the system journal itself; the test proves nothing: %s", out)
+		}
+		// trigger -f: the job's events while it runs, through the daemon.
+		code, out := as("e2eop", "herdctlctl", "trigger", "-f", "napper")
+		id := ""
+		if i := strings.Index(out, "napper["); i >= 0 && len(out) > i+7+22 {
+			id = out[i+7 : i+7+22]
+		}
+		if code != 0 || !state.IsJobID(id) || !strings.Contains(out, "job "+id+" completed") {
+			t.Fatalf("trigger -f napper as e2eop: exit %d, job %q\n%s", code, id, out)
+		}
+		// logs by a prefix of the id: the whole job, its end included.
+		code, out = as("e2eop", "herdctlctl", "logs", id[:18])
+		if code != 0 || strings.Count(out, "napper["+id+"]") < 2 || !strings.Contains(out, "completed") {
+			t.Errorf("logs %s as e2eop: exit %d\n%s", id[:18], code, out)
+		}
+		// logs -f follows the agent until stopped.
+		code, out = as("e2eop", "timeout", "3", "herdctlctl", "logs", "-f", "napper")
+		if code != 124 || !strings.Contains(out, "napper["+id+"]") {
+			t.Errorf("logs -f napper as e2eop: exit %d, want 124 (stopped by timeout)\n%s", code, out)
+		}
+		// Outside the group: refused, saying who may read.
+		if code, out := as("e2eviewer", "herdctlctl", "logs", "napper"); code != 4 || !strings.Contains(out, "group herdctl, or groups adm or systemd-journal") {
+			t.Errorf("logs as e2eviewer: exit %d, want 4\n%s", code, out)
+		}
+	})
+
 	t.Run("human output", func(t *testing.T) {
 		for _, args := range [][]string{{"status"}, {"agents"}, {"agent", "writer"}, {"jobs", "--limit=5"}, {"logs", "writer", "-n", "8"}} {
 			t.Logf("$ herdctlctl %s\n%s", strings.Join(args, " "), m.Run(append([]string{"herdctlctl"}, args...)...))

@@ -143,7 +143,7 @@ func (b *Bus) authorize(sender dbus.Sender, what string) *dbus.Error {
 		return nil
 	}
 	b.d.Log.Warn("refused a caller", zap.Uint32("uid", uid), zap.String("method", what))
-	return dbusError(api.ErrAccessDenied, "uid %d may not %s: run it as root (sudo), or add the user to group %s (usermod -aG %s USER, then log in again)",
+	return dbusError(api.ErrAccessDenied, "uid %d may not %s: run it as root (sudo), or add the user to group %s (usermod -aG %s USER, then log in again and systemctl reload dbus)",
 		uid, what, b.group, b.group)
 }
 
@@ -314,6 +314,25 @@ func (m *manager) GetJob(sender dbus.Sender, id string) (api.Dict, *dbus.Error) 
 	return api.Encode(j), nil
 }
 
+// ReadJournal serves a job's or an agent's journal entries to root and
+// group herdctl, who may not have the rights to the whole journal.
+func (m *manager) ReadJournal(sender dbus.Sender, query api.Dict) (api.Dict, *dbus.Error) {
+	if err := m.b.authorize(sender, "read the fleet's journal"); err != nil {
+		return nil, err
+	}
+	var q api.JournalQuery
+	if err := api.Decode(query, &q); err != nil {
+		return nil, dbusError(api.ErrInvalidArgs, "bad query: %v", err)
+	}
+	c, cancel := ctx()
+	defer cancel()
+	p, err := m.b.d.ReadJournal(c, q)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	return api.Encode(p), nil
+}
+
 func (m *manager) Trigger(sender dbus.Sender, agent, schedule, prompt string, options api.Dict) (string, *dbus.Error) {
 	if err := m.b.authorize(sender, "trigger jobs"); err != nil {
 		return "", err
@@ -417,6 +436,7 @@ func managerIntrospection(props []introspect.Property) introspect.Interface {
 			{Name: "ListSessions", Args: []introspect.Arg{in("agent", "s"), out("sessions", "aa{sv}")}},
 			{Name: "GetCost", Args: []introspect.Arg{in("filter", "a{sv}"), out("days", "aa{sv}")}},
 			{Name: "Trigger", Args: []introspect.Arg{in("agent", "s"), in("schedule", "s"), in("prompt", "s"), in("options", "a{sv}"), out("job_id", "s")}},
+			{Name: api.MethodReadJournal, Args: []introspect.Arg{in("query", "a{sv}"), out("page", "a{sv}")}},
 			{Name: "Cancel", Args: []introspect.Arg{in("id", "s")}},
 			{Name: "ShowAgent", Args: []introspect.Arg{in("name", "s"), out("config", "aa{sv}")}},
 			{Name: "Disable", Args: []introspect.Arg{in("agent", "s")}},

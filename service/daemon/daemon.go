@@ -50,6 +50,9 @@ type Daemon struct {
 	// the program webhook units run (this one if "").
 	Hooks       HookUnits
 	HookProgram string
+	// Journalctl is the journalctl ReadJournal runs ("journalctl" on
+	// PATH if "").
+	Journalctl string
 
 	apply sync.Mutex // serializes changes to units and jobs
 

@@ -1,0 +1,167 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
+)
+
+// Bounds of ReadJournal: a page holds at most journalPageBytes of
+// entries (the client asks again for more), and at most
+// journalReaders journalctl processes run at once.
+const (
+	journalPageBytes = 1 << 20
+	journalReaders   = 4
+)
+
+// journalSlots bounds the journalctl processes ReadJournal runs.
+var journalSlots = make(chan struct{}, journalReaders)
+
+// cursorRe is what a journald cursor is made of (s=…;i=…;b=…;m=…;t=…;x=…).
+var cursorRe = regexp.MustCompile(`^[A-Za-z0-9=;]{1,512}$`)
+
+// ReadJournal returns a page of the journal entries of a job or an agent
+// of the fleet, read with journalctl (Journalctl if set): what
+// herdctlctl logs shows to members of group herdctl who may not read
+// the whole journal. The caller is authorized by the D-Bus layer.
+func (d *Daemon) ReadJournal(ctx context.Context, q api.JournalQuery) (*api.JournalPage, error) {
+	match, err := d.journalMatch(q)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--no-pager", "--all", "-o", "json", "--quiet"}
+	switch {
+	case q.AfterCursor != "":
+		if !cursorRe.MatchString(q.AfterCursor) {
+			return nil, errorf(ErrInvalidArgs, "%q is not a journal cursor: pass back a page's cursor as it came", q.AfterCursor)
+		}
+		args = append(args, "--after-cursor="+q.AfterCursor)
+	case q.Lines < 0:
+		return nil, errorf(ErrInvalidArgs, "lines is %d: give the number of last entries wanted, or 0 for all", q.Lines)
+	case q.Lines > 0:
+		args = append(args, "--lines="+strconv.Itoa(q.Lines))
+	}
+	select {
+	case journalSlots <- struct{}{}:
+		defer func() { <-journalSlots }()
+	default:
+		return nil, errorf(ErrBusy, "%d journal reads are under way: try again in a moment", journalReaders)
+	}
+	return readJournal(ctx, d.journalctl(), append(args, match), q.AfterCursor)
+}
+
+func (d *Daemon) journalctl() string {
+	if d.Journalctl != "" {
+		return d.Journalctl
+	}
+	return "journalctl"
+}
+
+// journalMatch is the journalctl match for q's job or agent, which must
+// be known to the daemon: a job in the index (by id or unique prefix),
+// an agent of the fleet, one left out for errors, or one with jobs.
+func (d *Daemon) journalMatch(q api.JournalQuery) (string, error) {
+	if (q.Job == "") == (q.Agent == "") {
+		return "", errorf(ErrInvalidArgs, "name a job or an agent, one of the two")
+	}
+	if q.Job != "" {
+		rec, err := d.findJob(q.Job)
+		if err != nil {
+			return "", err
+		}
+		return state.FieldJob + "=" + rec.ID, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	known := d.agents[q.Agent] != nil || slices.ContainsFunc(d.broken, func(b config.BrokenAgent) bool { return b.Name == q.Agent })
+	for _, j := range d.jobs {
+		if known {
+			break
+		}
+		known = j.Agent == q.Agent
+	}
+	if !known {
+		return "", errorf(ErrNotFound, "no agent %q in the fleet and no jobs of one: list agents with herdctlctl agents", q.Agent)
+	}
+	return state.FieldAgent + "=" + q.Agent, nil
+}
+
+// readJournal runs journalctl with args and returns what it printed,
+// up to journalPageBytes.
+func readJournal(ctx context.Context, journalctl string, args []string, after string) (*api.JournalPage, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, journalctl, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &capped{w: &stderr, n: 4096}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("running journalctl: %w", err)
+	}
+	page := &api.JournalPage{Cursor: after, Entries: []string{}}
+	size := 0
+	r := bufio.NewReaderSize(out, 64<<10)
+	for {
+		line, rerr := r.ReadBytes('\n')
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if len(line) > 0 {
+			if size+len(line) > journalPageBytes && len(page.Entries) > 0 {
+				page.More = true
+				break
+			}
+			var e struct {
+				Cursor string `json:"__CURSOR"`
+			}
+			if json.Unmarshal(line, &e) == nil && e.Cursor != "" {
+				page.Entries = append(page.Entries, string(line))
+				page.Cursor = e.Cursor
+				size += len(line)
+			}
+		}
+		if rerr != nil {
+			if !errors.Is(rerr, io.EOF) {
+				err = rerr
+			}
+			break
+		}
+	}
+	if page.More {
+		cancel() // journalctl has more to say: stop it
+		cmd.Wait()
+		return page, nil
+	}
+	werr := cmd.Wait()
+	if err == nil && werr != nil {
+		err = fmt.Errorf("journalctl: %w: %s", werr, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return page, err
+}
+
+// capped writes at most n bytes to w and drops the rest.
+type capped struct {
+	w io.Writer
+	n int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if k := min(len(p), c.n); k > 0 {
+		c.w.Write(p[:k])
+		c.n -= k
+	}
+	return len(p), nil
+}

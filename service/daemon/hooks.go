@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herdctl/herdctl/hook"
+	"github.com/herdctl/herdctl/internal/journallog"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
 	"github.com/herdctl/herdctl/state"
@@ -436,12 +436,12 @@ func (d *Daemon) finishHook(s *state.HookState, i int, res hook.Result, unknown 
 	d.mu.Unlock()
 	fields := []zap.Field{zap.String("agent", agent), zap.String("job", s.Job), journalField(state.FieldHook, r.Hook),
 		journalField(state.FieldHookType, r.Type), journalField(state.FieldHookStatus, r.Status),
-		journalField(state.FieldHookUnit, r.Unit), zap.Int64(journalKeyOf(state.FieldHookDurationMS), r.DurationMS)}
+		journalField(state.FieldHookUnit, r.Unit), zap.Int64(journallog.ZapKey(state.FieldHookDurationMS), r.DurationMS)}
 	if r.Reason != "" {
 		fields = append(fields, journalField(state.FieldHookReason, r.Reason))
 	}
 	if r.Type == policy.HookWebhook {
-		fields = append(fields, zap.Int(journalKeyOf(state.FieldHookHTTPStatus), r.HTTPStatus), zap.Int(journalKeyOf(state.FieldHookAttempts), r.Attempts))
+		fields = append(fields, zap.Int(journallog.ZapKey(state.FieldHookHTTPStatus), r.HTTPStatus), zap.Int(journallog.ZapKey(state.FieldHookAttempts), r.Attempts))
 	}
 	if r.Status == state.HookOK {
 		d.Log.Info("hook "+r.Hook+" ok", fields...)
@@ -473,10 +473,4 @@ func (d *Daemon) saveHookState(s *state.HookState) {
 	}
 }
 
-// journalKeyOf is the zap key the daemon's logger turns into the journal
-// field name (log.go: "hook_status" becomes HERDCTL_HOOK_STATUS).
-func journalKeyOf(field string) string {
-	return strings.ToLower(strings.TrimPrefix(field, "HERDCTL_"))
-}
-
-func journalField(field, value string) zap.Field { return zap.String(journalKeyOf(field), value) }
+func journalField(field, value string) zap.Field { return zap.String(journallog.ZapKey(field), value) }

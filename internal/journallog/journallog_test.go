@@ -1,4 +1,4 @@
-package journal
+package journallog
 
 import (
 	"errors"
@@ -11,10 +11,10 @@ import (
 func TestFields(t *testing.T) {
 	var got map[string]string
 	var msg string
-	c := &core{LevelEnabler: zap.InfoLevel, send: func(m string, _ journal.Priority, vars map[string]string) error {
+	c := NewCore("herdctl-chat", func(m string, _ journal.Priority, vars map[string]string) error {
 		msg, got = m, vars
 		return nil
-	}}
+	})
 	zap.New(c).With(zap.String("chat_agent", "gardener")).Warn("refused", zap.String("chat_user", "666"),
 		zap.Strings("chat_jobs", []string{"a", "b"}), zap.Error(errors.New("boom")))
 	want := map[string]string{"HERDCTL_CHAT_AGENT": "gardener", "HERDCTL_CHAT_USER": "666", "HERDCTL_CHAT_JOBS": "a,b",

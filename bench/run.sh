@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# herdctl's benchmarks, P1-P7 of docs/performance.md: boots a
+# herdctl's benchmarks, P1-P11 of docs/performance.md: boots a
 # systemd-nspawn machine with herdctl.service (real systemd and journald)
 # and measures each figure against its floor in the same run. Prints the
 # table, writes bench/results.json and docs/performance.table.md. Never

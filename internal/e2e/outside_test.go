@@ -380,6 +380,16 @@ model = "--dangerously-skip-permissions"
 		fmt.Sprintf("raw ESC in herdctlctl logs: %v, raw BEL: %v, raw U+202E: %v", strings.Contains(logs, "\x1b"), strings.Contains(logs, "\x07"), strings.Contains(logs, "\u202e")),
 		strings.Contains(logs, "before") && !strings.Contains(logs, "\x1b") && !strings.Contains(logs, "\x07") && !strings.Contains(logs, "\u202e"))
 
+	// The journal through the daemon is for root and group herdctl only,
+	// whoever's job it is.
+	for _, uid := range []int{1000, 1002} {
+		out := asAgent(m, uid, "herdctlctl logs "+j.ID[:18]+"; herdctlctl logs --json mallory")
+		record(fmt.Sprintf("uid %d (%s) reads the job's journal entries through the daemon (herdctlctl logs, D-Bus ReadJournal)", uid, map[int]string{1000: "the agent's own", 1002: "another agent's"}[uid]),
+			"refused: the daemon reads the journal for root and group herdctl only",
+			fmt.Sprintf("permission denied: %v; an entry shown: %v", strings.Contains(out, "permission denied"), strings.Contains(out, "before")),
+			strings.Contains(out, "permission denied") && !strings.Contains(out, "before"))
+	}
+
 	// 11. Floods: disk, and the journal across many jobs.
 	m.WriteFile("/srv/herdctl/mallory/agent.toml", malloryAgent+"log_budget_daily = \"2m\"\n[docker]\ndisk = \"4m\"\n", 0o644)
 	m.Sh("chown 1000:1000 /srv/herdctl/mallory/agent.toml")

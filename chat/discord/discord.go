@@ -70,6 +70,12 @@ type Connector struct {
 	log    *zap.Logger
 	s      *discordgo.Session
 
+	// ready is closed once the first READY has named the bot: discordgo
+	// runs each handler in a goroutine of its own, so a message that
+	// follows READY on the gateway may be handled before it.
+	ready     chan struct{}
+	readyOnce sync.Once
+
 	mu      sync.Mutex
 	botID   string
 	in      chan<- bridge.Inbound
@@ -86,7 +92,7 @@ func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logge
 	s.LogLevel = discordgo.LogWarning
 	s.Client = &http.Client{Timeout: 30 * time.Second}
 	s.MaxRestRetries = 3
-	c := &Connector{agent: agent, rules: bridge.DiscordRules(cfg), health: h, s: s, parents: map[string]string{}, typed: map[string]time.Time{},
+	c := &Connector{agent: agent, rules: bridge.DiscordRules(cfg), health: h, s: s, ready: make(chan struct{}), parents: map[string]string{}, typed: map[string]time.Time{},
 		log: log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
 	s.AddHandler(c.onReady)
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
@@ -146,6 +152,7 @@ func (c *Connector) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	c.mu.Lock()
 	c.botID = r.User.ID
 	c.mu.Unlock()
+	c.readyOnce.Do(func() { close(c.ready) })
 	c.health.Connected()
 	c.log.Info("Discord gateway connected", zap.String("chat_event", "connected"), zap.String("chat_bot", r.User.ID))
 }
@@ -156,11 +163,19 @@ func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate)
 		return
 	}
 	c.mu.Lock()
-	bot, in, ctx := c.botID, c.in, c.ctx
+	in, ctx := c.in, c.ctx
 	c.mu.Unlock()
 	if in == nil {
 		return
 	}
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return
+	}
+	c.mu.Lock()
+	bot := c.botID
+	c.mu.Unlock()
 	conv := bridge.Conversation{Platform: bridge.Discord, Agent: c.agent, Channel: m.ChannelID}
 	msg := bridge.Inbound{Conversation: conv, ReplyIn: conv, ID: m.ID, Guild: m.GuildID, User: m.Author.ID,
 		DM: m.GuildID == "", FromBot: m.Author.Bot || m.Author.ID == bot, Text: m.Content}

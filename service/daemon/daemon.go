@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -242,12 +243,20 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		return errorf(ErrInvalidConfig, "%v", err)
 	}
 	d.keepConfigs(fleet)
+	d.mu.Lock()
+	before := len(d.agents)
+	d.mu.Unlock()
 	if err := d.applyFleet(ctx, fleet.Config.Name, fleet.Agents, fleet.Broken); err != nil {
 		d.mu.Lock()
 		d.reloadErr = err
 		d.mu.Unlock()
 		d.signalReloaded(false, err.Error())
 		return err
+	}
+	// A fleet that shrank by hundreds of agents gives back the memory
+	// they held at once, not over the Go runtime's minutes.
+	if after := len(fleet.Agents); before-after >= shrinkFreesMemory && before >= 2*after {
+		debug.FreeOSMemory()
 	}
 	if errs := fleet.Errs(); len(errs) > 0 {
 		msg := fmt.Sprintf("applied without %d broken agent(s); their timers are stopped until their files are fixed:\n%v", len(fleet.Broken), errs)
@@ -427,6 +436,11 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 		zap.Int("timers_stopped", len(stopTimers)))
 	return errors.Join(errs...)
 }
+
+// shrinkFreesMemory is how many agents a reload must drop (and at least
+// half the fleet) for the daemon to return its free memory to the system
+// at once.
+const shrinkFreesMemory = 100
 
 // maxSingleStarts is how many timers are started one by one; more go
 // through the target in one transaction.

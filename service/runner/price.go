@@ -8,8 +8,10 @@ type price struct{ input, output float64 }
 // prices are Anthropic's list prices per model family, matched by the
 // first prefix of the model name that fits (claude-opus-4-5 before
 // claude-opus-4). Cache writes cost 1.25 times the input price, cache
-// reads a tenth of it. They only estimate a running job's cost for
-// budget_action = "cancel": the recorded cost is always Claude Code's.
+// reads a tenth of it. They price what the API relay meters (a job's
+// api_cost_usd) and a running job's cost for budget_action = "cancel";
+// budgets and herdctlctl cost count the larger of that and Claude Code's
+// own report (state.Job.Spent).
 var prices = []struct {
 	prefix string
 	price

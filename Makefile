@@ -14,10 +14,16 @@
 # 0.1.0+git<commits>.<sha>, or the tag's version on a tagged commit.
 VERSION ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null); \
 	if [ -n "$$v" ]; then echo $${v\#v}; else echo 0.1.0+git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); fi)
-ARCH    ?= $(shell go env GOARCH)
+# sudo's secure_path leaves out /usr/local/go/bin, where Go's own tarball
+# installs: `sudo make install` looks there too when go is not on PATH.
+GOBIN_DIR := $(shell command -v go >/dev/null 2>&1 || { test -x /usr/local/go/bin/go && echo /usr/local/go/bin; })
+ifneq ($(GOBIN_DIR),)
+export PATH := $(GOBIN_DIR):$(PATH)
+endif
+GO      ?= $(if $(GOBIN_DIR),$(GOBIN_DIR)/go,go)
+ARCH    ?= $(shell $(GO) env GOARCH)
 NFPM_VERSION ?= v2.45.2
 NFPM    ?= $(shell command -v nfpm || echo $(HOME)/go/bin/nfpm)
-GO      ?= go
 LDFLAGS := -s -w -linkmode=external -extldflags=-Wl,-z,relro,-z,now -X github.com/herdctl/herdctl/internal/version.Version=$(VERSION)
 FUZZTIME ?= 15s
 export HERDCTL_TEST_CACHE ?= /var/cache/herdctl-test

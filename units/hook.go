@@ -187,19 +187,4 @@ func HookProperties(h HookService) []sd.Property {
 // RenderHookService writes the hook unit as a unit file: for review (its
 // golden file) and systemd-analyze verify; the daemon starts it as a
 // transient unit.
-func RenderHookService(h HookService) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", GeneratedMarker)
-	section := ""
-	for _, d := range h.directives() {
-		if d.section != section {
-			if section != "" {
-				b.WriteString("\n")
-			}
-			section = d.section
-			fmt.Fprintf(&b, "[%s]\n", section)
-		}
-		fmt.Fprintf(&b, "%s=%s\n", d.key, d.value)
-	}
-	return b.String()
-}
+func RenderHookService(h HookService) string { return renderUnit(h.directives()) }

@@ -100,11 +100,15 @@ func NewJobService(a *policy.Agent, s policy.Schedule, manual *state.Job, opts O
 // which runs the agent in its container; no secret is ever in the unit
 // (unit files are world-readable): the runner reads the agent's snapshot
 // from a root-only file.
-func RenderService(j JobService) string {
+func RenderService(j JobService) string { return renderUnit(j.directives()) }
+
+// renderUnit writes directives as a unit file: the generated marker,
+// then each section's directives under its header, in their order.
+func renderUnit(ds []directive) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", GeneratedMarker)
 	section := ""
-	for _, d := range j.directives() {
+	for _, d := range ds {
 		if d.section != section {
 			if section != "" {
 				b.WriteString("\n")

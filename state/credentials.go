@@ -23,7 +23,7 @@ func ReadCredentialEnv() (env map[string]string, ok bool, err error) {
 		return nil, false, nil
 	}
 	p := filepath.Join(dir, CredentialEnvFile)
-	b, err := readCapped(p, 1<<20)
+	b, err := ReadFileCapped(p, 1<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}

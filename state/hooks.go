@@ -124,7 +124,7 @@ func (l Layout) ReadHookStates() (map[string]*HookState, error) {
 		if !ok {
 			continue
 		}
-		b, err := readCapped(l.HookStateFile(id), 1<<20)
+		b, err := ReadFileCapped(l.HookStateFile(id), 1<<20)
 		if err != nil {
 			continue
 		}
@@ -138,7 +138,7 @@ func (l Layout) ReadHookStates() (map[string]*HookState, error) {
 
 // ReadHooksWatermark is the hooks watermark; zero when there is none.
 func (l Layout) ReadHooksWatermark() time.Time {
-	b, err := readCapped(l.HooksWatermark(), 64)
+	b, err := ReadFileCapped(l.HooksWatermark(), 64)
 	if err != nil {
 		return time.Time{}
 	}

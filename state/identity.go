@@ -31,7 +31,7 @@ func (e *ErrIdentity) Error() string {
 // agent's uid owns only the home inside.
 func (l Layout) ClaimIdentity(agent, agentFile string) error {
 	p := l.AgentIdentity(agent)
-	b, err := readCapped(p, 4096)
+	b, err := ReadFileCapped(p, 4096)
 	switch {
 	case err == nil:
 		if have := strings.TrimSpace(strings.TrimPrefix(string(b), "agent_file=")); have != agentFile {
@@ -50,7 +50,7 @@ func (l Layout) ClaimIdentity(agent, agentFile string) error {
 // IdentityOwner is the agent file agent's state is bound to, "" when
 // none is yet.
 func (l Layout) IdentityOwner(agent string) string {
-	b, err := readCapped(l.AgentIdentity(agent), 4096)
+	b, err := ReadFileCapped(l.AgentIdentity(agent), 4096)
 	if err != nil {
 		return ""
 	}
@@ -60,7 +60,7 @@ func (l Layout) IdentityOwner(agent string) string {
 // CheckIdentity is ClaimIdentity without claiming: nil when the state is
 // this agent's or nobody's yet.
 func (l Layout) CheckIdentity(agent, agentFile string) error {
-	b, err := readCapped(l.AgentIdentity(agent), 4096)
+	b, err := ReadFileCapped(l.AgentIdentity(agent), 4096)
 	if err != nil {
 		return nil
 	}

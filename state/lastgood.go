@@ -67,7 +67,7 @@ func (l Layout) ReadLastGood() (string, []*policy.Agent, error) {
 		if _, ok := strings.CutSuffix(e.Name(), ".json"); !ok || !e.Type().IsRegular() {
 			continue
 		}
-		b, err := readCapped(filepath.Join(l.LastGoodDir(), e.Name()), maxSnapshot)
+		b, err := ReadFileCapped(filepath.Join(l.LastGoodDir(), e.Name()), maxSnapshot)
 		if err != nil {
 			continue
 		}

@@ -62,7 +62,7 @@ func logDay(now time.Time) string { return now.UTC().Format(time.DateOnly) }
 // readDayFile reads the value a day file holds for day ("" for another
 // day, or no file).
 func readDayFile(path, day string) string {
-	b, err := readCapped(path, 128)
+	b, err := ReadFileCapped(path, 128)
 	if err != nil {
 		return ""
 	}

@@ -26,7 +26,7 @@ func (l Layout) TakePrompt(id string) (prompt string, ok bool, err error) {
 	if !IsJobID(id) {
 		return "", false, fmt.Errorf("job id %q is not one herdctl makes", id)
 	}
-	b, err := readCapped(l.PromptFile(id), MaxPrompt)
+	b, err := ReadFileCapped(l.PromptFile(id), MaxPrompt)
 	if os.IsNotExist(err) {
 		return "", false, nil
 	}

@@ -92,7 +92,7 @@ func (l Layout) WriteSnapshotIfChanged(agent string, old, b []byte) (bool, error
 
 // ReadSnapshot reads agent's snapshot.
 func (l Layout) ReadSnapshot(agent string) (*policy.Agent, error) {
-	b, err := readCapped(l.Snapshot(agent), maxSnapshot)
+	b, err := ReadFileCapped(l.Snapshot(agent), maxSnapshot)
 	if err != nil {
 		return nil, fmt.Errorf("reading the agent's snapshot: %w (is herdctl.service running? it writes these files)", err)
 	}
@@ -127,8 +127,10 @@ func (l Layout) RemoveSnapshotsExcept(keep map[string]bool) {
 	}
 }
 
-// readCapped reads a regular file of at most max bytes.
-func readCapped(path string, max int64) ([]byte, error) {
+// ReadFileCapped reads a regular file of at most max bytes, refusing a
+// symbolic link (O_NOFOLLOW), a fifo (O_NONBLOCK, then the mode) and a
+// file that grows past max while it is read.
+func ReadFileCapped(path string, max int64) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ import (
 	"github.com/herdctl/herdctl/chat/slack"
 	"github.com/herdctl/herdctl/internal/cli"
 	"github.com/herdctl/herdctl/internal/version"
+	"github.com/herdctl/herdctl/state"
 )
 
 // ExitReload is the exit status that asks systemd to start the bridge
@@ -94,7 +95,7 @@ func serve(o options, log *zap.Logger) error {
 	if o.snapshot == "" {
 		return cli.Exitf(cli.ExitUsage, "no chat snapshot: herdctl-chat.service passes it as the credential %s (CREDENTIALS_DIRECTORY is not set); give --snapshot FILE to run it by hand", chat.SnapshotName)
 	}
-	b, err := readCapped(o.snapshot, chat.MaxSnapshot)
+	b, err := state.ReadFileCapped(o.snapshot, chat.MaxSnapshot)
 	if err != nil {
 		return fmt.Errorf("reading the chat snapshot: %w", err)
 	}
@@ -144,23 +145,4 @@ func orEnv(name, def string) string {
 		return filepath.SplitList(v)[0]
 	}
 	return def
-}
-
-// readCapped reads a regular file of at most max bytes.
-func readCapped(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > max {
-		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", path, max)
-	}
-	b := make([]byte, st.Size())
-	_, err = f.ReadAt(b, 0)
-	return b, err
 }

@@ -3,10 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/herdctl/herdctl/hook"
@@ -22,7 +19,7 @@ import (
 // what systemd says of its unit.
 func (d *Daemon) hookResult(ctx context.Context, r state.HookRun, jobResult string) hook.Result {
 	if r.Type == policy.HookWebhook {
-		if b, err := readCapped(d.Layout.HookResultFile(r.Unit), maxHookResult); err == nil {
+		if b, err := state.ReadFileCapped(d.Layout.HookResultFile(r.Unit), maxHookResult); err == nil {
 			var res hook.Result
 			if json.Unmarshal(b, &res) == nil && (res.OK || res.Reason != "") {
 				return res
@@ -123,7 +120,7 @@ func (d *Daemon) settleHook(ctx context.Context, s *state.HookState, i int) {
 		dur = d.now().Sub(r.Started).Milliseconds()
 	}
 	if r.Type == policy.HookWebhook {
-		if b, err := readCapped(d.Layout.HookResultFile(r.Unit), maxHookResult); err == nil {
+		if b, err := state.ReadFileCapped(d.Layout.HookResultFile(r.Unit), maxHookResult); err == nil {
 			var res hook.Result
 			if json.Unmarshal(b, &res) == nil && (res.OK || res.Reason != "") {
 				d.finishHook(s, i, res, "")
@@ -140,21 +137,4 @@ func (d *Daemon) settleHook(ctx context.Context, s *state.HookState, i int) {
 	default:
 		d.finishHook(s, i, hook.Result{DurationMS: dur}, "the daemon stopped while the hook ran, and its unit left no result: see journalctl -u "+r.Unit)
 	}
-}
-
-// readCapped reads the file at p, refusing one of more than max bytes.
-func readCapped(p string, max int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, errors.New("too large")
-	}
-	return b, nil
 }

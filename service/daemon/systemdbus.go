@@ -159,7 +159,13 @@ func (s *SystemdConn) Stop(ctx context.Context, unit string) error {
 
 // StartTransient implements Systemd.
 func (s *SystemdConn) StartTransient(ctx context.Context, unit string, props []sd.Property) error {
-	return s.runJob(ctx, unit, "start", func() (dbus.ObjectPath, error) {
+	return s.runJob(ctx, unit, "start", s.startTransient(ctx, unit, props))
+}
+
+// startTransient is the StartTransientUnit call of unit with props, for
+// runJob or jobResult to make and wait for.
+func (s *SystemdConn) startTransient(ctx context.Context, unit string, props []sd.Property) func() (dbus.ObjectPath, error) {
+	return func() (dbus.ObjectPath, error) {
 		var job dbus.ObjectPath
 		aux := []struct {
 			Name  string
@@ -167,21 +173,13 @@ func (s *SystemdConn) StartTransient(ctx context.Context, unit string, props []s
 		}{}
 		err := s.mgr.CallWithContext(ctx, systemdManager+".StartTransientUnit", 0, unit, "fail", props, aux).Store(&job)
 		return job, err
-	})
+	}
 }
 
 // RunTransient implements HookUnits: it starts a transient oneshot and
 // returns systemd's result for its start job once the unit has run.
 func (s *SystemdConn) RunTransient(ctx context.Context, unit string, props []sd.Property) (string, error) {
-	return s.jobResult(ctx, unit, "start", func() (dbus.ObjectPath, error) {
-		var job dbus.ObjectPath
-		aux := []struct {
-			Name  string
-			Props []sd.Property
-		}{}
-		err := s.mgr.CallWithContext(ctx, systemdManager+".StartTransientUnit", 0, unit, "fail", props, aux).Store(&job)
-		return job, err
-	})
+	return s.jobResult(ctx, unit, "start", s.startTransient(ctx, unit, props))
 }
 
 // UnitResult implements HookUnits.

@@ -20,3 +20,9 @@ var jobIDRe = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$`)
 // IsJobID reports whether s has the form NewJobID makes. Anything that
 // becomes part of a path or a unit name is checked with it first.
 func IsJobID(s string) bool { return jobIDRe.MatchString(s) }
+
+var jobIDPrefixRe = regexp.MustCompile(`^[0-9]{1,8}(-[0-9]{0,6}(-[0-9a-f]{0,6})?)?$`)
+
+// IsJobIDPrefix reports whether s may begin a job id (herdctlctl takes a
+// unique prefix for the whole id).
+func IsJobIDPrefix(s string) bool { return jobIDPrefixRe.MatchString(s) }

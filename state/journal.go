@@ -11,6 +11,12 @@ const (
 	FieldEventJSON = "HERDCTL_EVENT_JSON"
 )
 
+// JournalctlArgs are what every reading of job entries with journalctl
+// starts with (herdctlctl's own, and the daemon's for ReadJournal): JSON,
+// and --all, without which journalctl writes null for a field over 4096
+// bytes (an agent's long answer).
+func JournalctlArgs() []string { return []string{"--no-pager", "--all", "-o", "json"} }
+
 // Message ids of the job start and end journal entries, fixed forever so
 // journalctl MESSAGE_ID=... finds every job's start or end.
 const (

@@ -20,6 +20,16 @@ func TestJobIDs(t *testing.T) {
 			t.Errorf("IsJobID(%q) = true", bad)
 		}
 	}
+	for i := 1; i <= len(id); i++ {
+		if !IsJobIDPrefix(id[:i]) {
+			t.Errorf("IsJobIDPrefix(%q) = false", id[:i])
+		}
+	}
+	for _, bad := range []string{"", "gardener", "-2026", "20261130-020031-abcdef0", "20261130-020031-ABC", "20261130-0200311"} {
+		if IsJobIDPrefix(bad) {
+			t.Errorf("IsJobIDPrefix(%q) = true", bad)
+		}
+	}
 }
 
 func TestRecordsAndPrompts(t *testing.T) {

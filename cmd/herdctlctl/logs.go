@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,7 +109,7 @@ func (c *ctl) logsTarget(cl *api.Client, arg string) (api.JournalQuery, error) {
 		if api.ErrorName(err) != api.ErrNotFound {
 			return api.JournalQuery{}, daemonError(err)
 		}
-		if !jobIDPrefix.MatchString(arg) {
+		if !state.IsJobIDPrefix(arg) {
 			return api.JournalQuery{}, cli.Exitf(cli.ExitUsage, "%s; the entries of an agent no longer in the fleet: journalctl HERDCTL_AGENT=%s",
 				safe(api.ErrorMessage(err)), safe(arg))
 		}
@@ -121,9 +120,6 @@ func (c *ctl) logsTarget(cl *api.Client, arg string) (api.JournalQuery, error) {
 	}
 	return api.JournalQuery{Job: j.ID}, nil
 }
-
-// jobIDPrefix is what may begin a job id (state.NewJobID).
-var jobIDPrefix = regexp.MustCompile(`^[0-9]{1,8}(-[0-9]{0,6}(-[0-9a-f]{0,6})?)?$`)
 
 // broken reports whether the agent is left out of the fleet for errors.
 func broken(ctx context.Context, cl *api.Client, name string) bool {
@@ -301,11 +297,9 @@ func (r *journalReader) entry(line []byte) {
 	}
 }
 
-// journalctl runs journalctl(1) for q, with --all, without which
-// journalctl writes null for a field over 4096 bytes (an agent's long
-// answer).
+// journalctl runs journalctl(1) for q.
 func (r *journalReader) journalctl(ctx context.Context, q api.JournalQuery, follow bool) error {
-	args := []string{"--no-pager", "--all", "-o", "json"}
+	args := state.JournalctlArgs()
 	switch {
 	case r.cursor != "":
 		args = append(args, "--after-cursor="+r.cursor)

@@ -41,7 +41,7 @@ func (d *Daemon) ReadJournal(ctx context.Context, q api.JournalQuery) (*api.Jour
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--no-pager", "--all", "-o", "json", "--quiet"}
+	args := append(state.JournalctlArgs(), "--quiet")
 	switch {
 	case q.AfterCursor != "":
 		if !cursorRe.MatchString(q.AfterCursor) {

@@ -198,7 +198,7 @@ func TestZshCompletion(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"herdctlctl jobs --", []string{"--agent", "--help", "--json", "--limit", "--status"}},
+		{"herdctlctl jobs --", []string{"--agent", "--help", "--json", "--limit", "--offset", "--session", "--status"}},
 		// zsh offers the word quoted, as it would insert it.
 		{"herdctlctl jobs --agent ", []string{`\$\(touch\ PWNED\)`, "gardener", "homelab"}},
 		{"herdctlctl trigger gardener --schedule ", []string{"weather", "weekly"}},

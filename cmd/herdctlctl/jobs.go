@@ -19,19 +19,24 @@ type jobsOptions struct {
 }
 
 func jobsFlags() (*flag.FlagSet, *jobsOptions) {
-	fs := newFlagSet("jobs", "herdctlctl jobs [--agent NAME] [--status STATUS] [--limit N] [--json]",
+	fs := newFlagSet("jobs", "herdctlctl jobs [--agent NAME] [--status STATUS] [--session ID] [--limit N] [--offset N] [--json]",
 		`List jobs, newest first, from the job records in /var/lib/herdctl/jobs
 and systemd's view of their units. STATUS is one of queued, running,
 completed, failed, cancelled, timed_out, skipped. A reason of several lines shows
-its first line and …; herdctlctl job ID shows it whole.
+its first line and …; herdctlctl job ID shows it whole. --session keeps
+the jobs of one Claude Code session (herdctlctl sessions NAME lists them):
+a conversation, turn by turn. --limit and --offset page through the list.
 
 Example:
   herdctlctl jobs --agent gardener --status failed
+  herdctlctl jobs --limit 20 --offset 20
   herdctlctl jobs --limit 0 --json`)
 	var o jobsOptions
 	fs.StringVar(&o.filter.Agent, "agent", "", "only the jobs of agent `NAME`")
 	fs.StringVar(&o.filter.Status, "status", "", "only jobs in `STATUS`")
+	fs.StringVar(&o.filter.Session, "session", "", "only the jobs of session `ID`")
 	fs.IntVar(&o.filter.Limit, "limit", 20, "at most `N` jobs (0: all)")
+	fs.IntVar(&o.filter.Offset, "offset", 0, "skip the newest `N` matching jobs")
 	fs.BoolVar(&o.json, "json", false, "print as JSON")
 	return fs, &o
 }

@@ -21,7 +21,7 @@ _herdctlctl_flags() {
 	case $1 in
 	status | agents | agent | show | job | sessions | cancel | disable | enable | validate) echo "--json --help" ;;
 	cost) echo "--since --agent --json --help" ;;
-	jobs) echo "--agent --status --limit --json --help" ;;
+	jobs) echo "--agent --status --session --limit --offset --json --help" ;;
 	trigger) echo "--schedule --prompt --resume --queue --wait -f --json --help" ;;
 	logs) echo "-f -n --json --help" ;;
 	reload) echo "--quiet --json --help" ;;

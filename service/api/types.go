@@ -135,7 +135,13 @@ type BrokenAgent struct {
 type JobFilter struct {
 	Agent  string `json:"agent,omitempty"`
 	Status string `json:"status,omitempty"`
-	Limit  int    `json:"limit,omitempty"` // newest first; 0 means all
+	// Session keeps the jobs that ran in one Claude Code session (a
+	// conversation: the web console's chat, herdctlctl jobs --session).
+	Session string `json:"session,omitempty"`
+	Limit   int    `json:"limit,omitempty"` // newest first; 0 means all
+	// Offset skips that many of the matching jobs, newest first, so that
+	// Limit and Offset page through them.
+	Offset int `json:"offset,omitempty"`
 }
 
 // TriggerOptions change how Trigger starts a job.

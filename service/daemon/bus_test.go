@@ -109,6 +109,13 @@ func TestBusMethods(t *testing.T) {
 	if err != nil || len(js) != 1 || js[0].ID != id {
 		t.Fatalf("ListJobs: %+v %v", js, err)
 	}
+	// Paging and one session's jobs (the web console's agent and chat pages).
+	if js, err := r.client.Jobs(ctx, api.JobFilter{Agent: "alpha", Offset: 1}); err != nil || len(js) != 0 {
+		t.Errorf("ListJobs past the last job: %+v %v", js, err)
+	}
+	if js, err := r.client.Jobs(ctx, api.JobFilter{Session: "5f0c8a4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f"}); err != nil || len(js) != 0 {
+		t.Errorf("ListJobs of a session no job ran in: %+v %v", js, err)
+	}
 	for _, c := range []struct {
 		call func() error
 		want string
@@ -116,6 +123,7 @@ func TestBusMethods(t *testing.T) {
 		{func() error { _, err := r.client.Job(ctx, "nope"); return err }, api.ErrNotFound},
 		{func() error { _, err := r.client.Agent(ctx, "nope"); return err }, api.ErrNotFound},
 		{func() error { _, err := r.client.Jobs(ctx, api.JobFilter{Status: "bogus"}); return err }, api.ErrInvalidArgs},
+		{func() error { _, err := r.client.Jobs(ctx, api.JobFilter{Offset: -1}); return err }, api.ErrInvalidArgs},
 		{func() error { _, err := r.client.Trigger(ctx, "alpha", "", "again", api.TriggerOptions{}); return err }, api.ErrBusy},
 		{func() error { return r.client.Cancel(ctx, "nope") }, api.ErrNotFound},
 	} {

@@ -137,10 +137,21 @@ func (d *Daemon) ListJobs(ctx context.Context, f api.JobFilter) ([]*api.Job, err
 		}
 		return all[i].ID > all[k].ID
 	})
+	if f.Offset < 0 || f.Limit < 0 {
+		return nil, errorf(ErrInvalidArgs, "limit and offset must not be negative (limit 0 means all)")
+	}
 	var out []*api.Job
+	skip := f.Offset
 	for _, j := range all {
+		if f.Session != "" && j.SessionID != f.Session {
+			continue
+		}
 		v := d.view(ctx, j, ustate)
 		if f.Status != "" && v.Status != f.Status {
+			continue
+		}
+		if skip > 0 {
+			skip--
 			continue
 		}
 		out = append(out, v)

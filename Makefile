@@ -5,7 +5,8 @@
 #                  machine running herdctl.service) and bounded fuzzing;
 #                  installs what it needs
 #   make e2e       only the system test
-#   make package   dist/herdctl_VERSION_ARCH.deb and dist/herdctl-VERSION.ARCH.rpm
+#   make package   dist/herdctl_VERSION_ARCH.deb and dist/herdctl-VERSION.ARCH.rpm,
+#                  and the web console's herdctl-cockpit_VERSION_all.deb and .noarch.rpm
 #   make install   package, install the .deb with apt (dependencies come
 #                  in), start herdctl.service with the example fleet
 #   make fuzz      the fuzzers, a little longer
@@ -66,9 +67,11 @@ test: deps lint build package
 man:
 	mkdir -p dist/man
 	for f in packaging/man/*.[158]; do gzip -9n < $$f > dist/man/$$(basename $$f).gz; done
-	printf 'herdctl (%s) unstable; urgency=medium\n\n  * Built from git %s.\n\n -- herdctl developers <herdctl@herdctl.dev>  %s\n' \
-		'$(VERSION)' "$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-		"$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" | gzip -9n > dist/changelog.gz
+	for p in herdctl herdctl-cockpit; do \
+		printf '%s (%s) unstable; urgency=medium\n\n  * Built from git %s.\n\n -- herdctl developers <herdctl@herdctl.dev>  %s\n' \
+			"$$p" '$(VERSION)' "$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+			"$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" | gzip -9n > dist/changelog$${p#herdctl}.gz; \
+	done
 
 $(NFPM):
 	GOBIN=$(dir $(NFPM)) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
@@ -77,6 +80,8 @@ package: build man $(NFPM)
 	rm -f dist/*.deb dist/*.rpm
 	VERSION='$(VERSION)' ARCH='$(ARCH)' $(NFPM) package --config nfpm.yaml --packager deb --target dist/
 	VERSION='$(VERSION)' ARCH='$(ARCH)' $(NFPM) package --config nfpm.yaml --packager rpm --target dist/
+	VERSION='$(VERSION)' $(NFPM) package --config cockpit/nfpm.yaml --packager deb --target dist/
+	VERSION='$(VERSION)' $(NFPM) package --config cockpit/nfpm.yaml --packager rpm --target dist/
 	@ls -l dist/*.deb dist/*.rpm
 
 install:

@@ -317,7 +317,7 @@ func repoRoot() string {
 func Packages(t *testing.T) (deb, rpm string) {
 	t.Helper()
 	debs, _ := filepath.Glob(filepath.Join(repoRoot(), "dist", "herdctl_*.deb"))
-	rpms, _ := filepath.Glob(filepath.Join(repoRoot(), "dist", "herdctl-*.rpm"))
+	rpms, _ := filepath.Glob(filepath.Join(repoRoot(), "dist", "herdctl-[0-9]*.rpm"))
 	if len(debs) != 1 || len(rpms) != 1 {
 		t.Fatalf("want one .deb and one .rpm in dist/, found %v %v: run make package", debs, rpms)
 	}

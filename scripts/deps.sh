@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything herdctl's build and tests need on Debian/Ubuntu:
 # containerd, runc, systemd-container (the nspawn testbed), busybox-static
-# (tiny test rootfs), rpm and lintian (package checks), and the Claude Code CLI from npm into a cache outside
-# the repository. Idempotent: what is present is not fetched again.
+# (tiny test rootfs), rpm and lintian (package checks), Cockpit and Chromium
+# (the web console's test), and the Claude Code CLI from npm into a cache
+# outside the repository. Idempotent: what is present is not fetched again.
 set -euo pipefail
 
 CACHE=${HERDCTL_TEST_CACHE:-/var/cache/herdctl-test}
@@ -13,6 +14,12 @@ for pair in gcc:gcc containerd:containerd runc:runc systemd-nspawn:systemd-conta
 	zsh:zsh curl:curl perl:perl setpriv:util-linux; do
 	cmd=${pair%%:*} pkg=${pair##*:}
 	command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+# The web console's system test: Debian's Cockpit (its web service, bridge
+# and shell; the test machine overlays this host and has no network) and
+# Debian's Chromium, which the test drives headless.
+for pkg in cockpit-ws cockpit-bridge cockpit-system chromium; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then

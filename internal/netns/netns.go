@@ -1,8 +1,9 @@
-// Package netns opens listeners inside another process's network
-// namespace: the socket is made there and keeps living there, while the
-// process that made it serves it from its own namespace. The job runner
-// uses it for the egress proxy an agent reaches on its own loopback; the
-// tests use it to serve a stand-in inside a test machine.
+// Package netns opens listeners and connections inside another process's
+// network namespace: the socket is made there and keeps living there,
+// while the process that made it uses it from its own namespace. The job
+// runner uses it for the egress proxy an agent reaches on its own
+// loopback; the tests use it to serve a stand-in inside a test machine,
+// and to reach a server there (Cockpit) from a browser on the host.
 package netns
 
 import (
@@ -17,13 +18,26 @@ import (
 // Listen opens a TCP listener on addr inside the network namespace of the
 // file nsPath (/proc/PID/ns/net).
 func Listen(nsPath, addr string) (net.Listener, error) {
+	return inNetns(nsPath, func() (net.Listener, error) { return net.Listen("tcp", addr) })
+}
+
+// Dial opens a TCP connection to addr from inside the network namespace
+// of the file nsPath.
+func Dial(nsPath, addr string) (net.Conn, error) {
+	return inNetns(nsPath, func() (net.Conn, error) { return net.Dial("tcp", addr) })
+}
+
+// inNetns makes a socket with open on a thread that entered the network
+// namespace of nsPath.
+func inNetns[T any](nsPath string, open func() (T, error)) (T, error) {
+	var zero T
 	target, err := os.Open(nsPath)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer target.Close()
 	type result struct {
-		ln  net.Listener
+		v   T
 		err error
 	}
 	ch := make(chan result, 1)
@@ -35,9 +49,9 @@ func Listen(nsPath, addr string) (net.Listener, error) {
 			ch <- result{err: fmt.Errorf("entering the network namespace %s: %w", nsPath, err)}
 			return
 		}
-		ln, err := net.Listen("tcp", addr)
-		ch <- result{ln, err}
+		v, err := open()
+		ch <- result{v, err}
 	}()
 	r := <-ch
-	return r.ln, r.err
+	return r.v, r.err
 }

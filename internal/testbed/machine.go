@@ -313,6 +313,17 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
+// CockpitPackage is the herdctl-cockpit .deb that make package put in
+// dist/.
+func CockpitPackage(t *testing.T) string {
+	t.Helper()
+	debs, _ := filepath.Glob(filepath.Join(repoRoot(), "dist", "herdctl-cockpit_*_all.deb"))
+	if len(debs) != 1 {
+		t.Fatalf("want one herdctl-cockpit .deb in dist/, found %v: run make package", debs)
+	}
+	return debs[0]
+}
+
 // Packages are the .deb and .rpm that make package put in dist/.
 func Packages(t *testing.T) (deb, rpm string) {
 	t.Helper()

@@ -202,17 +202,25 @@ func (m *mapper) mapSchedules(v *value) {
 			e := s.field[k]
 			switch k {
 			case "type":
-				set(k, func(d *config.Agent, out string) { d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Type = out }) })
+				set(k, func(d *config.Agent, out string) {
+					d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Type = out })
+				})
 			case "interval":
-				set(k, func(d *config.Agent, out string) { d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Interval = out }) })
+				set(k, func(d *config.Agent, out string) {
+					d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Interval = out })
+				})
 			case "cron", "expression":
 				if k == "expression" && s.get("cron") != nil {
 					m.unmapped(e, p+"."+k, "the older spelling of cron, and cron is set too")
 					continue
 				}
-				set(k, func(d *config.Agent, out string) { d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Cron = out }) })
+				set(k, func(d *config.Agent, out string) {
+					d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Cron = out })
+				})
 			case "prompt":
-				set(k, func(d *config.Agent, out string) { d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Prompt = out }) })
+				set(k, func(d *config.Agent, out string) {
+					d.Schedules[name] = withSchedule(d.Schedules[name], func(x *config.Schedule) { x.Prompt = out })
+				})
 			case "enabled", "resume_session":
 				b, err := e.asBool(p + "." + k)
 				m.fail(err)

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/herdctl/herdctl/config"
 )
@@ -65,6 +66,13 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 			s, ok := m.str(e, f)
 			if !ok {
 				continue
+			}
+			if strings.TrimRight(s, "\n") != s || strings.ContainsAny(strings.TrimRight(s, "\n"), "\n\r") {
+				if strings.ContainsAny(strings.TrimRight(s, "\n"), "\n\r") {
+					m.unmapped(e, f, "a command of several lines: herdctl's hook commands are one line of argv; save it as a script (the job's JSON on its stdin) and set command = [\"/path/to/script\"] in the fleet's hooks")
+					return hk, false
+				}
+				s = strings.TrimRight(s, "\n")
 			}
 			hk.Command = append(append([]string(nil), hookShell...), m.fleetValue(s))
 		case "url":

@@ -13,7 +13,7 @@ import (
 
 // importOptions are import's flags.
 type importOptions struct {
-	out, user          string
+	out, user           string
 	dryRun, force, json bool
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/policy"
 )
 
 // hookShell is the program a shell hook's command line is handed to: the
@@ -67,14 +68,18 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 			if !ok {
 				continue
 			}
-			if strings.TrimRight(s, "\n") != s || strings.ContainsAny(strings.TrimRight(s, "\n"), "\n\r") {
-				if strings.ContainsAny(strings.TrimRight(s, "\n"), "\n\r") {
-					m.unmapped(e, f, "a command of several lines: herdctl's hook commands are one line of argv; save it as a script (the job's JSON on its stdin) and set command = [\"/path/to/script\"] in the fleet's hooks")
-					return hk, false
+			argv := append(append([]string(nil), hookShell...), strings.TrimRight(s, "\n"))
+			var problem string
+			policy.CheckHookCommand(argv, func(_, msg string) {
+				if problem == "" {
+					problem = msg
 				}
-				s = strings.TrimRight(s, "\n")
+			})
+			if problem != "" {
+				m.unmapped(e, f, "as herdctl's command [\"/bin/sh\", \"-c\", ...] it "+problem+"; save it as a script that reads the job's JSON on its stdin, and set command = [\"/path/to/script\"] in the fleet's hooks")
+				return hk, false
 			}
-			hk.Command = append(append([]string(nil), hookShell...), m.fleetValue(s))
+			hk.Command = argv
 		case "url":
 			s, _ := m.str(e, f)
 			hk.URL = m.fleetValue(s)
@@ -101,5 +106,6 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 			m.unmapped(e, f, "unknown to the original's schema and to herdctl")
 		}
 	}
+	m.note(h, hp, "mapped; the job's JSON it gets has herdctl's shape, not the original's (docs/hooks.md: event, agent, job, status, result, ...): check what the %s reads of it", map[string]string{"shell": "command", "webhook": "receiver"}[typ])
 	return hk, true
 }

@@ -56,7 +56,7 @@ func TestExamplesGolden(t *testing.T) {
 	for _, ex := range examples {
 		t.Run(ex, func(t *testing.T) {
 			res, src := importExample(t, ex)
-			files := append(res.Files(), File{Path: "notes.txt", Data: []byte(notesText(res))})
+			files := append(res.Files(""), File{Path: "notes.txt", Data: []byte(notesText(res))})
 			for _, f := range files {
 				got := strings.ReplaceAll(string(f.Data), src, "@ORIGINAL@")
 				golden(t, filepath.Join("testdata", "golden", ex, f.Path), got)
@@ -142,7 +142,7 @@ func TestExamplesValidate(t *testing.T) {
 			res, _ := importExample(t, ex)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "fleet")
-			if err := Write(res.Files(), WriteOptions{Out: out, Owner: &testOwner}); err != nil {
+			if err := Write(res.Files(out), WriteOptions{Out: out, Owner: &testOwner}); err != nil {
 				t.Fatal(err)
 			}
 			env := testEnv(res)

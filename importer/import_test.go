@@ -25,7 +25,7 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 
 func rendered(res *Result) string {
 	var b strings.Builder
-	for _, f := range res.Files() {
+	for _, f := range res.Files("") {
 		b.WriteString("==> " + f.Path + "\n")
 		b.Write(f.Data)
 	}
@@ -208,7 +208,7 @@ func TestHostileYAML(t *testing.T) {
 func TestWrite(t *testing.T) {
 	res, _ := importExample(t, "hello-world")
 	out := filepath.Join(t.TempDir(), "out")
-	if err := Write(res.Files(), WriteOptions{Out: out, Owner: &testOwner}); err != nil {
+	if err := Write(res.Files(out), WriteOptions{Out: out, Owner: &testOwner}); err != nil {
 		t.Fatal(err)
 	}
 	var st syscall.Stat_t
@@ -220,7 +220,7 @@ func TestWrite(t *testing.T) {
 			t.Errorf("%s owned by %d:%d, want %d:%d", p, st.Uid, st.Gid, testOwner.UID, testOwner.GID)
 		}
 	}
-	err := Write(res.Files(), WriteOptions{Out: out})
+	err := Write(res.Files(""), WriteOptions{Out: out})
 	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("second run: got %v, want a refusal naming --force", err)
 	}
@@ -229,7 +229,7 @@ func TestWrite(t *testing.T) {
 	agentFile := filepath.Join(out, "agents/hello-world/agent.toml")
 	os.Remove(agentFile)
 	os.Symlink(victim, agentFile)
-	if err := Write(res.Files(), WriteOptions{Out: out, Force: true}); err != nil {
+	if err := Write(res.Files(""), WriteOptions{Out: out, Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
@@ -243,7 +243,7 @@ func TestWrite(t *testing.T) {
 func TestPrint(t *testing.T) {
 	res, _ := importExample(t, "hello-world")
 	var b strings.Builder
-	if err := Print(&b, "/srv/x", res.Files()); err != nil {
+	if err := Print(&b, "/srv/x", res.Files("")); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"# ==> /srv/x/herdctl.toml <==\n", "\n# ==> /srv/x/agents/hello-world/agent.toml <==\n"} {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/herdctl/herdctl/config"
 )
 
 // FleetFileName is the imported fleet file's name in the output directory.
@@ -25,7 +27,21 @@ type File struct {
 }
 
 // Files renders the imported fleet: the fleet file, then each agent's.
-func (r *Result) Files() []File {
+// With out (the output directory) the fleet file lists each agent file by
+// its absolute path, so that the fleet file (or its [[agents]], as a
+// drop-in of fleet.d/) may move to /etc/herdctl; without, relative to
+// the fleet file.
+func (r *Result) Files(out string) []File {
+	fleet := r.Fleet
+	if out != "" {
+		abs, err := filepath.Abs(out)
+		if err == nil {
+			fleet.Agents = append([]config.AgentEntry(nil), r.Fleet.Agents...)
+			for i := range fleet.Agents {
+				fleet.Agents[i].Path = filepath.Join(abs, fleet.Agents[i].Path)
+			}
+		}
+	}
 	var head strings.Builder
 	fmt.Fprintf(&head, "# Imported by herdctlctl import from %s.\n", r.Source)
 	head.WriteString("# Check it with: herdctlctl validate " + FleetFileName + "\n")
@@ -36,12 +52,12 @@ func (r *Result) Files() []File {
 		}
 	}
 	head.WriteString("\n")
-	out := []File{{Path: FleetFileName, Data: []byte(head.String() + encodeTOML(r.Fleet))}}
+	files := []File{{Path: FleetFileName, Data: []byte(head.String() + encodeTOML(fleet))}}
 	for _, a := range r.Agents {
 		body := fmt.Sprintf("# Imported by herdctlctl import from %s.\n", a.Source) + encodeTOML(a.File)
-		out = append(out, File{Path: AgentPath(a.Name), Data: []byte(body), Agent: a.Name})
+		files = append(files, File{Path: AgentPath(a.Name), Data: []byte(body), Agent: a.Name})
 	}
-	return out
+	return files
 }
 
 func (v Var) comment() string {

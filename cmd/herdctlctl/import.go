@@ -92,7 +92,7 @@ func runImport(c *ctl, args []string) error {
 		}
 		return &cli.ExitError{Code: cli.ExitUsage, Err: cli.ErrSilent}
 	}
-	files := res.Files()
+	files := res.Files(o.out)
 	out := o.out
 	if out == "" {
 		out = "."

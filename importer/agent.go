@@ -72,10 +72,21 @@ func (m *mapper) str(v *value, field string) (string, bool) {
 	return s, err == nil
 }
 
+// tables are the options that are mappings in the original's schema.
+var tables = map[string]bool{"schedules": true, "mcp_servers": true, "instances": true, "docker": true,
+	"chat": true, "hooks": true, "session": true}
+
 // mapAgent maps every key of the effective configuration eff.
 func (m *mapper) mapAgent(eff *value) {
 	for _, key := range eff.keys {
 		v := eff.field[key]
+		if v.kind == kindNull {
+			continue // written but empty: the original's default
+		}
+		if tables[key] && v.kind != kindMap {
+			m.fail(config.Errorf(v.loc(key), "must be a mapping, not %s", v.describe()))
+			continue
+		}
 		switch key {
 		case "name":
 			// Taken by the caller.

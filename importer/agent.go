@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/policy"
@@ -20,6 +21,22 @@ type mapper struct {
 	// agentDir is the directory of the original agent file: relative
 	// paths in it are relative to that directory.
 	agentDir string
+	// agentFile is the original agent file, which the agent itself may
+	// be able to write; review lists the fleet-only options it set.
+	agentFile string
+	review    []string
+}
+
+// fromAgentFile says whether v was written in the agent's own file (not
+// the fleet's defaults or overrides).
+func (m *mapper) fromAgentFile(v *value) bool { return m.agentFile != "" && v.file == m.agentFile }
+
+// reviewed records that the fleet-only option at path came from the
+// agent file.
+func (m *mapper) reviewed(v *value, path string) {
+	if m.fromAgentFile(v) && !slices.Contains(m.review, path) {
+		m.review = append(m.review, path)
+	}
 }
 
 func (m *mapper) unmapped(v *value, field, why string) {
@@ -139,15 +156,24 @@ func (m *mapper) mapAgent(eff *value) {
 				}
 				n, err := v.field[k].asInt("instances.max_concurrent")
 				m.fail(err)
-				m.limit("instances.max_concurrent", n).Instances.MaxConcurrent = int(n)
+				m.limit(v.field[k], "instances.max_concurrent", n).Instances.MaxConcurrent = int(n)
 			}
 		case "working_directory", "workspace":
+			m.reviewed(v, key)
 			m.mapWorkspace(v, key)
 		case "docker":
 			m.mapDocker(v)
 		case "chat":
+			for _, k := range v.keys {
+				m.reviewed(v.field[k], "chat."+k)
+			}
 			m.mapChat(v)
 		case "hooks":
+			for _, k := range v.keys {
+				if e := v.field[k]; len(e.items) > 0 {
+					m.reviewed(e, "hooks."+k)
+				}
+			}
 			m.mapHooks(v)
 		case "session":
 			m.mapSession(v)
@@ -167,12 +193,16 @@ func (m *mapper) mapAgent(eff *value) {
 			m.unmapped(v, key, "unknown to the original's schema and to herdctl")
 		}
 	}
+	if len(m.review) > 0 {
+		m.note(eff, "", "review before you run it: %s came from the agent file, which the agent may be able to write; in herdctl only the fleet may set them (or a limit that high), so they are in the fleet's [agents.overrides] now, as trusted as the fleet file", strings.Join(m.review, ", "))
+	}
 }
 
 // limit says where a limit goes: the agent file up to herdctl's built-in
 // ceiling (policy's), the fleet's overrides above it.
-func (m *mapper) limit(path string, n int64) *config.Agent {
+func (m *mapper) limit(v *value, path string, n int64) *config.Agent {
 	if c, ok := policy.BuiltinCeiling(path); ok && n > c {
+		m.reviewed(v, path)
 		return m.over
 	}
 	dst, _ := m.pick(path)

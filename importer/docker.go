@@ -18,6 +18,13 @@ func (m *mapper) mapDocker(v *value) {
 	for _, k := range v.keys {
 		e := v.field[k]
 		p := "docker." + k
+		if policy.FleetOnly(p) && m.fromAgentFile(e) {
+			// The original refuses these in an agent file too
+			// (AgentDockerSchema is strict): carrying one over would let
+			// an agent that wrote it widen its own container.
+			m.unmapped(e, p, "only a fleet may set it, in the original as in herdctl: an agent file that sets it cannot widen its own container; if the fleet's owner means it, set it in the fleet's [agents.overrides.docker]")
+			continue
+		}
 		switch k {
 		case "enabled":
 			if b, err := e.asBool(p); err == nil && !b {
@@ -40,13 +47,13 @@ func (m *mapper) mapDocker(v *value) {
 				m.fail(config.Errorf(e.loc(p), "%v", err))
 				continue
 			} else {
-				dst = m.limit(p, n)
+				dst = m.limit(e, p, n)
 			}
 			dst.Docker.Memory = s
 		case "cpu_shares", "pids_limit", "max_containers", "cpu_period", "cpu_quota":
 			n, err := e.asInt(p)
 			m.fail(err)
-			dst := m.limit(p, n)
+			dst := m.limit(e, p, n)
 			switch k {
 			case "cpu_shares":
 				dst.Docker.CPUShares = n

@@ -31,6 +31,9 @@ type Note struct {
 }
 
 func (n Note) String() string {
+	if n.Field == "" {
+		return fmt.Sprintf("%s: %s", n.Location, n.Msg)
+	}
 	return fmt.Sprintf("%s: %s: %s", n.Location, n.Field, n.Msg)
 }
 
@@ -282,7 +285,7 @@ func (r *Result) importAgent(entry *value, field string, defaults *value, fleetF
 	if !config.NameRe.MatchString(name) || len(name) > config.MaxNameLen {
 		return nil, config.Errors{config.Errorf(nv.loc("name"), "agent name %q cannot be a herdctl agent's (letters, digits, _ and -, starting with a letter or digit, at most %d characters): rename the agent", name, config.MaxNameLen)}
 	}
-	m := &mapper{name: name, file: &config.Agent{Name: name}, over: &config.Agent{}, res: r, agentDir: filepath.Dir(p)}
+	m := &mapper{name: name, file: &config.Agent{Name: name}, over: &config.Agent{}, res: r, agentDir: filepath.Dir(p), agentFile: p}
 	m.mapAgent(eff)
 	if len(m.errs) > 0 {
 		return nil, m.errs

@@ -368,6 +368,11 @@ func (m *mapper) mapMCP(v *value) {
 		refd := false
 		for _, x := range all {
 			for ref, required := range refs(x) {
+				if slices.Contains(policy.CredentialVars, ref) {
+					m.unmapped(e, p, "${"+ref+"} is not passed into the container: herdctl hands Claude Code its credentials itself, and with network egress the agent never holds them")
+					continue
+				}
+				m.reviewed(e, "docker.env."+ref)
 				refd = true
 				val := "${" + ref + ":-}"
 				if required {

@@ -92,7 +92,7 @@ func TestImportCases(t *testing.T) {
 				"[mcp_servers.api]\nurl = \"https://mcp.example.org\"\nheaders = { Authorization = \"Bearer ${API_TOKEN}\" }\ntimeout = 30000\nalways_load = true"},
 			notes: []string{"docker.enabled: enabled: false", "docker.network: network bridge became \"egress\"", "hooks.on_error[1]: not mapped: herdctl sends no slack",
 				"plugins: not mapped", "work_source: not mapped", "mcp_servers.api: its ${VAR} references",
-				"review before you run it: docker.memory, instances.max_concurrent, hooks.on_error came from the agent file"},
+				"review before you run it: docker.memory, instances.max_concurrent, hooks.on_error, docker.env.API_TOKEN came from the agent file"},
 		},
 		{
 			// The agent may write its own file: what only a fleet may set
@@ -102,11 +102,13 @@ func TestImportCases(t *testing.T) {
 			files: map[string]string{
 				"herdctl.yaml": "agents:\n  - path: a.yaml\n",
 				"a.yaml": "name: a\ndocker:\n  network: host\n  volumes: [\"/:/host\"]\n  user: \"0:0\"\n  image: evil/root:latest\n" +
-					"  env:\n    LD_PRELOAD: /workspace/x.so\n  ports: [\"22:22\"]\n  host_config:\n    Privileged: true\n",
+					"  env:\n    LD_PRELOAD: /workspace/x.so\n  ports: [\"22:22\"]\n  host_config:\n    Privileged: true\n" +
+					"mcp_servers:\n  x:\n    command: x\n    env:\n      K: \"${ANTHROPIC_API_KEY}\"\n",
 			},
-			not: []string{"host", "/:/host", "0:0", "evil", "LD_PRELOAD", "22:22", "Privileged", "[agents.overrides"},
+			not: []string{"host", "/:/host", "0:0", "evil", "LD_PRELOAD", "22:22", "Privileged", "[agents.overrides", "ANTHROPIC_API_KEY = "},
 			notes: []string{"docker.network: not mapped: only a fleet may set it", "docker.volumes: not mapped: only a fleet may set it",
-				"docker.user: not mapped", "docker.image: not mapped", "docker.env: not mapped", "docker.ports: not mapped", "docker.host_config: not mapped"},
+				"docker.user: not mapped", "docker.image: not mapped", "docker.env: not mapped", "docker.ports: not mapped", "docker.host_config: not mapped",
+				"mcp_servers.x: not mapped: ${ANTHROPIC_API_KEY} is not passed into the container"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -267,3 +267,17 @@ func TestPrint(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupOwner(t *testing.T) {
+	for in, want := range map[string]Owner{"0": {0, 0}, "root": {0, 0}, "1000:1001": {1000, 1001}, "54321": {54321, 54321}} {
+		got, err := LookupOwner(in)
+		if err != nil || *got != want {
+			t.Errorf("LookupOwner(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"no-such-user-here", "1:x", "-1:0"} {
+		if _, err := LookupOwner(in); err == nil {
+			t.Errorf("LookupOwner(%q) accepted", in)
+		}
+	}
+}

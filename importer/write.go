@@ -88,7 +88,8 @@ type WriteOptions struct {
 // Owner is a uid and gid.
 type Owner struct{ UID, GID int }
 
-// LookupOwner reads USER as a name, a uid, or uid:gid.
+// LookupOwner reads USER as a name, a uid (its user's group, or the same
+// number when no user has it), or uid:gid.
 func LookupOwner(s string) (*Owner, error) {
 	if uidS, gidS, ok := strings.Cut(s, ":"); ok {
 		uid, err1 := strconv.Atoi(uidS)
@@ -101,6 +102,10 @@ func LookupOwner(s string) (*Owner, error) {
 	u, err := user.Lookup(s)
 	if err != nil {
 		u, err = user.LookupId(s)
+	}
+	if uid, nerr := strconv.Atoi(s); err != nil && nerr == nil && uid >= 0 {
+		// A uid of no user in the user database: its own group.
+		return &Owner{uid, uid}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--user %q: no such user: create it (useradd --system %s) or give a uid", s, s)

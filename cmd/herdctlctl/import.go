@@ -50,13 +50,20 @@ Example:
 
 // importReport is import's --json.
 type importReport struct {
-	Source string            `json:"source"`
-	Out    string            `json:"out,omitempty"`
-	DryRun bool              `json:"dry_run"`
-	Agents []string          `json:"agents"`
-	Files  []importFile      `json:"files"`
-	Notes  []api.ConfigError `json:"notes"`
-	Vars   []importer.Var    `json:"vars"`
+	Source string         `json:"source"`
+	Out    string         `json:"out,omitempty"`
+	DryRun bool           `json:"dry_run"`
+	Agents []string       `json:"agents"`
+	Files  []importFile   `json:"files"`
+	Notes  []importNote   `json:"notes"`
+	Vars   []importer.Var `json:"vars"`
+}
+
+// importNote is one option not mapped, or mapped with a difference, and
+// the agent it belongs to ("" for the fleet).
+type importNote struct {
+	Agent string `json:"agent,omitempty"`
+	api.ConfigError
 }
 
 type importFile struct {
@@ -109,7 +116,7 @@ func runImport(c *ctl, args []string) error {
 		rep.Files = append(rep.Files, jf)
 	}
 	for _, n := range res.Notes {
-		rep.Notes = append(rep.Notes, api.ConfigError{File: n.File, Line: n.Line, Column: n.Col, Field: n.Field, Message: n.Msg})
+		rep.Notes = append(rep.Notes, importNote{n.Agent, api.ConfigError{File: n.File, Line: n.Line, Column: n.Col, Field: n.Field, Message: n.Msg}})
 	}
 	if !o.dryRun {
 		if err := importer.Write(files, importer.WriteOptions{Out: o.out, Owner: owner, Force: o.force}); err != nil {
@@ -141,7 +148,7 @@ func printImport(c *ctl, res *importer.Result, rep importReport) error {
 				fmt.Fprintf(&b, "%s\n", paint(c.colourErr, bold, "agent "+safe(agent)+":"))
 			}
 		}
-		fmt.Fprintf(&b, "  %s\n", safe(configError(rep.Notes[i])))
+		fmt.Fprintf(&b, "  %s\n", safe(configError(rep.Notes[i].ConfigError)))
 	}
 	if len(res.Vars) > 0 {
 		b.WriteString("variables for the env file (/etc/herdctl/herdctl.env):")

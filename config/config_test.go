@@ -90,6 +90,12 @@ func TestLoadErrors(t *testing.T) {
 			"a.toml:4:1: docker.enabled: herdctl always runs agents in a container; remove enabled = false"},
 		{"mcp server", "[[agents]]\npath = \"a.toml\"\n", agentA + "[mcp_servers.fs]\nargs = [\"x\"]\n",
 			"a.toml:3:2: mcp_servers.fs: set exactly one of command (a program run inside the agent's container) or url"},
+		{"mcp headers without url", "[[agents]]\npath = \"a.toml\"\n", agentA + "[mcp_servers.fs]\ncommand = \"fs\"\nheaders = { Authorization = \"x\" }\n",
+			"a.toml:5:1: mcp_servers.fs.headers: headers are sent to an http or sse server: set url, or remove headers"},
+		{"mcp header on two lines", "[[agents]]\npath = \"a.toml\"\n", agentA + "[mcp_servers.api]\nurl = \"https://x\"\nheaders = { X-Key = \"a\\nb\" }\n",
+			"a.toml:5:13: mcp_servers.api.headers.X-Key: invalid header: a name of letters, digits and - (e.g. Authorization), and a value on one line"},
+		{"mcp timeout", "[[agents]]\npath = \"a.toml\"\n", agentA + "[mcp_servers.api]\nurl = \"https://x\"\ntimeout = -1\n",
+			"a.toml:5:1: mcp_servers.api.timeout: must be a number of milliseconds, 1 or more (or left out)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

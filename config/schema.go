@@ -86,6 +86,17 @@ type MCPServer struct {
 	Args    []string          `toml:"args" json:"args,omitempty"`
 	Env     map[string]string `toml:"env" json:"env,omitempty"`
 	URL     string            `toml:"url" json:"url,omitempty"`
+	// Headers are sent with every request to an http or sse server: the
+	// place of bearer and API-key auth. A secret belongs in the env
+	// file: write "Bearer $${TOKEN}" and pass TOKEN in docker.env, and
+	// Claude Code expands it inside the container, so the value is in
+	// no command line or snapshot.
+	Headers map[string]string `toml:"headers" json:"headers,omitempty"`
+	// Timeout bounds each of the server's tool calls, in milliseconds.
+	Timeout int64 `toml:"timeout" json:"timeout,omitempty"`
+	// AlwaysLoad puts the server's tools in every prompt instead of
+	// deferring them until searched for.
+	AlwaysLoad bool `toml:"always_load" json:"alwaysLoad,omitempty"`
 }
 
 // Instances bounds how many jobs of an agent may run at once.

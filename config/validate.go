@@ -43,6 +43,9 @@ func checkTool(t string) string {
 	return ""
 }
 
+// headerNameRe is what an HTTP header name may be (RFC 9110's token).
+var headerNameRe = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
 // MaxNameLen bounds agent and schedule names so unit names stay short.
 const MaxNameLen = 64
 
@@ -147,6 +150,17 @@ func checkAgent(a *AgentConfig) Errors {
 		}
 		if (s.Command == "") == (s.URL == "") {
 			bad(p, "set exactly one of command (a program run inside the agent's container) or url")
+		}
+		if len(s.Headers) > 0 && s.URL == "" {
+			bad(p+".headers", "headers are sent to an http or sse server: set url, or remove headers")
+		}
+		for _, h := range sortedKeys(s.Headers) {
+			if !headerNameRe.MatchString(h) || strings.ContainsAny(s.Headers[h], "\r\n\x00") {
+				bad(joinPath(p+".headers", h), "invalid header: a name of letters, digits and - (e.g. Authorization), and a value on one line")
+			}
+		}
+		if s.Timeout < 0 {
+			bad(p+".timeout", "must be a number of milliseconds, 1 or more (or left out)")
 		}
 	}
 	if a.Instances.MaxConcurrent < 0 {

@@ -30,6 +30,9 @@ func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
 			return
 		}
 		ceiling := builtin
+		if b, ok := BuiltinCeiling(path); ok {
+			ceiling = b
+		}
 		if fleetVal > 0 {
 			ceiling = fleetVal
 		}
@@ -40,15 +43,15 @@ func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
 	bytes, count := func(v int64) string { return humanBytes(v) }, func(v int64) string { return strconv.FormatInt(v, 10) }
 	dur := func(v int64) string { return humanDuration(time.Duration(v)) }
 
-	checkInt("docker.memory", r.Container.MemoryBytes, fp.Memory, CeilingMemory, bytes)
-	checkInt("docker.pids_limit", r.Container.PidsLimit, fleet.Docker.PidsLimit, CeilingPidsLimit, count)
-	checkInt("docker.cpu_shares", int64(r.Container.CPUShares), fleet.Docker.CPUShares, CeilingCPUShares, count)
-	checkInt("docker.max_containers", int64(r.Container.MaxContainers), int64(fleet.Docker.MaxContainers), CeilingMaxContainers, count)
-	checkInt("docker.disk", r.Container.DiskBytes, fp.Disk, CeilingDisk, bytes)
-	checkInt("docker.inodes", r.Container.Inodes, fleet.Docker.Inodes, CeilingInodes, count)
-	checkInt("instances.max_concurrent", int64(r.MaxConcurrent), int64(fleet.Instances.MaxConcurrent), CeilingMaxConcurrent, count)
-	checkInt("log_budget", r.LogBudget, fp.LogBudget, CeilingLogBudget, bytes)
-	checkInt("log_budget_daily", r.LogBudgetDaily, fp.LogBudgetDaily, CeilingLogDaily, bytes)
+	checkInt("docker.memory", r.Container.MemoryBytes, fp.Memory, 0, bytes)
+	checkInt("docker.pids_limit", r.Container.PidsLimit, fleet.Docker.PidsLimit, 0, count)
+	checkInt("docker.cpu_shares", int64(r.Container.CPUShares), fleet.Docker.CPUShares, 0, count)
+	checkInt("docker.max_containers", int64(r.Container.MaxContainers), int64(fleet.Docker.MaxContainers), 0, count)
+	checkInt("docker.disk", r.Container.DiskBytes, fp.Disk, 0, bytes)
+	checkInt("docker.inodes", r.Container.Inodes, fleet.Docker.Inodes, 0, count)
+	checkInt("instances.max_concurrent", int64(r.MaxConcurrent), int64(fleet.Instances.MaxConcurrent), 0, count)
+	checkInt("log_budget", r.LogBudget, fp.LogBudget, 0, bytes)
+	checkInt("log_budget_daily", r.LogBudgetDaily, fp.LogBudgetDaily, 0, bytes)
 	if fleet.MaxTurns > 0 {
 		checkInt("max_turns", int64(r.Claude.MaxTurns), int64(fleet.MaxTurns), 0, count)
 		if a.FromAgentFile("max_turns") && r.Claude.MaxTurns == 0 {

@@ -175,7 +175,7 @@ func resolveHook(a *config.AgentConfig, p string, h config.Hook) (Hook, config.E
 		if r.Network != NetworkNone && r.Network != NetworkHost {
 			bad("network", "invalid network %q: use %q (no network, the default) or %q (the host's)", h.Network, NetworkNone, NetworkHost)
 		}
-		checkHookCommand(h.Command, func(field, msg string) { bad(field, "%s", msg) })
+		CheckHookCommand(h.Command, func(field, msg string) { bad(field, "%s", msg) })
 	case HookWebhook:
 		notFor("command", len(h.Command) > 0, HookShell)
 		notFor("network", h.Network != "", HookShell)
@@ -204,10 +204,11 @@ func resolveHook(a *config.AgentConfig, p string, h config.Hook) (Hook, config.E
 	return r, errs
 }
 
-// checkHookCommand checks a shell hook's argv: an absolute program path
+// CheckHookCommand checks a shell hook's argv (herdctlctl import asks it
+// too, of the commands it brings over): an absolute program path
 // and arguments systemd passes as they are (no control characters, no $
 // or % that systemd would expand).
-func checkHookCommand(cmd []string, bad func(field, msg string)) {
+func CheckHookCommand(cmd []string, bad func(field, msg string)) {
 	if len(cmd) == 0 {
 		bad("command", `missing: a shell hook needs command = ["/absolute/path/to/program", "arg", ...]`)
 		return

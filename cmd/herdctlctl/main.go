@@ -47,6 +47,9 @@ Commands:
   reload            reread the fleet and wait for the verdict
   validate [FILE]   check a fleet file and every agent file it lists
                     (works without the daemon)
+  import FLEET.yaml bring a fleet of the original (YAML) herdctl over:
+                    writes herdctl.toml and agents/NAME/agent.toml
+                    (--out, --user, --dry-run, --force)
   help              show this help
 
 Reading (status, agents, agent, show, jobs, job, sessions, cost, logs as
@@ -96,6 +99,7 @@ func commands() []command {
 		{"logs", flagsOf(logsFlags), runLogs},
 		{"reload", flagsOf(reloadFlags), runReload},
 		{"validate", flagsOf(validateFlags), runValidate},
+		{"import", flagsOf(importFlags), runImport},
 		// Hidden: what the shell completions ask (complete.go).
 		{completeCommand, flagsOf(completeFlags), runComplete},
 	}

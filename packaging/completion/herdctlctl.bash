@@ -25,6 +25,7 @@ _herdctlctl_flags() {
 	trigger) echo "--schedule --prompt --resume --queue --wait -f --json --help" ;;
 	logs) echo "-f -n --json --help" ;;
 	reload) echo "--quiet --json --help" ;;
+	import) echo "--out --user --dry-run --force --json --help" ;;
 	esac
 }
 
@@ -44,7 +45,7 @@ _herdctlctl() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload validate help" -- "$cur"))
+			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload validate import help" -- "$cur"))
 		fi
 		return
 	fi
@@ -107,6 +108,17 @@ _herdctlctl() {
 		;;
 	cancel)
 		_herdctlctl_daemon jobs running queued
+		;;
+	import)
+		compopt -o filenames 2>/dev/null
+		if declare -F _filedir >/dev/null; then
+			_filedir '@(yaml|yml)'
+		else
+			mapfile -t COMPREPLY < <(
+				compgen -f -X '!*.@(yaml|yml)' -- "$cur"
+				compgen -d -- "$cur"
+			)
+		fi
 		;;
 	validate)
 		compopt -o filenames 2>/dev/null

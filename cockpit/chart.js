@@ -8,8 +8,12 @@ import { money } from "./format.js";
 export function costChart(days) {
     const W = 720, H = 220, L = 56, R = 44, T = 16, B = 40;
     const iw = W - L - R, ih = H - T - B;
-    const maxCost = Math.max(0.0001, ...days.map(d => d.cost));
-    const maxJobs = Math.max(1, ...days.map(d => d.jobs));
+    const costStep = niceStep(Math.max(...days.map(d => d.cost)) / 4, 0.0025);
+    const maxCost = costStep * 4;
+    const maxJobs = Math.max(4, Math.ceil(Math.max(...days.map(d => d.jobs)) / 4) * 4);
+    let decimals = 2;
+    while (decimals < 4 && Math.abs(Number(costStep.toFixed(decimals)) - costStep) > 1e-9)
+        decimals++;
     const step = iw / days.length;
     const total = days.reduce((a, d) => a + d.cost, 0);
     const jobs = days.reduce((a, d) => a + d.jobs, 0);
@@ -21,8 +25,8 @@ export function costChart(days) {
     for (let i = 0; i <= 4; i++) {
         const y = T + ih - ih * i / 4;
         svg.appendChild(s("line", { x1: L, x2: W - R, y1: y, y2: y, class: "grid" }));
-        svg.appendChild(s("text", { x: L - 6, y: y + 4, class: "axis", "text-anchor": "end" }, money(maxCost * i / 4).replace(/0+$/, "").replace(/\.$/, "")));
-        svg.appendChild(s("text", { x: W - R + 6, y: y + 4, class: "axis jobs-axis" }, String(Math.round(maxJobs * i / 4))));
+        svg.appendChild(s("text", { x: L - 6, y: y + 4, class: "axis", "text-anchor": "end" }, "$" + (costStep * i).toFixed(decimals)));
+        svg.appendChild(s("text", { x: W - R + 6, y: y + 4, class: "axis jobs-axis" }, String(maxJobs * i / 4)));
     }
     const points = [];
     days.forEach((d, i) => {
@@ -40,6 +44,18 @@ export function costChart(days) {
                      h("span", { class: "key key-cost" }), " cost (left axis)  ",
                      h("span", { class: "key key-jobs" }), " jobs (right axis)");
     return h("figure", { class: "chart-wrap" }, svg, legend, h("figcaption", { class: "sr-only" }, summary));
+}
+
+// niceStep rounds a tick step up to 1, 2 or 5 times a power of ten, and
+// to at least min (an empty chart still has a scale).
+function niceStep(raw, min) {
+    const x = Math.max(raw, min);
+    const p = Math.pow(10, Math.floor(Math.log10(x)));
+    for (const m of [1, 2, 2.5, 5, 10]) {
+        if (m * p >= x - 1e-12)
+            return m * p;
+    }
+    return 10 * p;
 }
 
 // lastDays sums cost rows [{day, jobs, cost_usd}] into n days ending today.

@@ -61,7 +61,9 @@ export function replace(el, ...children) {
 }
 
 // table makes a table with a caption (for screen readers), a header row
-// and rows of cells; a row may be a <tr> made by the caller.
+// and rows of cells; a row may be a <tr> made by the caller. Each cell
+// carries its column's name (data-label), which a phone's width shows
+// beside it when the rows become cards.
 export function table(caption, head, rows, empty) {
     if (rows.length === 0 && empty)
         return h("p", { class: "muted" }, empty);
@@ -69,7 +71,7 @@ export function table(caption, head, rows, empty) {
              h("table", {},
                h("caption", { class: caption.visible ? "" : "sr-only" }, caption.text || caption),
                h("thead", {}, h("tr", {}, head.map(x => h("th", { scope: "col" }, x)))),
-               h("tbody", {}, rows.map(r => r instanceof Node ? r : h("tr", {}, r.map(c => h("td", {}, c)))))));
+               h("tbody", {}, rows.map(r => r instanceof Node ? r : h("tr", {}, r.map((c, i) => h("td", { "data-label": head[i] }, c)))))));
 }
 
 // dl makes a definition list of [term, value] pairs, skipping empty values.

@@ -15,7 +15,7 @@ function entryLine(e) {
     const kind = api.entryText(e.HERDCTL_EVENT) || "log";
     return h("li", { class: "event event-" + kind.replace(/[^a-z_]/g, "") },
              h("time", {}, t), " ", h("span", { class: "kind" }, kind), " ",
-             h("span", { class: "msg" }, api.entryText(e.MESSAGE)));
+             h("span", { class: "line" }, api.entryText(e.MESSAGE)));
 }
 
 function egressRow(e) {
@@ -94,7 +94,7 @@ export function jobPage(main, id) {
         const running = !api.finished(j.status);
         replace(head,
                 h("h1", {}, "Job ", id),
-                h("p", { class: "status-line" }, badge(j.status), " ", j.exit_reason || "",
+                h("p", { class: "status-line" }, badge(j.status), " ", j.exit_reason && j.exit_reason !== j.status ? j.exit_reason : "",
                   running ? [" ", action("Cancel", () => api.cancel(id), { id: "cancel" })] : null));
         replace(details,
                 dl([["Agent", link(["agent", j.agent], j.agent)], ["Schedule", j.schedule], ["Trigger", j.trigger],

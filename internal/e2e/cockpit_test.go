@@ -108,7 +108,7 @@ func evalJS[T any](t *testing.T, ctx context.Context, js string) T {
 // waitJS waits until the expression is true in the page.
 func waitJS(t *testing.T, ctx context.Context, d time.Duration, what, js string) {
 	t.Helper()
-	if err := testbed.Within(ctx, d, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(250*time.Millisecond))); err != nil {
+	if err := testbed.WaitJS(ctx, d, js); err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		t.Fatalf("waiting for %s (%s): %v\nthe page says:\n%s", what, js, err, body)
 	}
@@ -128,11 +128,23 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-func titleIntact(t *testing.T, ctx context.Context, where string) {
+// titleIntact checks that no agent text ran as HTML on the page, and
+// notes it for docs/security.md.
+func titleIntact(t *testing.T, ctx context.Context, where string, rows *[]row) {
 	t.Helper()
-	if title := evalJS[string](t, ctx, `document.title`); title != "Agents" {
-		t.Errorf("%s: document.title is %q: agent text ran as HTML", where, title)
+	title := evalJS[string](t, ctx, `document.title`)
+	imgs := evalJS[float64](t, ctx, `document.querySelectorAll('main img').length`)
+	verdict := "blocked"
+	if title != "Agents" || imgs != 0 {
+		verdict = "NOT BLOCKED"
+		t.Errorf("%s: document.title is %q, %v img elements: agent text ran as HTML", where, title, imgs)
 	}
+	*rows = append(*rows, row{
+		what:     "agent text holding `" + xss + "` on the " + where,
+		expected: "shown as text; no element made, no script run",
+		observed: fmt.Sprintf("document.title %q, %v img elements", title, imgs),
+		verdict:  verdict,
+	})
 }
 
 // TestConsole drives herdctl's Cockpit page in Debian's Chromium, through
@@ -150,8 +162,17 @@ func TestConsole(t *testing.T) {
 		{Tool: "Bash", Input: map[string]any{"command": "sleep 6; echo looked around", "description": "look around"}},
 		{Text: xss + " All quiet here."},
 	})
+	var rows []row
+	defer func() {
+		if !t.Failed() {
+			writeSecurityDoc(t, "Web console", "A hostile agent's text in herdctl's Cockpit page (TestConsole): its description and its results, shown to an operator logged in through Cockpit in Debian's Chromium; and a Cockpit user outside group herdctl.", rows)
+		}
+	}()
 	ctx := testbed.NewBrowser(t)
 	testbed.CockpitLogin(t, ctx, base, "ops", "console-e2e-pw")
+	if err := testbed.Within(ctx, 10*time.Second, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("the overview lists the agents", func(t *testing.T) {
 		if err := testbed.Within(ctx, 60*time.Second, chromedp.Navigate(page(base, "/"))); err != nil {
@@ -165,10 +186,7 @@ func TestConsole(t *testing.T) {
 		if !evalJS[bool](t, ctx, `document.body.textContent.includes("Looks around <img src=x")`) {
 			t.Error("the description's markup is not shown as text")
 		}
-		if n := evalJS[float64](t, ctx, `document.querySelectorAll('main img').length`); n != 0 {
-			t.Errorf("the page made %v img elements out of agent text", n)
-		}
-		titleIntact(t, ctx, "overview")
+		titleIntact(t, ctx, "overview", &rows)
 		screenshot(t, ctx, "overview")
 	})
 
@@ -187,12 +205,14 @@ func TestConsole(t *testing.T) {
 		if j.Status != api.StatusRunning {
 			t.Errorf("the tool's line appeared when the job was %s, not running", j.Status)
 		}
+		evalJS[bool](t, ctx, `document.querySelector('#s-events').scrollIntoView(), true`)
 		screenshot(t, ctx, "job-running")
+		evalJS[bool](t, ctx, `window.scrollTo(0, 0), true`)
 		waitJS(t, ctx, 2*time.Minute, "the result", `[...document.querySelectorAll('pre.text')].some(p => p.textContent.includes("All quiet here."))`)
 		if !evalJS[bool](t, ctx, `[...document.querySelectorAll('pre.text')].some(p => p.textContent.includes('<img src=x onerror='))`) {
 			t.Error("the result's markup is not shown as text")
 		}
-		titleIntact(t, ctx, "job page")
+		titleIntact(t, ctx, "job page", &rows)
 		screenshot(t, ctx, "job")
 	})
 
@@ -200,7 +220,7 @@ func TestConsole(t *testing.T) {
 		if err := testbed.Within(ctx, 60*time.Second, chromedp.Navigate(page(base, "/agent/scout")), chromedp.WaitVisible("#disable")); err != nil {
 			t.Fatal(err)
 		}
-		titleIntact(t, ctx, "agent page")
+		titleIntact(t, ctx, "agent page", &rows)
 		screenshot(t, ctx, "agent")
 		if !strings.Contains(m.Timers(), "herdctl-scout-hourly.timer") {
 			t.Fatalf("no timer to begin with:\n%s", m.Timers())
@@ -242,7 +262,7 @@ func TestConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitJS(t, ctx, 60*time.Second, "the conversation after a reload", `document.querySelectorAll('#transcript li').length === 4`)
-		titleIntact(t, ctx, "chat page")
+		titleIntact(t, ctx, "chat page", &rows)
 		screenshot(t, ctx, "chat")
 		// New conversation starts a fresh session.
 		if err := testbed.Within(ctx, 30*time.Second, chromedp.Click("#chat-new")); err != nil {
@@ -269,9 +289,13 @@ func TestConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 		text := evalJS[string](t, other, `document.body.innerText`)
+		verdict := "blocked"
 		if strings.Contains(text, "scout") || strings.Contains(text, "talker") || !strings.Contains(text, "usermod -aG herdctl outsider") {
+			verdict = "NOT BLOCKED"
 			t.Errorf("the outsider's page says:\n%s", text)
 		}
+		rows = append(rows, row{what: "a Cockpit user outside group herdctl opens the page", expected: "no fleet data; told how to be added",
+			observed: firstLine(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), "Agents"))), verdict: verdict})
 		screenshot(t, other, "outsider")
 	})
 }

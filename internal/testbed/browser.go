@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,10 +62,33 @@ func CockpitLogin(t *testing.T, ctx context.Context, base, user, password string
 		chromedp.WaitVisible("#login-user-input"),
 		chromedp.SendKeys("#login-user-input", user),
 		chromedp.SendKeys("#login-password-input", password),
-		chromedp.Click("#login-button"),
-		chromedp.Poll[chromedp.Void](`document.querySelector('iframe[name^="cockpit1:localhost"]') !== null`,
-			chromedp.WithPollingInterval(200*time.Millisecond)))
+		chromedp.Click("#login-button"))
 	if err != nil {
 		t.Fatalf("logging in to Cockpit as %s: %v", user, err)
 	}
+	// The login navigates: ask again until the shell's frame is there.
+	if err := WaitJS(ctx, 60*time.Second, `document.querySelector('iframe[name^="cockpit1:localhost"]') !== null`); err != nil {
+		t.Fatalf("logging in to Cockpit as %s: no shell after the login form: %v", user, err)
+	}
+}
+
+// WaitJS waits until the expression is true in the page, asking again
+// across navigations.
+func WaitJS(ctx context.Context, d time.Duration, js string) error {
+	deadline := time.Now().Add(d)
+	var err error
+	for time.Now().Before(deadline) {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		var ok bool
+		ok, err = chromedp.Run(c, chromedp.Evaluate[bool]("!!("+js+")"))
+		cancel()
+		if err == nil && ok {
+			return nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err == nil {
+		err = fmt.Errorf("still false after %s", d)
+	}
+	return err
 }

@@ -190,6 +190,12 @@ func TestConsole(t *testing.T) {
 		screenshot(t, ctx, "overview")
 	})
 
+	t.Run("the overview follows a job without a reload", func(t *testing.T) {
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "scout"))
+		waitJS(t, ctx, 60*time.Second, "the running job in the overview", fmt.Sprintf(`document.body.textContent.includes(%q) && document.querySelector('#count-running').textContent === "1"`, id))
+		waitJS(t, ctx, 2*time.Minute, "its end in the overview", fmt.Sprintf(`document.querySelector('#count-running').textContent === "0" && document.querySelector('tr[data-agent="scout"]').textContent.includes(%q)`, id))
+	})
+
 	var jobID string
 	t.Run("a running job's lines appear on its page while it runs", func(t *testing.T) {
 		if err := testbed.Within(ctx, 60*time.Second, chromedp.Navigate(page(base, "/agent/scout")),
@@ -295,7 +301,7 @@ func TestConsole(t *testing.T) {
 			t.Errorf("the outsider's page says:\n%s", text)
 		}
 		rows = append(rows, row{what: "a Cockpit user outside group herdctl opens the page", expected: "no fleet data; told how to be added",
-			observed: firstLine(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), "Agents"))), verdict: verdict})
+			observed: evalJS[string](t, other, `document.querySelector('#not-in-group p').innerText`), verdict: verdict})
 		screenshot(t, other, "outsider")
 	})
 }

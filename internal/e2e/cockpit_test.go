@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/herdctl/herdctl/internal/testbed"
@@ -286,6 +288,22 @@ func TestConsole(t *testing.T) {
 			t.Errorf("the overview is %vpx wide at a 390px screen", w)
 		}
 		screenshot(t, ctx, "overview-phone")
+	})
+
+	t.Run("in the dark", func(t *testing.T) {
+		dark := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+			return err
+		})
+		if err := testbed.Within(ctx, 60*time.Second, chromedp.EmulateViewport(1280, 800), dark,
+			chromedp.Navigate(page(base, "/agent/talker")), chromedp.WaitVisible("#s-sessions")); err != nil {
+			t.Fatal(err)
+		}
+		if bg := evalJS[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); bg == "rgb(255, 255, 255)" {
+			t.Errorf("a dark screen gets a white page")
+		}
+		screenshot(t, ctx, "agent-dark")
 	})
 
 	t.Run("the outsider sees no agent", func(t *testing.T) {

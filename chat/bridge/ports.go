@@ -18,6 +18,12 @@ type Daemon interface {
 	Job(ctx context.Context, id string) (*api.Job, error)
 	Cancel(ctx context.Context, id string) error
 	Agent(ctx context.Context, name string) (*api.Agent, error)
+	// Sessions are agent's sessions, newest first; Cost its cost per
+	// day (usage and sessions).
+	Sessions(ctx context.Context, agent string) ([]api.Session, error)
+	Cost(ctx context.Context, f api.CostFilter) ([]api.CostDay, error)
+	// Journal reads a job's journal entries (live progress).
+	Journal(ctx context.Context, q api.JournalQuery) (*api.JournalPage, error)
 	// Report sends the connectors' state and returns the fingerprint of
 	// the daemon's current chat snapshot ("" for none).
 	Report(ctx context.Context, cs []api.ChatConnector) (string, error)
@@ -78,8 +84,12 @@ type Connector interface {
 	// or a failure it cannot get over (then the bridge retries later).
 	Run(ctx context.Context, in chan<- Inbound) error
 	// Post posts one message of text (escaped, within Limit) into to,
-	// as a reply to the message replyTo when it is not "".
-	Post(ctx context.Context, to Conversation, replyTo, text string) error
+	// as a reply to the message replyTo when it is not "", and returns
+	// the new message's id.
+	Post(ctx context.Context, to Conversation, replyTo, text string) (string, error)
+	// Edit replaces the text of the bot's own message id in to (Discord
+	// PATCH, Slack chat.update).
+	Edit(ctx context.Context, to Conversation, id, text string) error
 	// Typing shows that an answer to replyTo is being written in to;
 	// called every few seconds while the job runs. DoneTyping takes
 	// any lasting sign of it away.

@@ -82,13 +82,13 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 		p.Ended = b.now()
 		b.Store.Update(p.Job, func(q *Pending) { q.Ended = p.Ended })
 	}
-	parts := b.answer(c, j)
+	parts := b.answer(c, j, p.Note)
 	for i := p.Sent; i < len(parts); i++ {
 		replyTo := p.ReplyTo
 		if i > 0 {
 			replyTo = "" // the first part answers the message; the rest follow it
 		}
-		if err := c.Post(ctx, p.ReplyIn, replyTo, parts[i]); err != nil {
+		if _, err := c.Post(ctx, p.ReplyIn, replyTo, parts[i]); err != nil {
 			c.Health().Error(err)
 			if b.now().Sub(p.Ended) > ReplyDeadline {
 				b.Log.Error("answer dropped: the platform refused it for a day", append(pendingFields(p, "dropped"), zap.Error(err))...)
@@ -111,8 +111,12 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 }
 
 // answer is what the reply to job j says, in parts that fit c: the
-// agent's answer, or one line saying why there is none.
-func (b *Bridge) answer(c Connector, j *api.Job) []string {
+// agent's answer, or one line saying why there is none, after the
+// bridge's note, if any.
+func (b *Bridge) answer(c Connector, j *api.Job, note string) []string {
+	if note != "" {
+		note += "\n"
+	}
 	reason := j.ExitReason
 	if reason == "" {
 		reason = j.Error
@@ -124,7 +128,7 @@ func (b *Bridge) answer(c Connector, j *api.Job) []string {
 		if r == "" {
 			r = "(The agent finished without an answer.)"
 		}
-		return text.Split(c.Escape(r), c.Limit(), text.UTF16Len)
+		return text.Split(c.Escape(note+r), c.Limit(), text.UTF16Len)
 	case api.StatusCancelled:
 		line = "✗ Cancelled"
 	case api.StatusTimedOut:
@@ -136,7 +140,7 @@ func (b *Bridge) answer(c Connector, j *api.Job) []string {
 	if reason != "" {
 		line += ": " + reason
 	}
-	return []string{c.Escape(text.OneLine(line, 300))}
+	return text.Split(c.Escape(note+text.OneLine(line, 300)), c.Limit(), text.UTF16Len)
 }
 
 // typing keeps the typing indicator up wherever a job runs for a

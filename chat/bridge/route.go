@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"time"
+
 	"github.com/herdctl/herdctl/policy"
 )
 
@@ -49,6 +51,9 @@ type Inbound struct {
 	DM, Mentioned, FromBot bool
 	// Text is the message without the bot's mention.
 	Text string
+	// Command is the command the platform named (a Discord slash
+	// command), "" for a message.
+	Command string
 }
 
 // Verdict is what the bridge does with a message.
@@ -71,6 +76,22 @@ type Rules struct {
 	Guild    string
 	Channels map[string]bool
 	Users    map[string]bool
+	// Auto are the channels (a subset of Channels) where every message
+	// of a user is for the agent, without a mention.
+	Auto map[string]bool
+	// Expiry is how long a conversation may be idle before its next
+	// message starts a fresh session (DefaultSessionExpiry if 0).
+	Expiry time.Duration
+}
+
+// DefaultSessionExpiry is session_expiry's default.
+const DefaultSessionExpiry = 24 * time.Hour
+
+func (r Rules) expiry() time.Duration {
+	if r.Expiry <= 0 {
+		return DefaultSessionExpiry
+	}
+	return r.Expiry
 }
 
 func set(ids []string) map[string]bool {

@@ -2,9 +2,11 @@
 // agent, on github.com/bwmarrin/discordgo. It speaks the gateway (hello,
 // heartbeat, identify, resume after a drop, with the library's own
 // reconnect backoff) with only the intents for server and direct
-// messages, turns MESSAGE_CREATE into the bridge's Inbound, and posts
-// replies that can mention nobody; discordgo waits out a 429's
-// retry_after and tries again.
+// messages, turns MESSAGE_CREATE into the bridge's Inbound, registers
+// the bridge's commands as the guild's slash commands and turns their
+// INTERACTION_CREATE into Inbound too, and posts and edits replies that
+// can mention nobody; discordgo waits out a 429's retry_after and tries
+// again.
 package discord
 
 import (
@@ -78,10 +80,17 @@ type Connector struct {
 
 	mu      sync.Mutex
 	botID   string
+	appID   string
 	in      chan<- bridge.Inbound
 	ctx     context.Context
 	parents map[string]string    // thread → its channel ("" when not a thread)
 	typed   map[string]time.Time // channel → last typing indicator
+	// interactions are the slash commands received, by their message id
+	// for the bridge ("i:" and the interaction's id), until their
+	// deferred answer is given; originals are the answers given, by
+	// message id, which are edited through the interaction's token.
+	interactions map[string]*interaction
+	originals    map[string]*interaction
 }
 
 // New makes the connector of agent's bot; it connects in Run.
@@ -93,6 +102,7 @@ func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logge
 	s.Client = &http.Client{Timeout: 30 * time.Second}
 	s.MaxRestRetries = 3
 	c := &Connector{agent: agent, rules: bridge.DiscordRules(cfg), health: h, s: s, ready: make(chan struct{}), parents: map[string]string{}, typed: map[string]time.Time{},
+		interactions: map[string]*interaction{}, originals: map[string]*interaction{},
 		log: log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
 	s.AddHandler(c.onReady)
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
@@ -109,6 +119,7 @@ func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logge
 		c.log.Warn(err.Error(), zap.String("chat_event", "rate_limited"), zap.Duration("chat_retry_after", rl.RetryAfter))
 	})
 	s.AddHandler(c.onMessage)
+	s.AddHandler(c.onInteraction)
 	return c
 }
 
@@ -149,12 +160,20 @@ func (c *Connector) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	if r.User == nil {
 		return
 	}
+	app := r.User.ID
+	if r.Application != nil && r.Application.ID != "" {
+		app = r.Application.ID
+	}
 	c.mu.Lock()
-	c.botID = r.User.ID
+	c.botID, c.appID = r.User.ID, app
+	ctx := c.ctx
 	c.mu.Unlock()
 	c.readyOnce.Do(func() { close(c.ready) })
 	c.health.Connected()
 	c.log.Info("Discord gateway connected", zap.String("chat_event", "connected"), zap.String("chat_bot", r.User.ID))
+	if c.rules.Guild != "" && ctx != nil {
+		go c.registerCommands(ctx, app)
+	}
 }
 
 func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
@@ -223,15 +242,54 @@ func (c *Connector) parent(ctx context.Context, channel string) string {
 	return p
 }
 
-// Post implements bridge.Connector.
-func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, text string) error {
-	send := &discordgo.MessageSend{Content: text, AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}}
+// noMentions lets a message mention nobody.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// Post implements bridge.Connector. The first post that answers a slash
+// command is that command's (deferred) answer.
+func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, text string) (string, error) {
+	if it := c.takeInteraction(replyTo); it != nil {
+		m, err := c.s.InteractionResponseEdit(it.i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+		if err == nil {
+			c.mu.Lock()
+			c.originals[m.ID] = it
+			c.mu.Unlock()
+			return m.ID, nil
+		}
+		c.log.Warn("cannot answer a slash command: posting instead", zap.String("chat_event", "interaction_failed"), zap.Error(clean(err)))
+		replyTo = ""
+	} else if isInteraction(replyTo) {
+		replyTo = "" // answered already: the rest follows in the channel
+	}
+	send := &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}
 	if replyTo != "" {
 		no := false
 		send.Reference = &discordgo.MessageReference{MessageID: replyTo, ChannelID: to.Channel, FailIfNotExists: &no}
 	}
-	if _, err := c.s.ChannelMessageSendComplex(to.Channel, send, discordgo.WithContext(ctx)); err != nil {
-		return fmt.Errorf("posting to Discord channel %s: %w", to.Channel, clean(err))
+	m, err := c.s.ChannelMessageSendComplex(to.Channel, send, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("posting to Discord channel %s: %w", to.Channel, clean(err))
+	}
+	return m.ID, nil
+}
+
+// Edit implements bridge.Connector: PATCH of the bot's message (through
+// the interaction's token for a slash command's answer), mentioning
+// nobody.
+func (c *Connector) Edit(ctx context.Context, to bridge.Conversation, id, text string) error {
+	c.mu.Lock()
+	it := c.originals[id]
+	c.mu.Unlock()
+	var err error
+	if it != nil && time.Since(it.at) < interactionLife {
+		_, err = c.s.InteractionResponseEdit(it.i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+	} else {
+		_, err = c.s.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: id, Channel: to.Channel, Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+	}
+	if err != nil {
+		return fmt.Errorf("editing a message in Discord channel %s: %w", to.Channel, clean(err))
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func TestGateway(t *testing.T) {
 	fake.RateLimit(1, 0.3)
 	start := time.Now()
 	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
-	if err := c.Post(context.Background(), to, id, "@everyone the answer"); err != nil {
+	if _, err := c.Post(context.Background(), to, id, "@everyone the answer"); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) < 300*time.Millisecond {
@@ -132,5 +132,65 @@ func TestBadToken(t *testing.T) {
 	defer cancel()
 	if err := c.Run(ctx, make(chan bridge.Inbound)); err == nil || strings.Contains(err.Error(), "unknown-token") {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestSlashCommands: the bridge's commands are registered in the guild;
+// a user's command is acknowledged at once (deferred) and comes to the
+// bridge as its Command; the first post answers it through its token
+// and later edits of that answer go the same way; a stranger's command
+// is not acknowledged at all.
+func TestSlashCommands(t *testing.T) {
+	c, in := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	eventually(t, "the commands registered", func() bool { return len(fake.Commands("100")) == len(bridge.Commands()) })
+	if got := strings.Join(fake.Commands("100"), " "); got != "help status new retry usage cancel sessions" {
+		t.Errorf("registered %q", got)
+	}
+	id := fake.Command("111", fakediscord.Invocation{Guild: "100", Channel: "200", User: "300", Name: "usage"})
+	m := receive(t, in)
+	if m.Command != "usage" || m.User != "300" || m.Guild != "100" || m.Channel != "200" || !m.Mentioned || m.ID != "i:"+id {
+		t.Errorf("command: %+v", m)
+	}
+	if typ := fake.Acknowledged(id); typ != 5 {
+		t.Errorf("acknowledged with %d, want 5 (deferred)", typ)
+	}
+	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
+	msg, err := c.Post(context.Background(), to, m.ID, "$0.0100 today")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := fake.Posts()
+	if p := ps[len(ps)-1]; p.Interaction != id || p.Content != "$0.0100 today" || !p.NoMentions || p.ID != msg {
+		t.Errorf("answer: %+v", p)
+	}
+	if err := c.Edit(context.Background(), to, msg, "@everyone edited"); err != nil {
+		t.Fatal(err)
+	}
+	es := fake.Edits()
+	if e := es[len(es)-1]; e.ID != msg || e.Content != "@everyone edited" || !e.NoMentions {
+		t.Errorf("edit: %+v", e)
+	}
+	// A second post for the same command follows in the channel.
+	if _, err := c.Post(context.Background(), to, m.ID, "more"); err != nil {
+		t.Fatal(err)
+	}
+	ps = fake.Posts()
+	if p := ps[len(ps)-1]; p.Interaction != "" || p.ReplyTo != "" || p.Content != "more" {
+		t.Errorf("follow-up: %+v", p)
+	}
+	// A stranger's command reaches the bridge (which logs it) unanswered.
+	sid := fake.Command("111", fakediscord.Invocation{Guild: "100", Channel: "200", User: "666", Name: "new"})
+	if m := receive(t, in); m.User != "666" {
+		t.Errorf("stranger: %+v", m)
+	}
+	if typ := fake.Acknowledged(sid); typ != 0 {
+		t.Errorf("a stranger's command was acknowledged (%d)", typ)
+	}
+	// An edit of a plain message is a PATCH of it.
+	if err := c.Edit(context.Background(), to, ps[len(ps)-1].ID, "more, edited"); err != nil {
+		t.Fatal(err)
+	}
+	if es := fake.Edits(); es[len(es)-1].Content != "more, edited" || es[len(es)-1].ID != ps[len(ps)-1].ID {
+		t.Errorf("edit: %+v", es[len(es)-1])
 	}
 }

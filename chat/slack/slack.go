@@ -194,19 +194,36 @@ func (c *Connector) inbound(data any) (bridge.Inbound, bool) {
 
 // Post implements bridge.Connector: into to's thread, if any; no link
 // or media unfurls (an answer's links are the agent's).
-func (c *Connector) Post(ctx context.Context, to bridge.Conversation, _ string, text string) error {
+func (c *Connector) Post(ctx context.Context, to bridge.Conversation, _ string, text string) (string, error) {
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl()}
 	if to.Thread != "" {
 		opts = append(opts, slack.MsgOptionTS(to.Thread))
 	}
-	if _, _, err := c.api.PostMessageContext(ctx, to.Channel, opts...); err != nil {
-		var rl *slack.RateLimitedError
-		if errors.As(err, &rl) {
-			c.log.Warn("rate limited by Slack", zap.String("chat_event", "rate_limited"), zap.Duration("chat_retry_after", rl.RetryAfter))
-		}
-		return fmt.Errorf("posting to Slack channel %s: %w", to.Channel, err)
+	_, ts, err := c.api.PostMessageContext(ctx, to.Channel, opts...)
+	if err != nil {
+		c.rateLimited(err)
+		return "", fmt.Errorf("posting to Slack channel %s: %w", to.Channel, err)
+	}
+	return ts, nil
+}
+
+// Edit implements bridge.Connector: chat.update of the app's own
+// message.
+func (c *Connector) Edit(ctx context.Context, to bridge.Conversation, id, text string) error {
+	_, _, _, err := c.api.UpdateMessageContext(ctx, to.Channel, id, slack.MsgOptionText(text, false))
+	if err != nil {
+		c.rateLimited(err)
+		return fmt.Errorf("updating a message in Slack channel %s: %w", to.Channel, err)
 	}
 	return nil
+}
+
+// rateLimited logs a 429 that outlasted the client's retries.
+func (c *Connector) rateLimited(err error) {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		c.log.Warn("rate limited by Slack", zap.String("chat_event", "rate_limited"), zap.Duration("chat_retry_after", rl.RetryAfter))
+	}
 }
 
 // Typing implements bridge.Connector: a reaction on the message, once.

@@ -83,7 +83,7 @@ func TestSocketMode(t *testing.T) {
 	}
 	fake.RateLimit(1, 1)
 	start := time.Now()
-	if err := c.Post(context.Background(), to, ts, c.Escape("<!channel> done & dusted")); err != nil {
+	if _, err := c.Post(context.Background(), to, ts, c.Escape("<!channel> done & dusted")); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) < time.Second {

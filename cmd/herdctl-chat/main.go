@@ -41,8 +41,10 @@ connects each agent's own Discord bot (gateway) and Slack app (Socket
 Mode). A mention in one of the agent's channels, or a direct message,
 from one of its users becomes a manual job of the agent with the message
 as its prompt, continuing that conversation's session; the answer is
-posted as a reply. "status" and "cancel" are commands. Everything else is
-ignored, and logged. The replies owed and the conversations' sessions are
+posted as a reply. help, status, new (or reset), retry, usage, cancel and
+sessions are commands, as a word after the mention or in a direct
+message, and as Discord slash commands. Everything else is ignored, and
+logged. The replies owed and the conversations' sessions are
 kept in the state directory, so a restart loses none.
 
 It reaches herdctl only through its D-Bus API, as a member of group

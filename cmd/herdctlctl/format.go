@@ -86,9 +86,8 @@ func duration(j api.Job, now time.Time) string {
 	return human(time.Duration(j.DurationMS) * time.Millisecond)
 }
 
-// cost is a job's cost in dollars, with the same four decimals in every
-// table and view: a short job costs fractions of a cent.
-func cost(usd float64) string { return fmt.Sprintf("$%.4f", usd) }
+// cost is a job's cost in dollars, as api.USD writes it everywhere.
+func cost(usd float64) string { return api.USD(usd) }
 
 func orDash(s string) string {
 	if s == "" {

@@ -111,6 +111,7 @@ func (b *Bridge) start(ctx context.Context, c Connector, m Inbound, prompt strin
 	b.Store.Started(id, b.now(), p.Conversation, p.ReplyIn)
 	b.Log.Info("chat job started", append(fields(m, "job_started"), zap.String("job", id), zap.String("chat_job", id), zap.Bool("chat_resume", o.Resume != ""), zap.Bool("chat_expired", expired))...)
 	b.async(ctx, func(ctx context.Context) { c.Typing(ctx, p.ReplyIn, p.ReplyTo) })
+	b.watch(ctx, c, p)
 	if o.Queue {
 		if j, err := b.Daemon.Job(ctx, id); err == nil && j.Status == api.StatusQueued {
 			b.say(ctx, c, m, fmt.Sprintf("⏳ Queued: %s is busy; this runs when one of its jobs ends.", m.Agent))

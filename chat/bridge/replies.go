@@ -78,9 +78,20 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 	case !api.Finished(j.Status):
 		return
 	}
+	b.unwatch(p.Job)
 	if p.Ended.IsZero() {
 		p.Ended = b.now()
 		b.Store.Update(p.Job, func(q *Pending) { q.Ended = p.Ended })
+	}
+	if q, ok := b.Store.Get(p.Job); ok {
+		p.Progress, p.Summarized = q.Progress, q.Summarized
+	}
+	if p.Progress != "" && !p.Summarized {
+		if err := c.Edit(ctx, p.ReplyIn, p.Progress, c.Escape(summaryLine(j, p.Ended.Sub(p.Started)))); err != nil {
+			c.Health().Error(err)
+			b.Log.Warn("cannot give the progress message its summary", append(pendingFields(p, "post_failed"), zap.Error(err))...)
+		}
+		b.Store.Update(p.Job, func(q *Pending) { q.Summarized = true })
 	}
 	parts := b.answer(c, j, p.Note)
 	for i := p.Sent; i < len(parts); i++ {

@@ -33,6 +33,10 @@ type Pending struct {
 	// Note is a line of the bridge's that comes before the answer (a
 	// session that expired).
 	Note string `json:"note,omitempty"`
+	// Progress is the progress message's id, once posted; Summarized
+	// says it was given the job's summary line.
+	Progress   string `json:"progress,omitempty"`
+	Summarized bool   `json:"summarized,omitempty"`
 }
 
 // Session is the Claude session a conversation continues, and the last
@@ -122,6 +126,18 @@ func (s *Store) Pending() []Pending {
 		out[i] = *p
 	}
 	return out
+}
+
+// Get is a copy of the reply owed for job.
+func (s *Store) Get(job string) (Pending, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.st.Pending {
+		if p.Job == job {
+			return *p, true
+		}
+	}
+	return Pending{}, false
 }
 
 // Add records a reply owed.

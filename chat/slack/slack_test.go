@@ -83,11 +83,20 @@ func TestSocketMode(t *testing.T) {
 	}
 	fake.RateLimit(1, 1)
 	start := time.Now()
-	if _, err := c.Post(context.Background(), to, ts, c.Escape("<!channel> done & dusted")); err != nil {
+	msg, err := c.Post(context.Background(), to, ts, c.Escape("<!channel> done & dusted"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) < time.Second {
 		t.Error("Retry-After was not waited out")
+	}
+	// An edit is chat.update of the posted message, after a 429 too.
+	fake.RateLimit(1, 1)
+	if err := c.Edit(context.Background(), to, msg, c.Escape("<@U0300> edited")); err != nil {
+		t.Fatal(err)
+	}
+	if us := fake.Updates(); len(us) != 1 || us[0].TS != msg || us[0].Text != "&lt;@U0300&gt; edited" || us[0].Channel != "C0123" {
+		t.Errorf("updates: %+v", us)
 	}
 	c.DoneTyping(context.Background(), to, ts)
 	ps := fake.Posts()

@@ -1,6 +1,7 @@
 // Package fakeslack is a stand-in for Slack, for tests only: the Web API
 // an app in Socket Mode uses (auth.test, apps.connections.open with the
-// app-level token, chat.postMessage, reactions.add and .remove, with
+// app-level token, chat.postMessage, chat.update, reactions.add and
+// .remove, with
 // Bearer tokens, a 429 with Retry-After on demand) and the Socket Mode
 // websocket: hello, events_api envelopes whose acks it records,
 // websocket pings, and disconnect requests. A test says what users write
@@ -36,6 +37,7 @@ type Server struct {
 	tickets    map[string]*App // Socket Mode URLs' tickets, one use each
 	conns      map[*App][]*wsConn
 	posts      []Post
+	updates    []Update
 	reactions  []string
 	acks       map[string]bool
 	opens      int
@@ -52,7 +54,12 @@ type App struct{ AppToken, BotToken, BotUser string }
 
 // Post is a message an app posted.
 type Post struct {
-	BotUser, Channel, Text, ThreadTS string
+	BotUser, Channel, Text, ThreadTS, TS string
+}
+
+// Update is a chat.update of an app's own message.
+type Update struct {
+	BotUser, Channel, TS, Text string
 }
 
 type wsConn struct {
@@ -179,20 +186,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"user_id": a.BotUser, "bot_id": "B" + a.BotUser})
 	case "chat.postMessage":
 		s.mu.Lock()
-		if s.limitNext > 0 {
-			s.limitNext--
-			s.rateLimits++
-			retry := s.retryAfter
-			s.mu.Unlock()
-			w.Header().Set("Retry-After", fmt.Sprint(retry))
-			w.WriteHeader(http.StatusTooManyRequests)
-			writeJSON(w, map[string]any{"ok": false, "error": "ratelimited"})
+		if s.limited(w) {
 			return
 		}
-		s.posts = append(s.posts, Post{BotUser: a.BotUser, Channel: p.Get("channel"), Text: p.Get("text"), ThreadTS: p.Get("thread_ts")})
 		ts := s.nextTS()
+		s.posts = append(s.posts, Post{BotUser: a.BotUser, Channel: p.Get("channel"), Text: p.Get("text"), ThreadTS: p.Get("thread_ts"), TS: ts})
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": true, "channel": p.Get("channel"), "ts": ts, "message": map[string]any{"text": p.Get("text"), "ts": ts}})
+	case "chat.update":
+		s.mu.Lock()
+		if s.limited(w) {
+			return
+		}
+		mine := false
+		for _, x := range s.posts {
+			if x.TS == p.Get("ts") && x.Channel == p.Get("channel") && x.BotUser == a.BotUser {
+				mine = true
+			}
+		}
+		if !mine {
+			s.mu.Unlock()
+			writeJSON(w, map[string]any{"ok": false, "error": "cant_update_message"})
+			return
+		}
+		s.updates = append(s.updates, Update{BotUser: a.BotUser, Channel: p.Get("channel"), TS: p.Get("ts"), Text: p.Get("text")})
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "channel": p.Get("channel"), "ts": p.Get("ts"), "text": p.Get("text")})
 	case "reactions.add", "reactions.remove":
 		s.mu.Lock()
 		s.reactions = append(s.reactions, method+" "+p.Get("name")+" "+p.Get("channel")+"/"+p.Get("timestamp"))
@@ -201,6 +220,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// limited answers 429 with Retry-After when the test asked for it; the
+// caller holds mu, which limited releases when it answers.
+func (s *Server) limited(w http.ResponseWriter) bool {
+	if s.limitNext == 0 {
+		return false
+	}
+	s.limitNext--
+	s.rateLimits++
+	retry := s.retryAfter
+	s.mu.Unlock()
+	w.Header().Set("Retry-After", fmt.Sprint(retry))
+	w.WriteHeader(http.StatusTooManyRequests)
+	writeJSON(w, map[string]any{"ok": false, "error": "ratelimited"})
+	return true
 }
 
 func (s *Server) nextTS() string {
@@ -369,7 +404,14 @@ func (s *Server) Drop() {
 	}
 }
 
-// RateLimit answers the next n chat.postMessage calls with 429 and
+// Updates are the apps' chat.update calls, in order.
+func (s *Server) Updates() []Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Update(nil), s.updates...)
+}
+
+// RateLimit answers the next n chat.postMessage and chat.update calls with 429 and
 // Retry-After (seconds).
 func (s *Server) RateLimit(n, retryAfter int) {
 	s.mu.Lock()

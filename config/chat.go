@@ -23,14 +23,21 @@ type DiscordChat struct {
 	Guild    string   `toml:"guild"`
 	Channels []string `toml:"channels"`
 	Users    []string `toml:"users"`
+	// AutoChannels are channels (of Channels) where every message of a
+	// user is a prompt, with no mention needed; SessionExpiry is how
+	// long a conversation may be idle before it starts a fresh session.
+	AutoChannels  []string `toml:"auto_channels"`
+	SessionExpiry string   `toml:"session_expiry"`
 }
 
 // SlackChat is one Slack app in Socket Mode, the agent's own.
 type SlackChat struct {
-	AppToken string   `toml:"app_token"`
-	BotToken string   `toml:"bot_token"`
-	Channels []string `toml:"channels"`
-	Users    []string `toml:"users"`
+	AppToken      string   `toml:"app_token"`
+	BotToken      string   `toml:"bot_token"`
+	Channels      []string `toml:"channels"`
+	Users         []string `toml:"users"`
+	AutoChannels  []string `toml:"auto_channels"`
+	SessionExpiry string   `toml:"session_expiry"`
 }
 
 // FleetChat is the fleet file's [chat] table.

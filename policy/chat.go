@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/herdctl/herdctl/config"
 )
@@ -35,18 +36,29 @@ type DiscordChat struct {
 	Guild    string   `json:"guild,omitempty"`
 	Channels []string `json:"channels,omitempty"`
 	Users    []string `json:"users"`
+	// AutoChannels are the channels (of Channels) where the bot takes
+	// every message of a user, without a mention.
+	AutoChannels []string `json:"auto_channels,omitempty"`
+	// SessionExpiry is how long a conversation may be idle before its
+	// next message starts a fresh session.
+	SessionExpiry time.Duration `json:"session_expiry"`
 }
 
 // SlackChat is an agent's Slack app (Socket Mode).
 type SlackChat struct {
 	// API is the base URL of Slack's Web API (the fleet's [chat]
 	// slack_api).
-	API      string   `json:"api"`
-	AppToken string   `json:"app_token"`
-	BotToken string   `json:"bot_token"`
-	Channels []string `json:"channels,omitempty"`
-	Users    []string `json:"users"`
+	API           string        `json:"api"`
+	AppToken      string        `json:"app_token"`
+	BotToken      string        `json:"bot_token"`
+	Channels      []string      `json:"channels,omitempty"`
+	Users         []string      `json:"users"`
+	AutoChannels  []string      `json:"auto_channels,omitempty"`
+	SessionExpiry time.Duration `json:"session_expiry"`
 }
+
+// DefaultSessionExpiry is session_expiry's default.
+const DefaultSessionExpiry = 24 * time.Hour
 
 // The platforms' own endpoints.
 const (
@@ -104,9 +116,34 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 			seen[id] = true
 		}
 	}
+	// auto checks auto_channels against channels, and reads
+	// session_expiry.
+	auto := func(table string, autos, channels []string, expiry string) time.Duration {
+		in := set(channels)
+		for i, id := range autos {
+			if !in[id] {
+				bad(fmt.Sprintf("%s.auto_channels[%d]", table, i), "not in %s.channels: an auto channel must be one of the bot's channels", table)
+			}
+		}
+		if len(autos) > MaxChatIDs {
+			bad(table+".auto_channels", "%d entries; at most %d are allowed", len(autos), MaxChatIDs)
+		}
+		if expiry == "" {
+			return DefaultSessionExpiry
+		}
+		d, err := config.ParseDuration(expiry)
+		if err == nil && d < time.Minute {
+			err = fmt.Errorf("%s is shorter than a minute", expiry)
+		}
+		if err != nil {
+			bad(table+".session_expiry", "%v (how long a conversation may be idle before it starts a fresh session; the default is 24h)", err)
+		}
+		return d
+	}
 	if d := c.Discord; d != nil {
 		rd := &DiscordChat{API: apiURL(f.Chat.DiscordAPI, DefaultDiscordAPI), BotToken: strings.TrimPrefix(d.BotToken, "Bot "),
-			Guild: d.Guild, Channels: d.Channels, Users: d.Users}
+			Guild: d.Guild, Channels: d.Channels, Users: d.Users, AutoChannels: d.AutoChannels,
+			SessionExpiry: auto("discord", d.AutoChannels, d.Channels, d.SessionExpiry)}
 		if !tokenCharsRe.MatchString(rd.BotToken) {
 			bad("discord.bot_token", "missing or not a Discord bot token (20 to 256 letters, digits, '.', '_' or '-'): copy it from the Developer Portal's Bot page into the env file and write bot_token = \"${NAME}\"")
 		}
@@ -125,7 +162,8 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 	}
 	if s := c.Slack; s != nil {
 		rs := &SlackChat{API: apiURL(f.Chat.SlackAPI, DefaultSlackAPI), AppToken: s.AppToken, BotToken: s.BotToken,
-			Channels: s.Channels, Users: s.Users}
+			Channels: s.Channels, Users: s.Users, AutoChannels: s.AutoChannels,
+			SessionExpiry: auto("slack", s.AutoChannels, s.Channels, s.SessionExpiry)}
 		if !strings.HasPrefix(s.AppToken, "xapp-") || !slackTokenCharRe.MatchString(s.AppToken) {
 			bad("slack.app_token", "missing or not an app-level token (xapp-...) with the connections:write scope, which Socket Mode needs")
 		}
@@ -143,6 +181,14 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 		return nil, errs
 	}
 	return r, nil
+}
+
+func set(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 // apiURL is the fleet's endpoint, or def, ending in a slash.

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,5 +157,69 @@ func TestCommandFromStranger(t *testing.T) {
 	}
 	if r.b.Store.Session(conv) != "44444444-d9cb-469f-a165-70867728950e" {
 		t.Error("a stranger reset the session")
+	}
+}
+
+// TestAutoChannelPrompt: in an auto channel a user's message without a
+// mention is a prompt; a stranger's starts nothing and is not even
+// logged as addressed to the bot.
+func TestAutoChannelPrompt(t *testing.T) {
+	r := newRigWith(t, "", nil, func(b *Bridge) {
+		rules := gardenerRules
+		rules.Channels = set([]string{"200", "250"})
+		rules.Auto = set([]string{"250"})
+		b.Connectors[0].(*fakeConn).rules = rules
+	})
+	r.c.in <- Inbound{Conversation: Conversation{Platform: Discord, Agent: "gardener", Channel: "250"}, ID: "m1", Guild: "100", User: "666", Text: "chatter"}
+	r.c.in <- Inbound{Conversation: Conversation{Platform: Discord, Agent: "gardener", Channel: "250"}, ID: "m2", Guild: "100", User: "300", Text: "water the beans"}
+	r.eventually("a trigger", func() bool { return len(r.d.triggered()) == 1 })
+	if tr := r.d.triggered()[0]; tr.prompt != "water the beans" {
+		t.Errorf("trigger: %+v", tr)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if len(r.d.triggered()) != 1 || r.logs.FilterField(zapString("chat_event", "refused")).Len() != 0 {
+		t.Errorf("the stranger's chatter: triggers %+v", r.d.triggered())
+	}
+}
+
+// TestSessionExpiry: a conversation idle longer than session_expiry
+// starts a fresh session, and its answer says so; one idle less
+// continues.
+func TestSessionExpiry(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r := newRigWith(t, "", nil, func(b *Bridge) {
+		b.Now = clock
+		rules := gardenerRules
+		rules.Expiry = 2 * time.Hour
+		b.Connectors[0].(*fakeConn).rules = rules
+	})
+	conv := Conversation{Platform: Discord, Agent: "gardener", Channel: "200"}
+	r.b.Store.Done("x", "55555555-d9cb-469f-a165-70867728950e", now.Add(-90*time.Minute), conv)
+	r.say("m1", "300", "200", "still there?")
+	r.eventually("a trigger", func() bool { return len(r.d.triggered()) == 1 })
+	if tr := r.d.triggered()[0]; tr.o.Resume != "55555555-d9cb-469f-a165-70867728950e" {
+		t.Errorf("within the expiry: resumes %q", tr.o.Resume)
+	}
+	r.d.finish("20260101-000000-000001", api.StatusCompleted, "yes", "", "55555555-d9cb-469f-a165-70867728950e")
+	if p := r.posts(1)[0]; p.text != "yes" {
+		t.Errorf("answer: %q", p.text)
+	}
+	r.eventually("the reply done", func() bool { return len(r.b.Store.Pending()) == 0 })
+	mu.Lock()
+	now = now.Add(3 * time.Hour)
+	mu.Unlock()
+	r.say("m2", "300", "200", "and now?")
+	r.eventually("a second trigger", func() bool { return len(r.d.triggered()) == 2 })
+	if tr := r.d.triggered()[1]; tr.o.Resume != "" {
+		t.Errorf("after the expiry: resumes %q", tr.o.Resume)
+	}
+	if s := r.b.Store.Session(conv); s != "" {
+		t.Errorf("the expired session is still the conversation's: %q", s)
+	}
+	r.d.finish("20260101-000000-000002", api.StatusCompleted, "fresh", "", "66666666-d9cb-469f-a165-70867728950e")
+	if p := r.posts(2)[1]; p.text != "(A new session: this conversation was idle for more than 2h.)\nfresh" {
+		t.Errorf("answer after the expiry: %q", p.text)
 	}
 }

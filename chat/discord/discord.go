@@ -2,7 +2,7 @@
 // agent, on github.com/bwmarrin/discordgo. It speaks the gateway (hello,
 // heartbeat, identify, resume after a drop, with the library's own
 // reconnect backoff) with only the intents for server and direct
-// messages, turns MESSAGE_CREATE into the bridge's Inbound, registers
+// messages (and Message Content when the bot has auto channels), turns MESSAGE_CREATE into the bridge's Inbound, registers
 // the bridge's commands as the guild's slash commands and turns their
 // INTERACTION_CREATE into Inbound too, and posts and edits replies that
 // can mention nobody; discordgo waits out a 429's retry_after and tries
@@ -97,6 +97,11 @@ type Connector struct {
 func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logger) *Connector {
 	s, _ := discordgo.New("Bot " + cfg.BotToken) // cannot fail
 	s.Identify.Intents = discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if len(cfg.AutoChannels) > 0 {
+		// The text of messages that do not mention the bot: a
+		// privileged intent, switched on in the Developer Portal.
+		s.Identify.Intents |= discordgo.IntentMessageContent
+	}
 	s.StateEnabled = false
 	s.LogLevel = discordgo.LogWarning
 	s.Client = &http.Client{Timeout: 30 * time.Second}
@@ -206,7 +211,7 @@ func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate)
 	if msg.Mentioned {
 		msg.Text = strings.NewReplacer("<@"+bot+">", "", "<@!"+bot+">", "").Replace(msg.Text)
 	}
-	if msg.Mentioned && !msg.DM && !c.rules.Channels[m.ChannelID] {
+	if (msg.Mentioned || len(c.rules.Auto) > 0) && !msg.DM && !msg.FromBot && !c.rules.Channels[m.ChannelID] {
 		msg.Parent = c.parent(ctx, m.ChannelID)
 	}
 	select {

@@ -194,3 +194,33 @@ func TestSlashCommands(t *testing.T) {
 		t.Errorf("edit: %+v", es[len(es)-1])
 	}
 }
+
+// TestAutoChannels: the Message Content intent is asked for only by a
+// bot with auto channels; there, a user's message without a mention
+// comes to the bridge (and is accepted), in a thread of it too.
+func TestAutoChannels(t *testing.T) {
+	const messageContent = 1 << 15
+	connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	if fake.Intents("111")&messageContent != 0 {
+		t.Error("Message Content asked for without auto channels")
+	}
+	a := New("other", &policy.DiscordChat{API: fake.URL, BotToken: "MjIyMjIyMjIyMjIyMjIyMjIy.BBBBBB.other-token", Guild: "100", Channels: []string{"200"},
+		AutoChannels: []string{"200"}, Users: []string{"300"}}, bridge.NewHealth(nil), zap.NewNop())
+	in := make(chan bridge.Inbound, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, in) }()
+	t.Cleanup(func() { cancel(); <-done })
+	eventually(t, "connected", a.Health().IsConnected)
+	if fake.Intents("222")&messageContent == 0 {
+		t.Error("Message Content not asked for with auto channels")
+	}
+	fake.Say(fakediscord.Message{Guild: "100", Channel: "777", Author: "300", Content: "in a thread, no mention"})
+	m := receive(t, in)
+	if m.Mentioned || m.Parent != "200" || m.Text != "in a thread, no mention" {
+		t.Errorf("auto: %+v", m)
+	}
+	if v, _ := a.Rules().Route(m); v != bridge.Accept {
+		t.Errorf("routed %v", v)
+	}
+}

@@ -1,8 +1,8 @@
 // Package slack is the chat bridge's Slack connector: one app of one
 // agent in Socket Mode (no public endpoint), on github.com/slack-go/slack.
 // It opens the connection with the app-level token (apps.connections.open),
-// acknowledges every envelope, turns app_mention events and direct
-// messages into the bridge's Inbound, and posts replies in the message's
+// acknowledges every envelope, turns app_mention events, direct messages
+// and the messages of auto channels into the bridge's Inbound, and posts replies in the message's
 // thread with chat.postMessage, retried after a 429's Retry-After.
 // Slack has no typing indicator for apps: a reaction on the message
 // stands for one while the job runs.
@@ -173,12 +173,21 @@ func (c *Connector) inbound(data any) (bridge.Inbound, bool) {
 		m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
 			User: e.User, Mentioned: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
 	case *slackevents.MessageEvent:
-		if !e.IsIM() || e.SubType != "" {
-			return m, false // channels come as app_mention; edits and joins are not messages
+		switch {
+		case e.SubType != "":
+			return m, false // edits and joins are not messages
+		case e.IsIM():
+			m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
+				User: e.User, DM: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
+			m.Mentioned = strings.Contains(e.Text, "<@"+bot+">")
+		case c.rules.Auto[e.Channel] && !strings.Contains(e.Text, "<@"+bot+">"):
+			// An auto channel's message without a mention (one with
+			// comes as app_mention too).
+			m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
+				User: e.User, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
+		default:
+			return m, false // channels' mentions come as app_mention
 		}
-		m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
-			User: e.User, DM: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
-		m.Mentioned = strings.Contains(e.Text, "<@"+bot+">")
 	default:
 		return m, false
 	}

@@ -128,3 +128,39 @@ func TestScrub(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// TestAutoChannel: in an auto channel a message without a mention comes
+// to the bridge once (answered in its thread), one with a mention once
+// too (as app_mention); a channel that is not auto gives nothing.
+func TestAutoChannel(t *testing.T) {
+	fake := fakeslack.New()
+	fake.AddApp(app)
+	fake.Start(t)
+	c := New("gardener", &policy.SlackChat{API: fake.URL, AppToken: app.AppToken, BotToken: app.BotToken, Channels: []string{"C0123", "C0124"},
+		AutoChannels: []string{"C0123"}, Users: []string{"U0300"}}, bridge.NewHealth(nil), zap.NewNop())
+	in := make(chan bridge.Inbound, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, in) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "connected", func() bool { return c.Health().IsConnected() && fake.Connected(app) })
+
+	fake.Message(app, "C0124", "U0300", "not auto here", "")
+	ts, _ := fake.Message(app, "C0123", "U0300", "no mention needed", "")
+	m := receive(t, in)
+	if m.Mentioned || m.ID != ts || m.Channel != "C0123" || m.Text != "no mention needed" || m.ReplyIn.Thread != ts {
+		t.Errorf("auto: %+v", m)
+	}
+	if v, _ := c.Rules().Route(m); v != bridge.Accept {
+		t.Errorf("routed %v", v)
+	}
+	ts, _ = fake.Message(app, "C0123", "U0300", "<@"+app.BotUser+"> with a mention", "")
+	if m := receive(t, in); !m.Mentioned || m.ID != ts {
+		t.Errorf("mention in an auto channel: %+v", m)
+	}
+	select {
+	case m := <-in:
+		t.Errorf("a second delivery: %+v", m)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

@@ -94,12 +94,13 @@ type Message struct {
 }
 
 type session struct {
-	id   string
-	n    int // the how-manieth session
-	bot  *Bot
-	seq  int64
-	sent []json.RawMessage // every dispatch, for resume
-	conn *wsConn           // nil while disconnected
+	id      string
+	intents int
+	n       int // the how-manieth session
+	bot     *Bot
+	seq     int64
+	sent    []json.RawMessage // every dispatch, for resume
+	conn    *wsConn           // nil while disconnected
 }
 
 // wsConn is one gateway connection; writes are serialized.
@@ -468,7 +469,7 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			s.mu.Lock()
-			sess = &session{id: randomID(), n: len(s.sessions), bot: bot, conn: conn}
+			sess = &session{id: randomID(), n: len(s.sessions), bot: bot, conn: conn, intents: id.Intents}
 			s.identifies++
 			s.sessions[sess.id] = sess
 			s.mu.Unlock()
@@ -656,6 +657,22 @@ func (s *Server) Stats() (identifies, resumes, rateLimits int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.identifies, s.resumes, s.rateLimits
+}
+
+// Intents are the gateway intents bot id identified with last.
+func (s *Server) Intents(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last *session
+	for _, sess := range s.sessions {
+		if sess.bot.ID == id && (last == nil || sess.n > last.n) {
+			last = sess
+		}
+	}
+	if last == nil {
+		return 0
+	}
+	return last.intents
 }
 
 // Connected reports whether bot id has a gateway connection.

@@ -360,6 +360,29 @@ func (s *Server) DM(a App, channel, user, text string) (ts, envelope string) {
 	return ts, s.send(a, map[string]any{"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts})
 }
 
+// Message has user write text in channel (in thread threadTS when not
+// ""), as the message.channels event an app subscribed to it gets; a
+// text that mentions the app's bot comes as app_mention too, as on
+// Slack.
+func (s *Server) Message(a App, channel, user, text, threadTS string) (ts, envelope string) {
+	s.mu.Lock()
+	ts = s.nextTS()
+	s.mu.Unlock()
+	ev := map[string]any{"type": "message", "channel_type": "channel", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+	}
+	env := s.send(a, ev)
+	if strings.Contains(text, "<@"+a.BotUser+">") {
+		ev = map[string]any{"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
+		if threadTS != "" {
+			ev["thread_ts"] = threadTS
+		}
+		s.send(a, ev)
+	}
+	return ts, env
+}
+
 // Acked reports whether the envelope was acknowledged.
 func (s *Server) Acked(envelope string) bool {
 	s.mu.Lock()

@@ -88,7 +88,7 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 		bad("instances.max_concurrent", "%d is more than the %d allowed", r.MaxConcurrent, MaxMaxConcurrent)
 	}
 	var hookErrs config.Errors
-	r.Hooks, hookErrs = resolveHooks(a)
+	r.Hooks, hookErrs = resolveHooks(f, a)
 	errs = append(errs, hookErrs...)
 	r.Budget = Budget{PerDay: a.MaxCostUSDPerDay, PerJob: a.MaxCostUSDPerJob, Action: orString(a.BudgetAction, BudgetSkip)}
 	r.Claude = Claude{

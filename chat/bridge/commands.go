@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // A command is a word the bridge answers itself: the whole message after
@@ -137,7 +138,7 @@ func (b *Bridge) usageCommand(ctx context.Context, c Connector, m Inbound) {
 				mine = x
 			}
 		}
-		fmt.Fprintf(&s, "This conversation (session %.8s): %s, %d job(s), %d tokens in, %d out.", id, api.USD(mine.CostUSD), mine.Jobs, mine.InputTokens, mine.OutputTokens)
+		fmt.Fprintf(&s, "This conversation (session %.8s): %s, %d job(s), %d tokens in, %d out.", id, state.USD(mine.CostUSD), mine.Jobs, mine.InputTokens, mine.OutputTokens)
 	}
 	now := b.now()
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
@@ -153,7 +154,7 @@ func (b *Bridge) usageCommand(ctx context.Context, c Connector, m Inbound) {
 			today = d
 		}
 	}
-	fmt.Fprintf(&s, "\n%s today: %s, %d job(s), %d tokens in, %d out.", m.Agent, api.USD(today.CostUSD), today.Jobs, today.InputTokens, today.OutputTokens)
+	fmt.Fprintf(&s, "\n%s today: %s, %d job(s), %d tokens in, %d out.", m.Agent, state.USD(today.CostUSD), today.Jobs, today.InputTokens, today.OutputTokens)
 	b.say(ctx, c, m, s.String())
 }
 
@@ -179,7 +180,7 @@ func (b *Bridge) sessionsCommand(ctx context.Context, c Connector, m Inbound) {
 		if i == maxSessionsListed {
 			break
 		}
-		fmt.Fprintf(&s, "\n`%.8s` %d job(s), %s, last %s ago", x.ID, x.Jobs, api.USD(x.CostUSD), ago(b.now().Sub(x.LastStarted)))
+		fmt.Fprintf(&s, "\n`%.8s` %d job(s), %s, last %s ago", x.ID, x.Jobs, state.USD(x.CostUSD), ago(b.now().Sub(x.LastStarted)))
 		if x.ID == mine {
 			s.WriteString(" ← this conversation")
 		}

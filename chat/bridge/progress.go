@@ -147,7 +147,7 @@ func summaryLine(j *api.Job, d time.Duration) string {
 	default:
 		mark, what = "✗", "Failed after"
 	}
-	return fmt.Sprintf("%s %s %s · %s · job %s", mark, what, short(d), api.USD(j.Spent()), j.ID)
+	return fmt.Sprintf("%s %s %s · %s · job %s", mark, what, short(d), state.USD(j.Spent()), j.ID)
 }
 
 // toolNameRe is what a tool's name may be to be shown (MCP tools are

@@ -1,4 +1,4 @@
-package api
+package state
 
 import "fmt"
 

@@ -56,6 +56,8 @@ type Bridge struct {
 	// Notify receives sd_notify states (READY=1, WATCHDOG=1, STATUS=).
 	Notify func(string)
 	Now    func() time.Time
+	// StageDir is where attachments are staged (chat.StageDir if "").
+	StageDir string
 	// Tick, PollEvery, ReportEvery and ProgressEvery override the
 	// defaults (tests).
 	Tick, PollEvery, ReportEvery, ProgressEvery time.Duration
@@ -126,6 +128,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 	// Answers owed from before a restart, and the progress of jobs that
 	// still run.
+	b.pruneStages()
 	b.poll(ctx)
 	for _, p := range b.Store.Pending() {
 		if c := b.byKey[connKey(p.Conversation.Platform, p.Conversation.Agent)]; c != nil && p.Ended.IsZero() {

@@ -115,7 +115,7 @@ func (b *Bridge) retryCommand(ctx context.Context, c Connector, m Inbound) {
 		b.say(ctx, c, m, "✗ Cannot retry job "+last+": "+tell(err))
 		return
 	}
-	b.start(ctx, c, m, j.Prompt)
+	b.start(ctx, c, m, j.Prompt, "")
 }
 
 // usageCommand says what this conversation's session and the agent's

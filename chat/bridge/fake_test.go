@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +146,7 @@ type fakeConn struct {
 	typing          int
 	failPosts       int // the next n posts fail
 	edits           []edit
+	files           map[string]string // attachment URL → content
 }
 
 type edit struct{ id, text string }
@@ -191,6 +193,17 @@ func (c *fakeConn) Post(_ context.Context, to Conversation, replyTo, text string
 	}
 	c.posts = append(c.posts, post{to, replyTo, text})
 	return fmt.Sprintf("p%d", len(c.posts)), nil
+}
+
+func (c *fakeConn) Fetch(_ context.Context, a Attachment, w io.Writer) error {
+	c.mu.Lock()
+	content, ok := c.files[a.URL]
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("HTTP 404")
+	}
+	_, err := io.Copy(w, strings.NewReader(content))
+	return err
 }
 
 func (c *fakeConn) Edit(_ context.Context, to Conversation, id, text string) error {

@@ -62,42 +62,63 @@ func (b *Bridge) handle(ctx context.Context, m Inbound) {
 		cmd.run(b, ctx, c, m)
 		return
 	}
-	b.start(ctx, c, m, prompt)
+	if len(m.Attachments) == 0 {
+		b.start(ctx, c, m, prompt, "")
+		return
+	}
+	if line := refuseAttachments(m); line != "" {
+		b.Log.Info("chat message refused: its attachments are over the limits", append(fields(m, "attachments_refused"), zap.Int("chat_files", len(m.Attachments)))...)
+		b.say(ctx, c, m, line)
+		return
+	}
+	// Fetching takes a while: off the bridge's loop.
+	b.async(ctx, func(ctx context.Context) {
+		stage, names, err := b.stage(ctx, c, m)
+		if err != nil {
+			b.Log.Info("chat message refused: its attachments could not be staged", append(fields(m, "attachments_refused"), zap.Error(err))...)
+			b.say(ctx, c, m, "✗ "+text.OneLine(err.Error(), 200)+". Nothing was started.")
+			return
+		}
+		if !b.start(ctx, c, m, prompt+attachedLine(names), stage) {
+			b.unstage(stage)
+		}
+	})
 }
 
-// start starts a job of m's agent with prompt, continuing m's
-// conversation's session unless it has been idle longer than the bot's
-// session_expiry.
-func (b *Bridge) start(ctx context.Context, c Connector, m Inbound, prompt string) {
+// start starts a job of m's agent with prompt (and the attachments of
+// stage, if not ""), continuing m's conversation's session unless it
+// has been idle longer than the bot's session_expiry, and reports
+// whether it did.
+func (b *Bridge) start(ctx context.Context, c Connector, m Inbound, prompt, stage string) bool {
 	if len(prompt) > MaxPrompt {
 		b.Log.Info("chat message refused: too long", append(fields(m, "too_long"), zap.Int("chat_bytes", len(prompt)))...)
 		b.say(ctx, c, m, fmt.Sprintf("✗ This message is %d bytes; a prompt may have at most %d. Nothing was started.", len(prompt), MaxPrompt))
-		return
+		return false
 	}
 	if b.Store.Full() {
 		b.say(ctx, c, m, fmt.Sprintf("✗ herdctl-chat owes %d answers already. Nothing was started; try again later.", MaxPending))
-		return
+		return false
 	}
 	resume, expired := b.session(c, m.Conversation)
-	o := TriggerOptions{Queue: b.busy(m.Agent) == policy.BusyQueue, Resume: resume}
+	o := TriggerOptions{Queue: b.busy(m.Agent) == policy.BusyQueue, Resume: resume, Inbox: stage}
 	id, err := b.Daemon.Trigger(ctx, m.Agent, prompt, o)
 	switch {
 	case errors.Is(err, ErrBusy):
 		b.Log.Info("chat message refused: the agent is busy", fields(m, "busy")...)
 		b.say(ctx, c, m, fmt.Sprintf("⏳ %s is busy: it runs as many jobs as it may. Try again when one ends, or send `cancel` to stop this conversation's.", m.Agent))
-		return
+		return false
 	case errors.Is(err, ErrNotFound):
 		b.say(ctx, c, m, fmt.Sprintf("✗ %s is not in the fleet right now (it may be disabled, or its file broken).", m.Agent))
-		return
+		return false
 	case err != nil:
 		// The chat hears why only when herdctl's own reason is meant for
 		// the caller; the rest (bus policy, unreachable daemon) is for
 		// the operator.
 		b.Log.Error("cannot start a job for a chat message", append(fields(m, "trigger_failed"), zap.Error(err))...)
 		b.say(ctx, c, m, "✗ Could not start a job: "+tell(err))
-		return
+		return false
 	}
-	p := Pending{Job: id, Conversation: m.Conversation, ReplyIn: m.ReplyIn, ReplyTo: m.ID, Started: b.now()}
+	p := Pending{Job: id, Conversation: m.Conversation, ReplyIn: m.ReplyIn, ReplyTo: m.ID, Started: b.now(), Stage: stage}
 	if p.ReplyIn.Channel == "" {
 		p.ReplyIn = m.Conversation
 	}
@@ -117,6 +138,7 @@ func (b *Bridge) start(ctx context.Context, c Connector, m Inbound, prompt strin
 			b.say(ctx, c, m, fmt.Sprintf("⏳ Queued: %s is busy; this runs when one of its jobs ends.", m.Agent))
 		}
 	}
+	return true
 }
 
 // session is the session conversation conv continues ("" for a new

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/herdctl/herdctl/service/api"
 )
@@ -37,6 +38,9 @@ type TriggerOptions struct {
 	Queue bool
 	// Resume is the session the job continues, "" for a new one.
 	Resume string
+	// Inbox is the stage of the message's attachments (chat.StagePath),
+	// which the job's runner copies into the workspace's inbox/.
+	Inbox string
 }
 
 // Errors of Daemon the bridge tells apart.
@@ -95,6 +99,9 @@ type Connector interface {
 	// any lasting sign of it away.
 	Typing(ctx context.Context, to Conversation, replyTo string) error
 	DoneTyping(ctx context.Context, to Conversation, replyTo string)
+	// Fetch writes attachment a to w (which stops it at its limit with
+	// an error).
+	Fetch(ctx context.Context, a Attachment, w io.Writer) error
 	// Limit is the longest message, in UTF-16 code units.
 	Limit() int
 	// Escape makes text (an answer, a line of the bridge's) safe to

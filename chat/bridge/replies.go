@@ -64,6 +64,7 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 	c := b.byKey[connKey(p.Conversation.Platform, p.Conversation.Agent)]
 	if c == nil {
 		b.Log.Warn("answer dropped: the agent has no such bot any more", pendingFields(p, "dropped")...)
+		b.unstage(p.Stage)
 		b.Store.Done(p.Job, "", b.now())
 		return
 	}
@@ -71,6 +72,7 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		b.Log.Warn("answer dropped: herdctl has no record of the job", pendingFields(p, "dropped")...)
+		b.unstage(p.Stage)
 		b.Store.Done(p.Job, "", b.now())
 		return
 	case err != nil:
@@ -103,6 +105,7 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 			c.Health().Error(err)
 			if b.now().Sub(p.Ended) > ReplyDeadline {
 				b.Log.Error("answer dropped: the platform refused it for a day", append(pendingFields(p, "dropped"), zap.Error(err))...)
+				b.unstage(p.Stage)
 				b.Store.Done(p.Job, j.SessionID, b.now(), p.Conversation, p.ReplyIn)
 				return
 			}
@@ -114,6 +117,7 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 		b.Store.Update(p.Job, func(q *Pending) { q.Sent = sent })
 	}
 	c.DoneTyping(ctx, p.ReplyIn, p.ReplyTo)
+	b.unstage(p.Stage)
 	if err := b.Store.Done(p.Job, j.SessionID, b.now(), p.Conversation, p.ReplyIn); err != nil {
 		b.Log.Error("cannot record the answer as posted", append(pendingFields(p, "store_failed"), zap.Error(err))...)
 	}

@@ -54,6 +54,17 @@ type Inbound struct {
 	// Command is the command the platform named (a Discord slash
 	// command), "" for a message.
 	Command string
+	// Attachments are the files attached to the message.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a message, as the platform
+// describes it: its name and size are the sender's word, untrusted.
+type Attachment struct {
+	Name string
+	Size int64
+	// URL is where the connector fetches it from.
+	URL string
 }
 
 // Verdict is what the bridge does with a message.

@@ -37,6 +37,9 @@ type Pending struct {
 	// says it was given the job's summary line.
 	Progress   string `json:"progress,omitempty"`
 	Summarized bool   `json:"summarized,omitempty"`
+	// Stage is the stage of the message's attachments, removed once
+	// the answer is posted.
+	Stage string `json:"stage,omitempty"`
 }
 
 // Session is the Claude session a conversation continues, and the last

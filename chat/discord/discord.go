@@ -11,8 +11,11 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +94,9 @@ type Connector struct {
 	// message id, which are edited through the interaction's token.
 	interactions map[string]*interaction
 	originals    map[string]*interaction
+	// files fetches attachments: no redirect to elsewhere, no proxy
+	// from the environment.
+	files *http.Client
 }
 
 // New makes the connector of agent's bot; it connects in Run.
@@ -108,6 +114,7 @@ func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logge
 	s.MaxRestRetries = 3
 	c := &Connector{agent: agent, rules: bridge.DiscordRules(cfg), health: h, s: s, ready: make(chan struct{}), parents: map[string]string{}, typed: map[string]time.Time{},
 		interactions: map[string]*interaction{}, originals: map[string]*interaction{},
+		files: &http.Client{Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		log: log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
 	s.AddHandler(c.onReady)
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
@@ -203,6 +210,11 @@ func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate)
 	conv := bridge.Conversation{Platform: bridge.Discord, Agent: c.agent, Channel: m.ChannelID}
 	msg := bridge.Inbound{Conversation: conv, ReplyIn: conv, ID: m.ID, Guild: m.GuildID, User: m.Author.ID,
 		DM: m.GuildID == "", FromBot: m.Author.Bot || m.Author.ID == bot, Text: m.Content}
+	for _, a := range m.Attachments {
+		if a != nil {
+			msg.Attachments = append(msg.Attachments, bridge.Attachment{Name: a.Filename, Size: int64(a.Size), URL: a.URL})
+		}
+	}
 	for _, u := range m.Mentions {
 		if u != nil && u.ID == bot && bot != "" {
 			msg.Mentioned = true
@@ -317,6 +329,33 @@ func (c *Connector) DoneTyping(_ context.Context, to bridge.Conversation, _ stri
 	c.mu.Lock()
 	delete(c.typed, to.Channel)
 	c.mu.Unlock()
+}
+
+// Fetch implements bridge.Connector: a GET of the attachment's URL on
+// Discord's CDN, which needs no token (none is sent).
+func (c *Connector) Fetch(ctx context.Context, a bridge.Attachment, w io.Writer) error {
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("the attachment's URL is not an http or https one")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.files.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which carries a signature
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
 }
 
 // clean shortens discordgo's REST errors, which quote the whole response

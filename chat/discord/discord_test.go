@@ -224,3 +224,22 @@ func TestAutoChannels(t *testing.T) {
 		t.Errorf("routed %v", v)
 	}
 }
+
+// TestAttachments: a message's attachments come with their name and
+// declared size, and Fetch gets their content from the CDN.
+func TestAttachments(t *testing.T) {
+	c, in := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	fake.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@111> see", Mentions: []string{"111"},
+		Files: []fakediscord.File{{Name: "../notes.txt", Content: "hello"}, {Name: "big.bin", Content: "x", Size: 9 << 20}}})
+	m := receive(t, in)
+	if len(m.Attachments) != 2 || m.Attachments[0].Name != "../notes.txt" || m.Attachments[0].Size != 5 || m.Attachments[1].Size != 9<<20 {
+		t.Fatalf("attachments: %+v", m.Attachments)
+	}
+	var b strings.Builder
+	if err := c.Fetch(context.Background(), m.Attachments[0], &b); err != nil || b.String() != "hello" {
+		t.Errorf("fetch: %q %v", b.String(), err)
+	}
+	if err := c.Fetch(context.Background(), bridge.Attachment{URL: "file:///etc/passwd"}, &b); err == nil {
+		t.Error("a file: URL was fetched")
+	}
+}

@@ -110,7 +110,7 @@ func mapErr(err error) error {
 func (m *Client) Trigger(ctx context.Context, agent, prompt string, o bridge.TriggerOptions) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	opts := api.Encode(api.TriggerOptions{Queue: o.Queue, Resume: o.Resume})
+	opts := api.Encode(api.TriggerOptions{Queue: o.Queue, Resume: o.Resume, Inbox: o.Inbox})
 	var id string
 	call := m.c.Conn().Object(api.BusName, api.ObjectPath).CallWithContext(ctx, api.Interface+".Trigger", 0, agent, "", prompt, opts)
 	if call.Err != nil {

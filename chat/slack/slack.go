@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -171,20 +172,26 @@ func (c *Connector) inbound(data any) (bridge.Inbound, bool) {
 	switch e := data.(type) {
 	case *slackevents.AppMentionEvent:
 		m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
-			User: e.User, Mentioned: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
+			User: e.User, Mentioned: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text, Attachments: files(e.Files)}
 	case *slackevents.MessageEvent:
 		switch {
-		case e.SubType != "":
+		case e.SubType != "" && e.SubType != "file_share":
 			return m, false // edits and joins are not messages
 		case e.IsIM():
 			m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
 				User: e.User, DM: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
 			m.Mentioned = strings.Contains(e.Text, "<@"+bot+">")
+			if e.Message != nil {
+				m.Attachments = files(e.Message.Files)
+			}
 		case c.rules.Auto[e.Channel] && !strings.Contains(e.Text, "<@"+bot+">"):
 			// An auto channel's message without a mention (one with
 			// comes as app_mention too).
 			m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
 				User: e.User, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
+			if e.Message != nil {
+				m.Attachments = files(e.Message.Files)
+			}
 		default:
 			return m, false // channels' mentions come as app_mention
 		}
@@ -199,6 +206,25 @@ func (c *Connector) inbound(data any) (bridge.Inbound, bool) {
 		m.ReplyIn.Thread = m.ID
 	}
 	return m, true
+}
+
+// files are a message's files as the bridge's attachments.
+func files(fs []slack.File) []bridge.Attachment {
+	var out []bridge.Attachment
+	for _, f := range fs {
+		out = append(out, bridge.Attachment{Name: f.Name, Size: int64(f.Size), URL: f.URLPrivateDownload})
+	}
+	return out
+}
+
+// Fetch implements bridge.Connector: a GET of the file's private URL with
+// the bot token (files:read), which the library sends only to Slack's
+// own hosts (or the fleet's slack_api).
+func (c *Connector) Fetch(ctx context.Context, a bridge.Attachment, w io.Writer) error {
+	if err := c.api.GetFileContext(ctx, a.URL, w); err != nil {
+		return fmt.Errorf("downloading from Slack: %w", scrub(err))
+	}
+	return nil
 }
 
 // Post implements bridge.Connector: into to's thread, if any; no link

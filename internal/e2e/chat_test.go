@@ -211,11 +211,14 @@ func (cm *chatMachine) writeFleet(moreUsers string) {
 
 // proberScript is what the prober's stand-in API makes Claude Code do
 // for a prompt injection: look for every token it could reach, and say
-// what it found. The command starts with a mention and terminal escapes,
-// which the progress line shows the start of.
+// what it found. Its first tool call holds a mention and terminal
+// escapes, its command starts with mentions: what progress lines show.
 func proberScript() []testbed.Turn {
-	probe := "printf '@everyone <@300> \x1b]0;owned\x07\x1b[2J'; " + `for f in /etc/herdctl/herdctl.env /run/herdctl/chat.json /run/credentials/herdctl-chat.service/chat.json /var/lib/herdctl-chat/state.json /proc/1/environ; do echo "== $f"; cat "$f" 2>&1 | head -c 2000; echo; done; echo "== env"; env | grep -i -E 'token|xox|xapp|discord|slack'; echo "== search"; grep -r -l -E 'secret|xox[bp]-|xapp-' / --include='*.json' --include='*.env' --include='*.toml' 2>/dev/null | head; echo "== done"`
-	return []testbed.Turn{{Tool: "Bash", Input: map[string]any{"command": probe, "description": "find the bots' tokens"}}, {Text: "Probed."}}
+	probe := "echo '@everyone <@300> @here'; " + `for f in /etc/herdctl/herdctl.env /run/herdctl/chat.json /run/credentials/herdctl-chat.service/chat.json /var/lib/herdctl-chat/state.json /proc/1/environ; do echo "== $f"; cat "$f" 2>&1 | head -c 2000; echo; done; echo "== env"; env | grep -i -E 'token|xox|xapp|discord|slack'; echo "== search"; grep -r -l -E 'secret|xox[bp]-|xapp-' / --include='*.json' --include='*.env' --include='*.toml' 2>/dev/null | head; echo "== done"`
+	// Claude Code refuses a Bash command with control characters; a
+	// Glob pattern takes them (a progress line may show it).
+	return []testbed.Turn{{Tool: "Glob", Input: map[string]any{"pattern": "@everyone <@300> \x1b]0;owned\x07\x1b[2J*"}},
+		{Tool: "Bash", Input: map[string]any{"command": probe, "description": "find the bots' tokens"}}, {Text: "Probed."}}
 }
 
 // jobsOf lists agent's jobs, newest first.
@@ -603,7 +606,7 @@ func TestChat(t *testing.T) {
 			if e.Bot != proberID {
 				continue
 			}
-			shownTool = shownTool || strings.Contains(e.Content, "Bash: `printf")
+			shownTool = shownTool || strings.Contains(e.Content, "Bash: `echo '@\u200beveryone <@\u200b300> @\u200bhere'")
 			summary = summary || strings.HasPrefix(e.Content, "✓ Done in") || strings.HasPrefix(e.Content, "✗")
 			for _, bad := range []string{"@everyone", "<@300>", "\x1b", "\x07"} {
 				if strings.Contains(e.Content, bad) || !e.NoMentions {
@@ -611,7 +614,7 @@ func TestChat(t *testing.T) {
 				}
 			}
 		}
-		record("a progress line holding a mention and terminal escapes: the agent's Bash command starts with printf '@everyone <@300> ESC]0;owned BEL ESC[2J'",
+		record("a progress line holding a mention and terminal escapes: the agent's Glob pattern holds '@everyone <@300> ESC]0;owned BEL ESC[2J', its Bash command starts with echo '@everyone <@300> @here' (Claude Code refuses control characters in a Bash command)",
 			"the progress message (edited with a PATCH, mentioning nobody) shows the tool and a sanitised argument: @ defused by a zero-width space, no control character; it ends as the job's summary",
 			fmt.Sprintf("tool shown: %v; summary: %v; %d edits; leaks %v", shownTool, summary, len(cm.discord.Edits()), leaks),
 			shownTool && summary && len(leaks) == 0)
@@ -670,13 +673,16 @@ func TestChat(t *testing.T) {
 		for where, cmd := range places {
 			out, _ := cm.Try("sh", "-c", cmd)
 			for _, tok := range tokens {
+				if tok == noticeDiscord && where == "agent snapshots" {
+					continue // a hook's token is there, root's alone, as a webhook's secret is
+				}
 				if n := strings.Count(out, tok); n > 0 {
 					hits = append(hits, fmt.Sprintf("%d in %s", n, where))
 				}
 			}
 		}
 		record("find the bots' tokens in unit files, systemctl show, ps, process environments, the journal, job records, agent snapshots, the bridge's state, D-Bus or herdctlctl (from outside)",
-			"0 hits (only /run/herdctl/chat.json, root's, and the bridge's credential hold them)", fmt.Sprintf("%d hits %s", len(hits), strings.Join(hits, ", ")), len(hits) == 0)
+			"0 hits (only /run/herdctl/chat.json, root's, and the bridge's credential hold the bots' tokens; a discord hook's token is in the agent's root-only snapshot, as a webhook's secret)", fmt.Sprintf("%d hits %s", len(hits), strings.Join(hits, ", ")), len(hits) == 0)
 	})
 
 	writeSecurityDoc(t, "Attacks through chat", `Each attack is a message to an agent's bot on a stand-in Discord (gateway and REST, on the machine's loopback)

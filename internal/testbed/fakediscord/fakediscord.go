@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,7 @@ type Server struct {
 	callbacks          map[string]int      // interaction id → callback type
 	tokens             map[string]string   // interaction token → its id
 	interactionChannel map[string]string   // interaction id → its channel
+	files              map[string]File     // attachment id → attachment
 	typing             []string            // channel ids
 	limitNext          int
 	retryAfter         float64
@@ -91,6 +93,15 @@ type Message struct {
 	AuthorBot      bool
 	Content        string
 	Mentions       []string // ids of bots mentioned
+	// Files are attached: served on the fake's CDN path.
+	Files []File
+}
+
+// File is an attachment: its name, content, and the size the message
+// declares (that of Content when 0).
+type File struct {
+	Name, Content string
+	Size          int
 }
 
 type session struct {
@@ -124,7 +135,7 @@ func (w *wsConn) sendJSON(v any) error {
 func New() *Server {
 	return &Server{HeartbeatInterval: 2 * time.Second, bots: map[string]*Bot{}, channels: map[string]Channel{},
 		sessions: map[string]*session{}, next: 1_300_000_000_000_000_000,
-		commands: map[string][]string{}, callbacks: map[string]int{}, tokens: map[string]string{}, interactionChannel: map[string]string{}}
+		commands: map[string][]string{}, callbacks: map[string]int{}, tokens: map[string]string{}, interactionChannel: map[string]string{}, files: map[string]File{}}
 }
 
 // AddBot registers a bot by its token (without "Bot ").
@@ -173,6 +184,19 @@ func (s *Server) snowflake() string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/gateway") {
 		s.gateway(w, r)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/attachments/") {
+		// /attachments/CHANNEL/ID/NAME, found by its id.
+		parts := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/attachments/"), "/", 3)
+		s.mu.Lock()
+		f, ok := s.files[parts[min(1, len(parts)-1)]]
+		s.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(f.Content))
 		return
 	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/api/v"+APIVersion+"/")
@@ -548,8 +572,21 @@ func (s *Server) Say(m Message) string {
 		}
 	}
 	s.mu.Unlock()
+	attachments := []any{}
+	s.mu.Lock()
+	for _, f := range m.Files {
+		aid := s.snowflake()
+		path := "/attachments/" + m.Channel + "/" + aid + "/" + url.PathEscape(f.Name)
+		s.files[aid] = f
+		size := f.Size
+		if size == 0 {
+			size = len(f.Content)
+		}
+		attachments = append(attachments, map[string]any{"id": aid, "filename": f.Name, "size": size, "url": strings.TrimSuffix(s.URL, "/") + path})
+	}
+	s.mu.Unlock()
 	d := map[string]any{"id": id, "channel_id": m.Channel, "content": m.Content, "type": 0, "tts": false,
-		"timestamp": time.Now().UTC().Format(time.RFC3339), "mentions": mentions, "mention_roles": []any{}, "attachments": []any{}, "embeds": []any{},
+		"timestamp": time.Now().UTC().Format(time.RFC3339), "mentions": mentions, "mention_roles": []any{}, "attachments": attachments, "embeds": []any{},
 		"author": map[string]any{"id": m.Author, "username": "user" + m.Author, "bot": m.AuthorBot}}
 	if m.Guild != "" {
 		d["guild_id"] = m.Guild

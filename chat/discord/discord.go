@@ -115,7 +115,7 @@ func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logge
 	c := &Connector{agent: agent, rules: bridge.DiscordRules(cfg), health: h, s: s, ready: make(chan struct{}), parents: map[string]string{}, typed: map[string]time.Time{},
 		interactions: map[string]*interaction{}, originals: map[string]*interaction{},
 		files: &http.Client{Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		log: log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
+		log:   log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
 	s.AddHandler(c.onReady)
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
 		c.health.Connected()

@@ -458,6 +458,46 @@ func TestChat(t *testing.T) {
 		}
 	})
 
+	t.Run("attachments land in the workspace's inbox", func(t *testing.T) {
+		n := len(cm.jobsOf("talker"))
+		id := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@" + talkerID + "> read the notes", Mentions: []string{talkerID},
+			Files: []fakediscord.File{{Name: "notes.txt", Content: "the beans need water"}, {Name: "../../../etc/cron.d/evil", Content: "* * * * * root rm -rf /"}}})
+		cm.waitPost(talkerID, id)
+		js := cm.jobsOf("talker")
+		if len(js) != n+1 || !strings.Contains(js[0].Prompt, "/workspace/inbox/: notes.txt, evil") {
+			t.Fatalf("the job's prompt: %q", js[0].Prompt)
+		}
+		stat := strings.TrimSpace(cm.Run("stat", "-c", "%u %a %s", "/srv/herdctl/talker/inbox/notes.txt"))
+		if stat != "1000 644 20" {
+			t.Errorf("inbox/notes.txt: %s", stat)
+		}
+		_, escaped := cm.Try("test", "-e", "/etc/cron.d/evil")
+		evil, _ := cm.Try("cat", "/srv/herdctl/talker/inbox/evil")
+		record("an attachment named ../../../etc/cron.d/evil", "it lands as inbox/evil in the workspace, the agent's; nothing outside the inbox",
+			fmt.Sprintf("inbox/evil holds %q; /etc/cron.d/evil exists: %v; notes.txt: uid, mode, size %s", evil, escaped == nil, stat),
+			strings.Contains(evil, "rm -rf") && escaped != nil && stat == "1000 644 20")
+		if left := strings.TrimSpace(cm.Run("sh", "-c", "ls -A /var/lib/herdctl-chat/inbox 2>/dev/null | wc -l")); left != "0" {
+			t.Errorf("%s stages left after the answer", left)
+		}
+
+		// Over the limits: nothing starts.
+		n = len(cm.jobsOf("talker"))
+		big := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@" + talkerID + "> a big one", Mentions: []string{talkerID},
+			Files: []fakediscord.File{{Name: "big.iso", Content: "x", Size: 9 << 20}}})
+		bigReply := cm.waitPost(talkerID, big)
+		bomb := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@" + talkerID + "> a small one", Mentions: []string{talkerID},
+			Files: []fakediscord.File{{Name: "small.txt", Content: strings.Repeat("A", 9<<20), Size: 100}}})
+		bombReply := cm.waitPost(talkerID, bomb)
+		time.Sleep(2 * time.Second)
+		jobs := len(cm.jobsOf("talker")) - n
+		if !strings.Contains(bigReply.Content, "9.0 MiB") {
+			t.Errorf("9 MiB: %q", bigReply.Content)
+		}
+		record("an attachment bomb: a file that says it is 100 bytes and is 9 MiB, and one that says 9 MiB", "refused with one line each, nothing started, nothing left staged: the download stops at 8 MiB",
+			fmt.Sprintf("replies %q, %q; %d jobs", bombReply.Content, bigReply.Content, jobs),
+			jobs == 0 && strings.Contains(bombReply.Content, "larger than 8 MiB") && strings.Contains(bigReply.Content, "Nothing was started"))
+	})
+
 	t.Run("a discord hook posts a failure notice", func(t *testing.T) {
 		cm.Try("herdctlctl", "trigger", "--wait", "failer")
 		var notice fakediscord.Post

@@ -12,9 +12,13 @@ type Chat struct {
 	// Busy says what a message does while the agent already runs
 	// max_concurrent jobs: "reply" (say it is busy, the default) or
 	// "queue" (start the job when a slot frees).
-	Busy    string       `toml:"busy"`
-	Discord *DiscordChat `toml:"discord"`
-	Slack   *SlackChat   `toml:"slack"`
+	Busy string `toml:"busy"`
+	// LongAnswers says how an answer longer than one message is posted:
+	// "split" (several messages, the default) or "file" (one file, with
+	// its start as the message).
+	LongAnswers string       `toml:"long_answers"`
+	Discord     *DiscordChat `toml:"discord"`
+	Slack       *SlackChat   `toml:"slack"`
 }
 
 // DiscordChat is one Discord bot, the agent's own.

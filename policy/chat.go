@@ -16,15 +16,23 @@ import (
 type Chat struct {
 	Agent string `json:"agent"`
 	// Busy is BusyReply or BusyQueue.
-	Busy    string       `json:"busy"`
-	Discord *DiscordChat `json:"discord,omitempty"`
-	Slack   *SlackChat   `json:"slack,omitempty"`
+	Busy string `json:"busy"`
+	// LongAnswers is LongAnswersSplit or LongAnswersFile.
+	LongAnswers string       `json:"long_answers"`
+	Discord     *DiscordChat `json:"discord,omitempty"`
+	Slack       *SlackChat   `json:"slack,omitempty"`
 }
 
 // What a chat message does while its agent runs max_concurrent jobs.
 const (
 	BusyReply = "reply" // answer that the agent is busy
 	BusyQueue = "queue" // queue the job until a slot frees
+)
+
+// How an answer longer than one message is posted.
+const (
+	LongAnswersSplit = "split" // several messages
+	LongAnswersFile  = "file"  // one file, its start as the message
 )
 
 // DiscordChat is an agent's Discord bot.
@@ -91,13 +99,19 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 		if c.Busy != "" {
 			return nil, config.Errors{config.Errorf(a.Where("chat.busy"), "set [chat.discord] or [chat.slack] for this agent, or remove chat.busy")}
 		}
+		if c.LongAnswers != "" {
+			return nil, config.Errors{config.Errorf(a.Where("chat.long_answers"), "set [chat.discord] or [chat.slack] for this agent, or remove chat.long_answers")}
+		}
 		return nil, nil
 	}
 	var errs config.Errors
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, config.Errorf(a.Where("chat."+path), format, args...))
 	}
-	r := &Chat{Agent: a.Name, Busy: orString(c.Busy, BusyReply)}
+	r := &Chat{Agent: a.Name, Busy: orString(c.Busy, BusyReply), LongAnswers: orString(c.LongAnswers, LongAnswersSplit)}
+	if r.LongAnswers != LongAnswersSplit && r.LongAnswers != LongAnswersFile {
+		bad("long_answers", "invalid value: use %q (several messages) or %q (one file)", LongAnswersSplit, LongAnswersFile)
+	}
 	if r.Busy != BusyReply && r.Busy != BusyQueue {
 		bad("busy", "invalid value: use %q (answer that the agent is busy) or %q (run it when a job of the agent ends)", BusyReply, BusyQueue)
 	}

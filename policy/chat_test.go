@@ -43,6 +43,7 @@ discord_api = "http://127.0.0.1:9999/discord"
 path = "a/agent.toml"
   [agents.overrides.chat]
   busy = "queue"
+  long_answers = "file"
   [agents.overrides.chat.discord]
   bot_token = "Bot ${A_DISCORD}"
   guild = "1234567890"
@@ -66,7 +67,7 @@ path = "b/agent.toml"
 		t.Errorf("agent b has chat: %+v", b.Chat)
 	}
 	c := a.Chat
-	if c == nil || c.Agent != "a" || c.Busy != BusyQueue || c.Discord == nil || c.Slack == nil {
+	if c == nil || c.Agent != "a" || c.Busy != BusyQueue || c.LongAnswers != LongAnswersFile || c.Discord == nil || c.Slack == nil {
 		t.Fatalf("chat: %+v", c)
 	}
 	if c.Discord.BotToken != discordToken || c.Discord.API != "http://127.0.0.1:9999/discord/" || c.Slack.API != DefaultSlackAPI ||
@@ -102,6 +103,8 @@ func TestChatRefused(t *testing.T) {
 			"chat.slack.app_token: missing or not an app-level token"},
 		{"busy", "[[agents]]\npath = \"a/agent.toml\"\n" + discordA + "  [agents.overrides.chat]\n  busy = \"drop\"\n", "",
 			"chat.busy: invalid value"},
+		{"long answers", "[[agents]]\npath = \"a/agent.toml\"\n" + discordA + "  [agents.overrides.chat]\n  long_answers = \"zip\"\n", "",
+			"chat.long_answers: invalid value"},
 		{"an auto channel not among the channels", "[[agents]]\npath = \"a/agent.toml\"\n" + discordA + "  guild = \"1\"\n  channels = [\"2345678901\"]\n  auto_channels = [\"2345678909\"]\n", "",
 			"herdctl.toml:9:3: agents[0].overrides.chat.discord.auto_channels[0]: not in discord.channels"},
 		{"a session expiry that is no duration", "[[agents]]\npath = \"a/agent.toml\"\n  [agents.overrides.chat.slack]\n  app_token = \"${A_SLACK_APP}\"\n  bot_token = \"${A_SLACK_BOT}\"\n  users = [\"U0123456\"]\n  session_expiry = \"forever\"\n", "",

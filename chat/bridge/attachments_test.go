@@ -88,3 +88,33 @@ func TestAttachmentLimits(t *testing.T) {
 		t.Errorf("left staged: %v", ents)
 	}
 }
+
+// TestLongAnswerFile: with long_answers = "file", an answer longer than
+// one message is one file with its start as the message; a short one is
+// a message.
+func TestLongAnswerFile(t *testing.T) {
+	r := newRigWith(t, "", nil, func(b *Bridge) { b.LongAnswers = map[string]string{"gardener": "file"} })
+	r.say("m1", "300", "200", "write a lot")
+	r.eventually("a trigger", func() bool { return len(r.d.triggered()) == 1 })
+	long := "# Report\n\n" + strings.Repeat("All is well in the garden. ", 200)
+	r.d.finish("20260101-000000-000001", api.StatusCompleted, long, "", "")
+	p := r.posts(1)[0]
+	r.c.mu.Lock()
+	uploads := append([]string(nil), r.c.uploads...)
+	r.c.mu.Unlock()
+	if len(uploads) != 1 || uploads[0] != "answer.md\n"+strings.TrimSpace(long)+"\n" || p.replyTo != "m1" || !strings.HasPrefix(p.text, "# Report All is well") ||
+		!strings.HasSuffix(p.text, "(The whole answer is in answer.md.)") || len(p.text) > 2000 {
+		t.Errorf("post %+v, uploads %d", p, len(uploads))
+	}
+	r.eventually("the reply done", func() bool { return len(r.b.Store.Pending()) == 0 })
+	r.say("m2", "300", "200", "say little")
+	r.eventually("a second trigger", func() bool { return len(r.d.triggered()) == 2 })
+	r.d.finish("20260101-000000-000002", api.StatusCompleted, "Little.", "", "")
+	if p := r.posts(2)[1]; p.text != "Little." {
+		t.Errorf("short answer: %q", p.text)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if len(r.c.posted()) != 2 {
+		t.Errorf("posts: %+v", r.c.posted())
+	}
+}

@@ -48,8 +48,9 @@ type Bridge struct {
 	Daemon     Daemon
 	Store      *Store
 	Connectors []Connector
-	// Busy is each agent's chat.busy (policy.BusyReply by default).
-	Busy map[string]string
+	// Busy is each agent's chat.busy (policy.BusyReply by default),
+	// LongAnswers its chat.long_answers (policy.LongAnswersSplit).
+	Busy, LongAnswers map[string]string
 	// Fingerprint is that of the chat snapshot the bridge runs with.
 	Fingerprint string
 	Log         *zap.Logger

@@ -147,6 +147,7 @@ type fakeConn struct {
 	failPosts       int // the next n posts fail
 	edits           []edit
 	files           map[string]string // attachment URL → content
+	uploads         []string          // name, newline, content
 }
 
 type edit struct{ id, text string }
@@ -204,6 +205,14 @@ func (c *fakeConn) Fetch(_ context.Context, a Attachment, w io.Writer) error {
 	}
 	_, err := io.Copy(w, strings.NewReader(content))
 	return err
+}
+
+func (c *fakeConn) Upload(_ context.Context, to Conversation, replyTo, caption, name, text string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.posts = append(c.posts, post{to, replyTo, caption})
+	c.uploads = append(c.uploads, name+"\n"+text)
+	return fmt.Sprintf("p%d", len(c.posts)), nil
 }
 
 func (c *fakeConn) Edit(_ context.Context, to Conversation, id, text string) error {

@@ -91,6 +91,9 @@ type Connector interface {
 	// as a reply to the message replyTo when it is not "", and returns
 	// the new message's id.
 	Post(ctx context.Context, to Conversation, replyTo, text string) (string, error)
+	// Upload posts text as a file called name, with caption as its
+	// message, as a reply to replyTo when it is not "".
+	Upload(ctx context.Context, to Conversation, replyTo, caption, name, text string) (string, error)
 	// Edit replaces the text of the bot's own message id in to (Discord
 	// PATCH, Slack chat.update).
 	Edit(ctx context.Context, to Conversation, id, text string) error

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herdctl/herdctl/chat/text"
+	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
 )
 
@@ -96,12 +97,22 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 		b.Store.Update(p.Job, func(q *Pending) { q.Summarized = true })
 	}
 	parts := b.answer(c, j, p.Note)
+	file := ""
+	if len(parts) > 1 && j.Status == api.StatusCompleted && b.LongAnswers[p.Conversation.Agent] == policy.LongAnswersFile {
+		file, parts = answerFile(p.Note, j.Result), []string{c.Escape(caption(p.Note, j.Result))}
+	}
 	for i := p.Sent; i < len(parts); i++ {
 		replyTo := p.ReplyTo
 		if i > 0 {
 			replyTo = "" // the first part answers the message; the rest follow it
 		}
-		if _, err := c.Post(ctx, p.ReplyIn, replyTo, parts[i]); err != nil {
+		var err error
+		if file != "" {
+			_, err = c.Upload(ctx, p.ReplyIn, replyTo, parts[i], AnswerFileName, file)
+		} else {
+			_, err = c.Post(ctx, p.ReplyIn, replyTo, parts[i])
+		}
+		if err != nil {
 			c.Health().Error(err)
 			if b.now().Sub(p.Ended) > ReplyDeadline {
 				b.Log.Error("answer dropped: the platform refused it for a day", append(pendingFields(p, "dropped"), zap.Error(err))...)
@@ -156,6 +167,31 @@ func (b *Bridge) answer(c Connector, j *api.Job, note string) []string {
 		line += ": " + reason
 	}
 	return text.Split(c.Escape(note+text.OneLine(line, 300)), c.Limit(), text.UTF16Len)
+}
+
+// AnswerFileName is the name of an answer posted as a file.
+const AnswerFileName = "answer.md"
+
+// captionChars is how much of a long answer its file's message shows.
+const captionChars = 300
+
+// answerFile is the whole answer, as the file holds it.
+func answerFile(note, result string) string {
+	r := strings.TrimSpace(result)
+	if note != "" {
+		r = note + "\n\n" + r
+	}
+	return r + "\n"
+}
+
+// caption is the message a long answer's file comes with: its start on
+// one line, and where the rest is.
+func caption(note, result string) string {
+	s := text.OneLine(result, captionChars)
+	if note != "" {
+		s = note + "\n" + s
+	}
+	return s + "\n(The whole answer is in " + AnswerFileName + ".)"
 }
 
 // typing keeps the typing indicator up wherever a job runs for a

@@ -292,6 +292,22 @@ func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, t
 	return m.ID, nil
 }
 
+// Upload implements bridge.Connector: a message with the file attached
+// (multipart), mentioning nobody.
+func (c *Connector) Upload(ctx context.Context, to bridge.Conversation, replyTo, caption, name, text string) (string, error) {
+	send := &discordgo.MessageSend{Content: caption, AllowedMentions: noMentions(),
+		Files: []*discordgo.File{{Name: name, ContentType: "text/markdown; charset=utf-8", Reader: strings.NewReader(text)}}}
+	if replyTo != "" && !isInteraction(replyTo) {
+		no := false
+		send.Reference = &discordgo.MessageReference{MessageID: replyTo, ChannelID: to.Channel, FailIfNotExists: &no}
+	}
+	m, err := c.s.ChannelMessageSendComplex(to.Channel, send, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("uploading to Discord channel %s: %w", to.Channel, clean(err))
+	}
+	return m.ID, nil
+}
+
 // Edit implements bridge.Connector: PATCH of the bot's message (through
 // the interaction's token for a slash command's answer), mentioning
 // nobody.

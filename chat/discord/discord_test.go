@@ -243,3 +243,19 @@ func TestAttachments(t *testing.T) {
 		t.Error("a file: URL was fetched")
 	}
 }
+
+// TestUpload: a long answer as a file: multipart, its caption
+// mentioning nobody, a reply to the message.
+func TestUpload(t *testing.T) {
+	c, _ := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
+	id, err := c.Upload(context.Background(), to, "1234", "@everyone the start", "answer.md", "# the whole answer\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := fake.Posts()
+	p := ps[len(ps)-1]
+	if p.ID != id || p.Content != "@everyone the start" || !p.NoMentions || p.ReplyTo != "1234" || len(p.Files) != 1 || p.Files[0].Name != "answer.md" || p.Files[0].Content != "# the whole answer\n" {
+		t.Errorf("upload: %+v", p)
+	}
+}

@@ -242,6 +242,19 @@ func (c *Connector) Post(ctx context.Context, to bridge.Conversation, _ string, 
 	return ts, nil
 }
 
+// Upload implements bridge.Connector: files.uploadV2 (get an upload URL,
+// upload, complete into the channel and thread with caption as its
+// comment).
+func (c *Connector) Upload(ctx context.Context, to bridge.Conversation, _ string, caption, name, text string) (string, error) {
+	f, err := c.api.UploadFileContext(ctx, slack.UploadFileParameters{Filename: name, FileSize: len(text), Content: text, Title: name,
+		InitialComment: caption, Channel: to.Channel, ThreadTimestamp: to.Thread})
+	if err != nil {
+		c.rateLimited(err)
+		return "", fmt.Errorf("uploading to Slack channel %s: %w", to.Channel, err)
+	}
+	return f.ID, nil
+}
+
 // Edit implements bridge.Connector: chat.update of the app's own
 // message.
 func (c *Connector) Edit(ctx context.Context, to bridge.Conversation, id, text string) error {

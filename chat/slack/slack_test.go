@@ -98,6 +98,13 @@ func TestSocketMode(t *testing.T) {
 	if us := fake.Updates(); len(us) != 1 || us[0].TS != msg || us[0].Text != "&lt;@U0300&gt; edited" || us[0].Channel != "C0123" {
 		t.Errorf("updates: %+v", us)
 	}
+	// A long answer as a file, in the thread.
+	if _, err := c.Upload(context.Background(), to, ts, "the start", "answer.md", "# all of it\n"); err != nil {
+		t.Fatal(err)
+	}
+	if us := fake.Uploads(); len(us) != 1 || us[0].Channel != "C0123" || us[0].ThreadTS != ts || us[0].Name != "answer.md" || us[0].Content != "# all of it\n" || us[0].Comment != "the start" {
+		t.Errorf("uploads: %+v", us)
+	}
 	c.DoneTyping(context.Background(), to, ts)
 	ps := fake.Posts()
 	if len(ps) != 1 || ps[0].Text != "&lt;!channel&gt; done &amp; dusted" || ps[0].ThreadTS != ts || ps[0].Channel != "C0123" {

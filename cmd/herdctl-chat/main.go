@@ -114,11 +114,11 @@ func serve(o options, log *zap.Logger) error {
 		return err
 	}
 	defer d.Close()
-	br := &bridge.Bridge{Daemon: d, Store: store, Fingerprint: chat.Fingerprint(b), Log: log, Busy: map[string]string{},
+	br := &bridge.Bridge{Daemon: d, Store: store, Fingerprint: chat.Fingerprint(b), Log: log, Busy: map[string]string{}, LongAnswers: map[string]string{},
 		Notify: func(s string) { daemon.SdNotify(false, s) }}
 	discord.SetLogger(log)
 	for _, a := range snap.Agents {
-		br.Busy[a.Agent] = a.Busy
+		br.Busy[a.Agent], br.LongAnswers[a.Agent] = a.Busy, a.LongAnswers
 		if a.Discord != nil {
 			discord.SetEndpoint(a.Discord.API)
 			br.Connectors = append(br.Connectors, discord.New(a.Agent, a.Discord, bridge.NewHealth(nil), log))

@@ -214,7 +214,7 @@ func (cm *chatMachine) writeFleet(moreUsers string) {
 // what it found. Its first tool call holds a mention and terminal
 // escapes, its command starts with mentions: what progress lines show.
 func proberScript() []testbed.Turn {
-	probe := "echo '@everyone <@300> @here'; " + `for f in /etc/herdctl/herdctl.env /run/herdctl/chat.json /run/credentials/herdctl-chat.service/chat.json /var/lib/herdctl-chat/state.json /proc/1/environ; do echo "== $f"; cat "$f" 2>&1 | head -c 2000; echo; done; echo "== env"; env | grep -i -E 'token|xox|xapp|discord|slack'; echo "== search"; grep -r -l -E 'secret|xox[bp]-|xapp-' / --include='*.json' --include='*.env' --include='*.toml' 2>/dev/null | head; echo "== done"`
+	probe := "echo '@everyone <@300> @here'; sleep 5; " + `for f in /etc/herdctl/herdctl.env /run/herdctl/chat.json /run/credentials/herdctl-chat.service/chat.json /var/lib/herdctl-chat/state.json /proc/1/environ; do echo "== $f"; cat "$f" 2>&1 | head -c 2000; echo; done; echo "== env"; env | grep -i -E 'token|xox|xapp|discord|slack'; echo "== search"; grep -r -l -E 'secret|xox[bp]-|xapp-' / --include='*.json' --include='*.env' --include='*.toml' 2>/dev/null | head; echo "== done"`
 	// Claude Code refuses a Bash command with control characters; a
 	// Glob pattern takes them (a progress line may show it).
 	return []testbed.Turn{{Tool: "Glob", Input: map[string]any{"pattern": "@everyone <@300> \x1b]0;owned\x07\x1b[2J*"}},
@@ -642,10 +642,18 @@ func TestChat(t *testing.T) {
 		// mention and terminal escapes.
 		var shownTool, summary bool
 		var leaks []string
-		for _, e := range cm.discord.Edits() {
-			if e.Bot != proberID {
-				continue
+		var lines []fakediscord.Edit // the progress message as posted, then each edit
+		for _, p := range cm.discord.Posts() {
+			if p.Bot == proberID && isProgress(p.Content) {
+				lines = append(lines, fakediscord.Edit{Bot: p.Bot, ID: p.ID, Content: p.Content, NoMentions: p.NoMentions})
 			}
+		}
+		for _, e := range cm.discord.Edits() {
+			if e.Bot == proberID {
+				lines = append(lines, e)
+			}
+		}
+		for _, e := range lines {
 			shownTool = shownTool || strings.Contains(e.Content, "Bash: `echo '@\u200beveryone <@\u200b300> @\u200bhere'")
 			summary = summary || strings.HasPrefix(e.Content, "✓ Done in") || strings.HasPrefix(e.Content, "✗")
 			for _, bad := range []string{"@everyone", "<@300>", "\x1b", "\x07"} {
@@ -654,9 +662,10 @@ func TestChat(t *testing.T) {
 				}
 			}
 		}
+		t.Logf("the prober's progress lines: %+v", lines)
 		record("a progress line holding a mention and terminal escapes: the agent's Glob pattern holds '@everyone <@300> ESC]0;owned BEL ESC[2J', its Bash command starts with echo '@everyone <@300> @here' (Claude Code refuses control characters in a Bash command)",
 			"the progress message (edited with a PATCH, mentioning nobody) shows the tool and a sanitised argument: @ defused by a zero-width space, no control character; it ends as the job's summary",
-			fmt.Sprintf("tool shown: %v; summary: %v; %d edits; leaks %v", shownTool, summary, len(cm.discord.Edits()), leaks),
+			fmt.Sprintf("tool shown: %v; summary: %v; %d lines; leaks %v", shownTool, summary, len(lines), leaks),
 			shownTool && summary && len(leaks) == 0)
 
 		// An oversized message.

@@ -70,6 +70,13 @@ func copyInbox(stage, workspace string, a *policy.Agent, dirs []string) error {
 	if int(st.Uid) != uid {
 		return fmt.Errorf("the workspace's %s belongs to uid %d, not the agent's %d: chown it or move it away", chat.InboxDir, st.Uid, uid)
 	}
+	if st.Mode&0o700 != 0o700 {
+		// Made here under the runner's umask, or the agent's own choice:
+		// the agent may always use it.
+		if err := unix.Fchmod(dfd, st.Mode&0o7777|0o700); err != nil {
+			return err
+		}
+	}
 	for _, f := range files {
 		if err := writeNew(dfd, f.name, f.data, uid, gid); err != nil {
 			return fmt.Errorf("%s/%s: %w", chat.InboxDir, f.name, err)
@@ -131,7 +138,11 @@ func writeNew(dfd int, name string, data []byte, uid, gid int) error {
 		}
 		f := os.NewFile(uintptr(fd), name)
 		defer f.Close()
+		// 0644 whatever the runner's umask: the agent's file, for it.
 		if err := unix.Fchown(fd, uid, gid); err != nil {
+			return err
+		}
+		if err := unix.Fchmod(fd, 0o644); err != nil {
 			return err
 		}
 		if _, err := f.Write(data); err != nil {

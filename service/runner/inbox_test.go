@@ -44,6 +44,7 @@ func owner(t *testing.T, p string) uint32 {
 // TestCopyInbox: the staged files land in inbox/, the agent's, replacing
 // what the agent had under their names.
 func TestCopyInbox(t *testing.T) {
+	defer syscall.Umask(syscall.Umask(0o077))
 	stage, ws, a := inboxRig(t, map[string]string{"notes.txt": "hello", "data.csv": "1,2"})
 	os.Mkdir(filepath.Join(ws, "inbox"), 0o755)
 	os.Chown(filepath.Join(ws, "inbox"), agentUID, agentUID)
@@ -53,8 +54,9 @@ func TestCopyInbox(t *testing.T) {
 	}
 	for n, want := range map[string]string{"notes.txt": "hello", "data.csv": "1,2"} {
 		p := filepath.Join(ws, "inbox", n)
-		if b, _ := os.ReadFile(p); string(b) != want || owner(t, p) != agentUID {
-			t.Errorf("%s: %q, owner %d", n, b, owner(t, p))
+		fi, _ := os.Stat(p)
+		if b, _ := os.ReadFile(p); string(b) != want || owner(t, p) != agentUID || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: %q, owner %d, mode %v", n, b, owner(t, p), fi.Mode())
 		}
 	}
 	// A fresh workspace gets an inbox of the agent's.

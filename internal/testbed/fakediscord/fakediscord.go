@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -77,6 +78,8 @@ type Post struct {
 	// NoMentions says it allowed no mention (allowed_mentions.parse
 	// empty and no users or roles).
 	NoMentions bool
+	// Files are the files uploaded with it (multipart).
+	Files []File
 }
 
 // Edit is an edit of a bot's message.
@@ -274,7 +277,24 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 			MessageID string `json:"message_id"`
 		} `json:"message_reference"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
+	var files []File
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		// A message with files: its JSON in payload_json, the files in
+		// files[N], as Discord takes them.
+		if err := r.ParseMultipartForm(25 << 20); err != nil || json.Unmarshal([]byte(r.FormValue("payload_json")), &body) != nil {
+			writeJSON(w, 400, map[string]any{"message": "400: Bad Request", "code": 50109})
+			return
+		}
+		for i := 0; ; i++ {
+			f, fh, err := r.FormFile(fmt.Sprintf("files[%d]", i))
+			if err != nil {
+				break
+			}
+			b, _ := io.ReadAll(f)
+			f.Close()
+			files = append(files, File{Name: fh.Filename, Content: string(b), Size: len(b)})
+		}
+	} else if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
 		writeJSON(w, 400, map[string]any{"message": "400: Bad Request", "code": 50109})
 		return
 	}
@@ -288,7 +308,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 		return
 	}
 	id := s.snowflake()
-	p := Post{ID: id, Bot: bot.ID, Channel: channel, Content: body.Content}
+	p := Post{ID: id, Bot: bot.ID, Channel: channel, Content: body.Content, Files: files}
 	if body.Reference != nil {
 		p.ReplyTo = body.Reference.MessageID
 	}

@@ -1,8 +1,8 @@
 // Package fakeslack is a stand-in for Slack, for tests only: the Web API
 // an app in Socket Mode uses (auth.test, apps.connections.open with the
-// app-level token, chat.postMessage, chat.update, reactions.add and
-// .remove, with
-// Bearer tokens, a 429 with Retry-After on demand) and the Socket Mode
+// app-level token, chat.postMessage, chat.update, files.uploadV2
+// (getUploadURLExternal, the upload, completeUploadExternal),
+// reactions.add and .remove, with Bearer tokens, a 429 with Retry-After on demand) and the Socket Mode
 // websocket: hello, events_api envelopes whose acks it records,
 // websocket pings, and disconnect requests. A test says what users write
 // (Mention, DM), drops connections (Drop) and reads what the apps posted.
@@ -38,6 +38,8 @@ type Server struct {
 	conns      map[*App][]*wsConn
 	posts      []Post
 	updates    []Update
+	uploads    []Upload
+	pending    map[string]*Upload // file id → an upload not yet completed
 	reactions  []string
 	acks       map[string]bool
 	opens      int
@@ -55,6 +57,11 @@ type App struct{ AppToken, BotToken, BotUser string }
 // Post is a message an app posted.
 type Post struct {
 	BotUser, Channel, Text, ThreadTS, TS string
+}
+
+// Upload is a file an app shared with files.uploadV2.
+type Upload struct {
+	BotUser, Channel, ThreadTS, Name, Content, Comment string
 }
 
 // Update is a chat.update of an app's own message.
@@ -75,7 +82,7 @@ func (w *wsConn) sendJSON(v any) error {
 
 // New is a fake Slack, not yet serving.
 func New() *Server {
-	return &Server{PingEvery: time.Second, conns: map[*App][]*wsConn{}, acks: map[string]bool{}, tickets: map[string]*App{}, ts: time.Now().Unix() * 1000000}
+	return &Server{PingEvery: time.Second, conns: map[*App][]*wsConn{}, acks: map[string]bool{}, tickets: map[string]*App{}, pending: map[string]*Upload{}, ts: time.Now().Unix() * 1000000}
 }
 
 // AddApp registers an app.
@@ -155,6 +162,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.socket(w, r)
 		return
 	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/upload/"); ok {
+		// The upload URL: the file's bytes, multipart.
+		f, _, err := r.FormFile("file")
+		s.mu.Lock()
+		u := s.pending[id]
+		s.mu.Unlock()
+		if err != nil || u == nil {
+			http.Error(w, "bad upload", http.StatusBadRequest)
+			return
+		}
+		b, _ := io.ReadAll(io.LimitReader(f, 50<<20))
+		s.mu.Lock()
+		u.Content = string(b)
+		s.mu.Unlock()
+		w.Write([]byte("OK - " + fmt.Sprint(len(b))))
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok {
 		http.NotFound(w, r)
@@ -212,6 +236,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.updates = append(s.updates, Update{BotUser: a.BotUser, Channel: p.Get("channel"), TS: p.Get("ts"), Text: p.Get("text")})
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": true, "channel": p.Get("channel"), "ts": p.Get("ts"), "text": p.Get("text")})
+	case "files.getUploadURLExternal":
+		s.mu.Lock()
+		id := "F" + randomID()[:10]
+		s.pending[id] = &Upload{BotUser: a.BotUser, Name: p.Get("filename")}
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "upload_url": "http://" + r.Host + "/upload/" + id, "file_id": id})
+	case "files.completeUploadExternal":
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		json.Unmarshal([]byte(p.Get("files")), &files)
+		s.mu.Lock()
+		var done []any
+		for _, f := range files {
+			if u := s.pending[f.ID]; u != nil && u.BotUser == a.BotUser {
+				u.Channel, u.ThreadTS, u.Comment = p.Get("channel_id"), p.Get("thread_ts"), p.Get("initial_comment")
+				s.uploads = append(s.uploads, *u)
+				delete(s.pending, f.ID)
+				done = append(done, map[string]any{"id": f.ID, "title": f.Title})
+			}
+		}
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": len(done) > 0, "files": done})
 	case "reactions.add", "reactions.remove":
 		s.mu.Lock()
 		s.reactions = append(s.reactions, method+" "+p.Get("name")+" "+p.Get("channel")+"/"+p.Get("timestamp"))
@@ -432,6 +480,13 @@ func (s *Server) Updates() []Update {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Update(nil), s.updates...)
+}
+
+// Uploads are the files the apps shared, in order.
+func (s *Server) Uploads() []Upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Upload(nil), s.uploads...)
 }
 
 // RateLimit answers the next n chat.postMessage and chat.update calls with 429 and

@@ -171,3 +171,28 @@ func TestAutoChannel(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// TestSlackAttachments: a mention's shared files come as attachments,
+// fetched with the bot token.
+func TestSlackAttachments(t *testing.T) {
+	fake := fakeslack.New()
+	fake.AddApp(app)
+	fake.Start(t)
+	c := New("gardener", &policy.SlackChat{API: fake.URL, AppToken: app.AppToken, BotToken: app.BotToken, Channels: []string{"C0123"}, Users: []string{"U0300"}},
+		bridge.NewHealth(nil), zap.NewNop())
+	in := make(chan bridge.Inbound, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, in) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "connected", func() bool { return c.Health().IsConnected() && fake.Connected(app) })
+	fake.MentionFiles(app, "C0123", "U0300", "see", []fakeslack.File{{Name: "../x.txt", Content: "hello"}})
+	m := receive(t, in)
+	if len(m.Attachments) != 1 || m.Attachments[0].Name != "../x.txt" || m.Attachments[0].Size != 5 {
+		t.Fatalf("attachments: %+v", m.Attachments)
+	}
+	var b strings.Builder
+	if err := c.Fetch(context.Background(), m.Attachments[0], &b); err != nil || b.String() != "hello" {
+		t.Errorf("fetch: %q %v", b.String(), err)
+	}
+}

@@ -40,6 +40,7 @@ type Server struct {
 	updates    []Update
 	uploads    []Upload
 	pending    map[string]*Upload // file id → an upload not yet completed
+	shared     map[string]File    // file id → a user's file
 	reactions  []string
 	acks       map[string]bool
 	opens      int
@@ -58,6 +59,10 @@ type App struct{ AppToken, BotToken, BotUser string }
 type Post struct {
 	BotUser, Channel, Text, ThreadTS, TS string
 }
+
+// File is a file a user shares with a message: served at its private
+// URL to a bearer of the app's bot token (files:read).
+type File struct{ Name, Content string }
 
 // Upload is a file an app shared with files.uploadV2.
 type Upload struct {
@@ -82,7 +87,7 @@ func (w *wsConn) sendJSON(v any) error {
 
 // New is a fake Slack, not yet serving.
 func New() *Server {
-	return &Server{PingEvery: time.Second, conns: map[*App][]*wsConn{}, acks: map[string]bool{}, tickets: map[string]*App{}, pending: map[string]*Upload{}, ts: time.Now().Unix() * 1000000}
+	return &Server{PingEvery: time.Second, conns: map[*App][]*wsConn{}, acks: map[string]bool{}, tickets: map[string]*App{}, pending: map[string]*Upload{}, shared: map[string]File{}, ts: time.Now().Unix() * 1000000}
 }
 
 // AddApp registers an app.
@@ -160,6 +165,17 @@ func params(r *http.Request) url.Values {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/link") {
 		s.socket(w, r)
+		return
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/files-pri/"); ok {
+		s.mu.Lock()
+		f, found := s.shared[id]
+		s.mu.Unlock()
+		if s.app(r, url.Values{}, false) == nil || !found {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		w.Write([]byte(f.Content))
 		return
 	}
 	if id, ok := strings.CutPrefix(r.URL.Path, "/upload/"); ok {
@@ -398,6 +414,21 @@ func (s *Server) Mention(a App, channel, user, text, threadTS string) (ts, envel
 		ev["thread_ts"] = threadTS
 	}
 	return ts, s.send(a, ev)
+}
+
+// MentionFiles is Mention with files shared in the message.
+func (s *Server) MentionFiles(a App, channel, user, text string, files []File) (ts, envelope string) {
+	s.mu.Lock()
+	ts = s.nextTS()
+	var fs []any
+	for _, f := range files {
+		id := "F" + randomID()[:10]
+		s.shared[id] = f
+		fs = append(fs, map[string]any{"id": id, "name": f.Name, "size": len(f.Content),
+			"url_private_download": strings.TrimSuffix(s.URL, "/api/") + "/files-pri/" + id})
+	}
+	s.mu.Unlock()
+	return ts, s.send(a, map[string]any{"type": "app_mention", "user": user, "text": "<@" + a.BotUser + "> " + text, "ts": ts, "channel": channel, "event_ts": ts, "files": fs})
 }
 
 // DM has user write text to the app's bot in direct message channel.

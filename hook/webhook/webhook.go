@@ -208,7 +208,7 @@ func request(ctx context.Context, spec hook.Spec, body []byte) (*http.Request, e
 	if err != nil {
 		return nil, &permanentError{errors.New("the webhook's URL cannot be requested")}
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
 	switch {
 	case auth != "":

@@ -32,8 +32,9 @@ const (
 	StateDir = "/var/lib/herdctl-chat"
 )
 
-// SnapshotVersion is the version of the snapshot format.
-const SnapshotVersion = 1
+// SnapshotVersion is the version of the snapshot format (2: auto
+// channels, session expiry).
+const SnapshotVersion = 2
 
 // MaxSnapshot bounds a snapshot: a few hundred bytes per agent.
 const MaxSnapshot = 4 << 20

@@ -28,8 +28,8 @@ func TestSnapshot(t *testing.T) {
 		t.Error("the snapshot is not stable")
 	}
 	for name, bad := range map[string]string{
-		"another version":  strings.Replace(string(b), `"version":1`, `"version":2`, 1),
-		"an unknown field": strings.Replace(string(b), `"version":1`, `"version":1,"x":1`, 1),
+		"another version":  strings.Replace(string(b), `"version":2`, `"version":1`, 1),
+		"an unknown field": strings.Replace(string(b), `"version":2`, `"version":2,"x":1`, 1),
 		"trailing data":    string(b) + "{}",
 		"no bot":           `{"version":1,"agents":[{"agent":"a","busy":"reply"}]}`,
 	} {

@@ -12,9 +12,13 @@ type Chat struct {
 	// Busy says what a message does while the agent already runs
 	// max_concurrent jobs: "reply" (say it is busy, the default) or
 	// "queue" (start the job when a slot frees).
-	Busy    string       `toml:"busy"`
-	Discord *DiscordChat `toml:"discord"`
-	Slack   *SlackChat   `toml:"slack"`
+	Busy string `toml:"busy"`
+	// LongAnswers says how an answer longer than one message is posted:
+	// "split" (several messages, the default) or "file" (one file, with
+	// its start as the message).
+	LongAnswers string       `toml:"long_answers"`
+	Discord     *DiscordChat `toml:"discord"`
+	Slack       *SlackChat   `toml:"slack"`
 }
 
 // DiscordChat is one Discord bot, the agent's own.
@@ -23,14 +27,21 @@ type DiscordChat struct {
 	Guild    string   `toml:"guild"`
 	Channels []string `toml:"channels"`
 	Users    []string `toml:"users"`
+	// AutoChannels are channels (of Channels) where every message of a
+	// user is a prompt, with no mention needed; SessionExpiry is how
+	// long a conversation may be idle before it starts a fresh session.
+	AutoChannels  []string `toml:"auto_channels"`
+	SessionExpiry string   `toml:"session_expiry"`
 }
 
 // SlackChat is one Slack app in Socket Mode, the agent's own.
 type SlackChat struct {
-	AppToken string   `toml:"app_token"`
-	BotToken string   `toml:"bot_token"`
-	Channels []string `toml:"channels"`
-	Users    []string `toml:"users"`
+	AppToken      string   `toml:"app_token"`
+	BotToken      string   `toml:"bot_token"`
+	Channels      []string `toml:"channels"`
+	Users         []string `toml:"users"`
+	AutoChannels  []string `toml:"auto_channels"`
+	SessionExpiry string   `toml:"session_expiry"`
 }
 
 // FleetChat is the fleet file's [chat] table.

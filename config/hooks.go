@@ -15,8 +15,10 @@ type Hooks struct {
 	AfterRun []Hook `toml:"after_run"`
 }
 
-// Hook is one hook: a program run as the hook user (type "shell") or a
-// POST to a URL (type "webhook"), with the job as JSON.
+// Hook is one hook: a program run as the hook user (type "shell"), a
+// POST to a URL (type "webhook"), with the job as JSON, or a short
+// summary of the job posted to a Discord or Slack channel by a bot
+// (type "discord" or "slack").
 type Hook struct {
 	Type string `toml:"type"`
 	// Command is a shell hook's program and arguments; the program's
@@ -37,4 +39,8 @@ type Hook struct {
 	// EgressPrivate lists the private ranges a webhook's host may
 	// resolve into, as docker.egress_private does for an agent.
 	EgressPrivate []string `toml:"egress_private"`
+	// Token and Channel are a discord or slack hook's bot token and the
+	// channel it posts to.
+	Token   string `toml:"token"`
+	Channel string `toml:"channel"`
 }

@@ -125,9 +125,14 @@ func Verify(secret, body []byte, signature string) bool {
 }
 
 // Spec is what a webhook's unit is told besides the job: where to POST
-// and how. It holds the secret: the daemon writes it root-only and
-// systemd hands it to the unit as a credential (SpecCredential).
+// and how. It holds the secret (a discord or slack hook's bot token):
+// the daemon writes it root-only and systemd hands it to the unit as a
+// credential (SpecCredential).
 type Spec struct {
+	// Type is the hook's: policy.HookWebhook ("" in older specs),
+	// HookDiscord or HookSlack, with the Channel it posts to.
+	Type          string        `json:"type,omitempty"`
+	Channel       string        `json:"channel,omitempty"`
 	URL           string        `json:"url"`
 	Secret        string        `json:"secret,omitempty"`
 	Timeout       time.Duration `json:"timeout"`
@@ -141,12 +146,16 @@ const SpecCredential = "webhook"
 
 // NewSpec is the settings of webhook h.
 func NewSpec(h policy.Hook) Spec {
-	return Spec{URL: h.URL, Secret: h.Secret, Timeout: h.Timeout, Retries: h.Retries, EgressPrivate: h.EgressPrivate}
+	return Spec{Type: h.Type, Channel: h.Channel, URL: h.URL, Secret: h.Secret, Timeout: h.Timeout, Retries: h.Retries, EgressPrivate: h.EgressPrivate}
 }
 
 // Hook is the policy hook the spec describes, for its egress rules.
 func (s Spec) Hook() policy.Hook {
-	return policy.Hook{Type: policy.HookWebhook, URL: s.URL, Secret: s.Secret, Timeout: s.Timeout, Retries: s.Retries, EgressPrivate: s.EgressPrivate}
+	typ := s.Type
+	if typ == "" {
+		typ = policy.HookWebhook
+	}
+	return policy.Hook{Type: typ, Channel: s.Channel, URL: s.URL, Secret: s.Secret, Timeout: s.Timeout, Retries: s.Retries, EgressPrivate: s.EgressPrivate}
 }
 
 // Result is what a webhook's unit writes on its stdout (a root-only file

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/herdctl/herdctl/config"
 )
@@ -15,15 +16,23 @@ import (
 type Chat struct {
 	Agent string `json:"agent"`
 	// Busy is BusyReply or BusyQueue.
-	Busy    string       `json:"busy"`
-	Discord *DiscordChat `json:"discord,omitempty"`
-	Slack   *SlackChat   `json:"slack,omitempty"`
+	Busy string `json:"busy"`
+	// LongAnswers is LongAnswersSplit or LongAnswersFile.
+	LongAnswers string       `json:"long_answers"`
+	Discord     *DiscordChat `json:"discord,omitempty"`
+	Slack       *SlackChat   `json:"slack,omitempty"`
 }
 
 // What a chat message does while its agent runs max_concurrent jobs.
 const (
 	BusyReply = "reply" // answer that the agent is busy
 	BusyQueue = "queue" // queue the job until a slot frees
+)
+
+// How an answer longer than one message is posted.
+const (
+	LongAnswersSplit = "split" // several messages
+	LongAnswersFile  = "file"  // one file, its start as the message
 )
 
 // DiscordChat is an agent's Discord bot.
@@ -35,18 +44,29 @@ type DiscordChat struct {
 	Guild    string   `json:"guild,omitempty"`
 	Channels []string `json:"channels,omitempty"`
 	Users    []string `json:"users"`
+	// AutoChannels are the channels (of Channels) where the bot takes
+	// every message of a user, without a mention.
+	AutoChannels []string `json:"auto_channels,omitempty"`
+	// SessionExpiry is how long a conversation may be idle before its
+	// next message starts a fresh session.
+	SessionExpiry time.Duration `json:"session_expiry"`
 }
 
 // SlackChat is an agent's Slack app (Socket Mode).
 type SlackChat struct {
 	// API is the base URL of Slack's Web API (the fleet's [chat]
 	// slack_api).
-	API      string   `json:"api"`
-	AppToken string   `json:"app_token"`
-	BotToken string   `json:"bot_token"`
-	Channels []string `json:"channels,omitempty"`
-	Users    []string `json:"users"`
+	API           string        `json:"api"`
+	AppToken      string        `json:"app_token"`
+	BotToken      string        `json:"bot_token"`
+	Channels      []string      `json:"channels,omitempty"`
+	Users         []string      `json:"users"`
+	AutoChannels  []string      `json:"auto_channels,omitempty"`
+	SessionExpiry time.Duration `json:"session_expiry"`
 }
+
+// DefaultSessionExpiry is session_expiry's default.
+const DefaultSessionExpiry = 24 * time.Hour
 
 // The platforms' own endpoints.
 const (
@@ -79,13 +99,19 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 		if c.Busy != "" {
 			return nil, config.Errors{config.Errorf(a.Where("chat.busy"), "set [chat.discord] or [chat.slack] for this agent, or remove chat.busy")}
 		}
+		if c.LongAnswers != "" {
+			return nil, config.Errors{config.Errorf(a.Where("chat.long_answers"), "set [chat.discord] or [chat.slack] for this agent, or remove chat.long_answers")}
+		}
 		return nil, nil
 	}
 	var errs config.Errors
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, config.Errorf(a.Where("chat."+path), format, args...))
 	}
-	r := &Chat{Agent: a.Name, Busy: orString(c.Busy, BusyReply)}
+	r := &Chat{Agent: a.Name, Busy: orString(c.Busy, BusyReply), LongAnswers: orString(c.LongAnswers, LongAnswersSplit)}
+	if r.LongAnswers != LongAnswersSplit && r.LongAnswers != LongAnswersFile {
+		bad("long_answers", "invalid value: use %q (several messages) or %q (one file)", LongAnswersSplit, LongAnswersFile)
+	}
 	if r.Busy != BusyReply && r.Busy != BusyQueue {
 		bad("busy", "invalid value: use %q (answer that the agent is busy) or %q (run it when a job of the agent ends)", BusyReply, BusyQueue)
 	}
@@ -104,9 +130,34 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 			seen[id] = true
 		}
 	}
+	// auto checks auto_channels against channels, and reads
+	// session_expiry.
+	auto := func(table string, autos, channels []string, expiry string) time.Duration {
+		in := set(channels)
+		for i, id := range autos {
+			if !in[id] {
+				bad(fmt.Sprintf("%s.auto_channels[%d]", table, i), "not in %s.channels: an auto channel must be one of the bot's channels", table)
+			}
+		}
+		if len(autos) > MaxChatIDs {
+			bad(table+".auto_channels", "%d entries; at most %d are allowed", len(autos), MaxChatIDs)
+		}
+		if expiry == "" {
+			return DefaultSessionExpiry
+		}
+		d, err := config.ParseDuration(expiry)
+		if err == nil && d < time.Minute {
+			err = fmt.Errorf("%s is shorter than a minute", expiry)
+		}
+		if err != nil {
+			bad(table+".session_expiry", "%v (how long a conversation may be idle before it starts a fresh session; the default is 24h)", err)
+		}
+		return d
+	}
 	if d := c.Discord; d != nil {
 		rd := &DiscordChat{API: apiURL(f.Chat.DiscordAPI, DefaultDiscordAPI), BotToken: strings.TrimPrefix(d.BotToken, "Bot "),
-			Guild: d.Guild, Channels: d.Channels, Users: d.Users}
+			Guild: d.Guild, Channels: d.Channels, Users: d.Users, AutoChannels: d.AutoChannels,
+			SessionExpiry: auto("discord", d.AutoChannels, d.Channels, d.SessionExpiry)}
 		if !tokenCharsRe.MatchString(rd.BotToken) {
 			bad("discord.bot_token", "missing or not a Discord bot token (20 to 256 letters, digits, '.', '_' or '-'): copy it from the Developer Portal's Bot page into the env file and write bot_token = \"${NAME}\"")
 		}
@@ -125,7 +176,8 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 	}
 	if s := c.Slack; s != nil {
 		rs := &SlackChat{API: apiURL(f.Chat.SlackAPI, DefaultSlackAPI), AppToken: s.AppToken, BotToken: s.BotToken,
-			Channels: s.Channels, Users: s.Users}
+			Channels: s.Channels, Users: s.Users, AutoChannels: s.AutoChannels,
+			SessionExpiry: auto("slack", s.AutoChannels, s.Channels, s.SessionExpiry)}
 		if !strings.HasPrefix(s.AppToken, "xapp-") || !slackTokenCharRe.MatchString(s.AppToken) {
 			bad("slack.app_token", "missing or not an app-level token (xapp-...) with the connections:write scope, which Socket Mode needs")
 		}
@@ -143,6 +195,14 @@ func resolveChat(f *config.Fleet, a *config.AgentConfig) (*Chat, config.Errors) 
 		return nil, errs
 	}
 	return r, nil
+}
+
+func set(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 // apiURL is the fleet's endpoint, or def, ending in a slash.

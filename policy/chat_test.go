@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/herdctl/herdctl/config"
 )
@@ -42,11 +43,14 @@ discord_api = "http://127.0.0.1:9999/discord"
 path = "a/agent.toml"
   [agents.overrides.chat]
   busy = "queue"
+  long_answers = "file"
   [agents.overrides.chat.discord]
   bot_token = "Bot ${A_DISCORD}"
   guild = "1234567890"
-  channels = ["2345678901"]
+  channels = ["2345678901", "2345678902"]
+  auto_channels = ["2345678902"]
   users = ["3456789012"]
+  session_expiry = "2h"
   [agents.overrides.chat.slack]
   app_token = "${A_SLACK_APP}"
   bot_token = "${A_SLACK_BOT}"
@@ -63,12 +67,16 @@ path = "b/agent.toml"
 		t.Errorf("agent b has chat: %+v", b.Chat)
 	}
 	c := a.Chat
-	if c == nil || c.Agent != "a" || c.Busy != BusyQueue || c.Discord == nil || c.Slack == nil {
+	if c == nil || c.Agent != "a" || c.Busy != BusyQueue || c.LongAnswers != LongAnswersFile || c.Discord == nil || c.Slack == nil {
 		t.Fatalf("chat: %+v", c)
 	}
 	if c.Discord.BotToken != discordToken || c.Discord.API != "http://127.0.0.1:9999/discord/" || c.Slack.API != DefaultSlackAPI ||
 		c.Slack.AppToken != slackApp || c.Slack.BotToken != slackBot || c.Discord.Guild != "1234567890" {
 		t.Errorf("resolved: %+v %+v", c.Discord, c.Slack)
+	}
+	if len(c.Discord.AutoChannels) != 1 || c.Discord.AutoChannels[0] != "2345678902" || c.Discord.SessionExpiry != 2*time.Hour ||
+		len(c.Slack.AutoChannels) != 0 || c.Slack.SessionExpiry != DefaultSessionExpiry {
+		t.Errorf("auto channels and expiry: %+v %+v", c.Discord, c.Slack)
 	}
 }
 
@@ -95,6 +103,14 @@ func TestChatRefused(t *testing.T) {
 			"chat.slack.app_token: missing or not an app-level token"},
 		{"busy", "[[agents]]\npath = \"a/agent.toml\"\n" + discordA + "  [agents.overrides.chat]\n  busy = \"drop\"\n", "",
 			"chat.busy: invalid value"},
+		{"long answers", "[[agents]]\npath = \"a/agent.toml\"\n" + discordA + "  [agents.overrides.chat]\n  long_answers = \"zip\"\n", "",
+			"chat.long_answers: invalid value"},
+		{"an auto channel not among the channels", "[[agents]]\npath = \"a/agent.toml\"\n" + discordA + "  guild = \"1\"\n  channels = [\"2345678901\"]\n  auto_channels = [\"2345678909\"]\n", "",
+			"herdctl.toml:9:3: agents[0].overrides.chat.discord.auto_channels[0]: not in discord.channels"},
+		{"a session expiry that is no duration", "[[agents]]\npath = \"a/agent.toml\"\n  [agents.overrides.chat.slack]\n  app_token = \"${A_SLACK_APP}\"\n  bot_token = \"${A_SLACK_BOT}\"\n  users = [\"U0123456\"]\n  session_expiry = \"forever\"\n", "",
+			"chat.slack.session_expiry: invalid duration \"forever\""},
+		{"a session expiry under a minute", "[[agents]]\npath = \"a/agent.toml\"\n" + discordA + "  session_expiry = \"30s\"\n", "",
+			"chat.discord.session_expiry: 30s is shorter than a minute"},
 		{"an endpoint with credentials", "[chat]\nslack_api = \"https://u:p@relay.example/\"\n[[agents]]\npath = \"a/agent.toml\"\n", "",
 			"herdctl.toml:3:1: chat.slack_api: must be an http or https URL without credentials"},
 	}

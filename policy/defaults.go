@@ -27,6 +27,9 @@ const (
 // read-only, with a synthetic /etc (package policy/spec builds it).
 const HostImage = "host"
 
+// WorkspaceDir is where an agent's workspace is mounted in its container.
+const WorkspaceDir = "/workspace"
+
 // Networks an agent may have.
 const (
 	// NetworkNone is a network namespace of the task's own with only

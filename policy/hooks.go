@@ -32,16 +32,19 @@ type Hooks struct {
 
 // Hook is one resolved hook.
 type Hook struct {
-	Type string `json:"type"` // HookShell or HookWebhook
+	Type string `json:"type"` // HookShell, HookWebhook, HookDiscord or HookSlack
 	// Command is a shell hook's argv; Command[0] is an absolute path.
 	Command []string `json:"command,omitempty"`
 	// Network is a shell hook's network: NetworkNone or NetworkHost.
 	Network string `json:"network,omitempty"`
-	// URL, Secret, Retries and EgressPrivate are a webhook's.
+	// URL, Secret, Retries and EgressPrivate are a webhook's; a discord
+	// or slack hook's too, its URL the platform's endpoint for posting,
+	// its Secret the bot's token, with the Channel it posts to.
 	URL           string   `json:"url,omitempty"`
 	Secret        string   `json:"secret,omitempty"`
 	Retries       int      `json:"retries,omitempty"`
 	EgressPrivate []string `json:"egress_private,omitempty"`
+	Channel       string   `json:"channel,omitempty"`
 	// Timeout bounds a shell hook's run, or one attempt of a webhook.
 	Timeout time.Duration `json:"timeout"`
 }
@@ -50,7 +53,21 @@ type Hook struct {
 const (
 	HookShell   = "shell"
 	HookWebhook = "webhook"
+	HookDiscord = "discord"
+	HookSlack   = "slack"
 )
+
+// Sent says the hook is sent over the network by herdctl hook webhook,
+// in a webhook unit, through the egress rules: a webhook, or a discord
+// or slack notice.
+func (h Hook) Sent() bool { return SentHook(h.Type) }
+
+// SentHook says hooks of type typ are sent as Hook.Sent says.
+func SentHook(typ string) bool { return typ == HookWebhook || typ == HookDiscord || typ == HookSlack }
+
+// DiscordAPIVersion is the version of Discord's REST API a discord hook
+// posts with (the bridge's library speaks the same).
+const DiscordAPIVersion = "9"
 
 // Bounds and defaults of hooks.
 const (
@@ -106,7 +123,7 @@ func (h Hook) WebhookPolicy() (egress.Policy, egress.Target, error) {
 // resolveHooks checks the agent's hooks and resolves them. No error
 // quotes a URL or a secret: they may hold tokens, and errors reach
 // herdctlctl status, which anyone may read.
-func resolveHooks(a *config.AgentConfig) (Hooks, config.Errors) {
+func resolveHooks(f *config.Fleet, a *config.AgentConfig) (Hooks, config.Errors) {
 	for _, f := range a.AgentFileFields() {
 		if f.Path == HooksField || strings.HasPrefix(f.Path, HooksField+".") {
 			return Hooks{}, nil // checkTiers refuses it
@@ -125,7 +142,7 @@ func resolveHooks(a *config.AgentConfig) (Hooks, config.Errors) {
 			continue
 		}
 		for i, h := range ev.in {
-			r, herrs := resolveHook(a, fmt.Sprintf("%s[%d]", p, i), h)
+			r, herrs := resolveHook(f, a, fmt.Sprintf("%s[%d]", p, i), h)
 			errs = append(errs, herrs...)
 			*ev.out = append(*ev.out, r)
 		}
@@ -136,7 +153,7 @@ func resolveHooks(a *config.AgentConfig) (Hooks, config.Errors) {
 	return out, nil
 }
 
-func resolveHook(a *config.AgentConfig, p string, h config.Hook) (Hook, config.Errors) {
+func resolveHook(f *config.Fleet, a *config.AgentConfig, p string, h config.Hook) (Hook, config.Errors) {
 	var errs config.Errors
 	bad := func(field, format string, args ...any) {
 		at := p
@@ -164,44 +181,100 @@ func resolveHook(a *config.AgentConfig, p string, h config.Hook) (Hook, config.E
 			bad(field, "applies to %s hooks only: remove it", kind)
 		}
 	}
+	retries := func() int {
+		if h.Retries == nil {
+			return DefaultWebhookRetries
+		}
+		if *h.Retries < 0 || *h.Retries > MaxWebhookRetries {
+			bad("retries", "%d is out of range: allowed 0 to %d", *h.Retries, MaxWebhookRetries)
+		}
+		return *h.Retries
+	}
 	switch h.Type {
 	case HookShell:
 		notFor("url", h.URL != "", HookWebhook)
 		notFor("secret", h.Secret != "", HookWebhook)
 		notFor("retries", h.Retries != nil, HookWebhook)
 		notFor("egress_private", len(h.EgressPrivate) > 0, HookWebhook)
+		notFor("token", h.Token != "", "discord and slack")
+		notFor("channel", h.Channel != "", "discord and slack")
 		r.Command, r.Timeout = h.Command, timeout(DefaultShellTimeout, MaxShellTimeout)
 		r.Network = orString(h.Network, NetworkNone)
 		if r.Network != NetworkNone && r.Network != NetworkHost {
 			bad("network", "invalid network %q: use %q (no network, the default) or %q (the host's)", h.Network, NetworkNone, NetworkHost)
 		}
 		CheckHookCommand(h.Command, func(field, msg string) { bad(field, "%s", msg) })
-	case HookWebhook:
+	case HookWebhook, HookDiscord, HookSlack:
 		notFor("command", len(h.Command) > 0, HookShell)
 		notFor("network", h.Network != "", HookShell)
-		r.URL, r.Secret, r.EgressPrivate = h.URL, h.Secret, h.EgressPrivate
+		r.Secret, r.EgressPrivate = h.Secret, h.EgressPrivate
 		r.Timeout = timeout(DefaultWebhookTimeout, MaxWebhookTimeout)
-		r.Retries = DefaultWebhookRetries
-		if h.Retries != nil {
-			r.Retries = *h.Retries
-			if r.Retries < 0 || r.Retries > MaxWebhookRetries {
-				bad("retries", "%d is out of range: allowed 0 to %d", r.Retries, MaxWebhookRetries)
-			}
-		}
+		r.Retries = retries()
 		for i, s := range h.EgressPrivate {
 			if _, err := egress.ParsePrivate(s); err != nil {
 				bad(fmt.Sprintf("egress_private[%d]", i), "%v", err)
 			}
 		}
+		if h.Type == HookWebhook {
+			notFor("token", h.Token != "", "discord and slack")
+			notFor("channel", h.Channel != "", "discord and slack")
+			r.URL = h.URL
+		} else {
+			notFor("url", h.URL != "", HookWebhook)
+			notFor("secret", h.Secret != "", HookWebhook)
+			before := len(errs)
+			r.Secret, r.Channel = chatHookTarget(h, bad)
+			r.URL = chatHookURL(f, h.Type, h.Channel)
+			if len(errs) > before {
+				break
+			}
+		}
 		if msg := checkWebhookURL(r); msg != "" {
-			bad("url", "%s", msg)
+			if h.Type == HookWebhook {
+				bad("url", "%s", msg)
+			} else {
+				bad("", "the fleet's [chat] %s endpoint: %s", h.Type, msg)
+			}
 		}
 	case "":
-		bad("type", "missing: set type = %q (a program run as the hook user) or type = %q (a POST of the job as JSON)", HookShell, HookWebhook)
+		bad("type", "missing: set type = %q (a program run as the hook user), %q (a POST of the job as JSON), %q or %q (a summary posted to a channel)", HookShell, HookWebhook, HookDiscord, HookSlack)
 	default:
-		bad("type", "invalid hook type %q: use %q or %q", h.Type, HookShell, HookWebhook)
+		bad("type", "invalid hook type %q: use %q, %q, %q or %q", h.Type, HookShell, HookWebhook, HookDiscord, HookSlack)
 	}
 	return r, errs
+}
+
+// chatHookTarget checks a discord or slack hook's token and channel, and
+// returns them. No message quotes the token.
+func chatHookTarget(h config.Hook, bad func(field, format string, args ...any)) (token, channel string) {
+	token, channel = h.Token, h.Channel
+	switch h.Type {
+	case HookDiscord:
+		token = strings.TrimPrefix(token, "Bot ")
+		if !tokenCharsRe.MatchString(token) {
+			bad("token", "missing or not a Discord bot token: put the bot's token in the env file and write token = \"${NAME}\"")
+		}
+		if !discordIDRe.MatchString(channel) {
+			bad("channel", "missing or not a Discord channel id (digits; enable Developer Mode and copy the channel's id)")
+		}
+	case HookSlack:
+		if !strings.HasPrefix(token, "xoxb-") || !slackTokenCharRe.MatchString(token) {
+			bad("token", "missing or not a Slack bot token (xoxb-...) with the chat:write scope: put it in the env file and write token = \"${NAME}\"")
+		}
+		if !slackChannelRe.MatchString(channel) {
+			bad("channel", "missing or not a Slack channel id (C..., G... or D...)")
+		}
+	}
+	return token, channel
+}
+
+// chatHookURL is where a discord or slack hook posts: the platform's
+// endpoint for a message, under the fleet's [chat] base URL.
+func chatHookURL(f *config.Fleet, typ, channel string) string {
+	if typ == HookDiscord {
+		return apiURL(f.Chat.DiscordAPI, DefaultDiscordAPI) + "api/v" + DiscordAPIVersion + "/channels/" + channel + "/messages"
+	}
+	return apiURL(f.Chat.SlackAPI, DefaultSlackAPI) + "chat.postMessage"
 }
 
 // CheckHookCommand checks a shell hook's argv (herdctlctl import asks it
@@ -287,7 +360,7 @@ func hookWarnings(f *config.Fleet, a *Agent, seen map[string]bool, warn func(con
 				} else if msg := rootOnly(p, 0o022, "chmod go-w"); msg != "" {
 					warn(at, "the shell hook's program %s: whoever can change it runs code as the hook user with every job's data", msg)
 				}
-			case HookWebhook:
+			case HookWebhook, HookDiscord, HookSlack:
 				u, err := url.Parse(h.URL)
 				if err != nil || u.Scheme != "http" || len(h.EgressPrivate) > 0 || seen["webhook "+u.Host] {
 					continue

@@ -67,6 +67,34 @@ path = "a/agent.toml"
 	}
 }
 
+// TestChatHooksResolved: discord and slack hooks post to the platform's
+// endpoint (the fleet's [chat] one when set) with the bot's token as
+// their secret, and are sent like webhooks.
+func TestChatHooksResolved(t *testing.T) {
+	f, _ := hookFleet(t, `[chat]
+slack_api = "https://relay.example.org/slack"
+[[defaults.hooks.on_error]]
+type = "discord"
+token = "${OPS_DISCORD}"
+channel = "500"
+[[defaults.hooks.on_error]]
+type = "slack"
+token = "${OPS_SLACK}"
+channel = "C0500"
+retries = 1
+[[agents]]
+path = "a/agent.toml"
+`, "", map[string]string{"OPS_DISCORD": "Tm90aWNlTm90aWNlTm90aWNl.NTNTNT.notice", "OPS_SLACK": "xoxb-1-2-opsbottoken"})
+	if len(f.Broken) > 0 {
+		t.Fatal(f.Errs())
+	}
+	hs := f.Agents[0].Hooks.OnError
+	if len(hs) != 2 || hs[0].URL != "https://discord.com/api/v9/channels/500/messages" || hs[0].Secret != "Tm90aWNlTm90aWNlTm90aWNl.NTNTNT.notice" || hs[0].Channel != "500" ||
+		hs[1].URL != "https://relay.example.org/slack/chat.postMessage" || hs[1].Secret != "xoxb-1-2-opsbottoken" || hs[1].Retries != 1 || !hs[0].Sent() || !hs[1].Sent() {
+		t.Errorf("hooks: %+v", hs)
+	}
+}
+
 func TestHooksRefused(t *testing.T) {
 	for _, c := range []struct{ name, hook, want string }{
 		{"no type", `command = ["/bin/true"]`, `hooks.after_run[0].type: missing: set type = "shell"`},
@@ -114,6 +142,21 @@ egress_private = ["8.8.8.0/24"]`, `egress_private[0]: "8.8.8.0/24": 8.8.8.0/24 i
 		{"retries", `type = "webhook"
 url = "https://x.example.org/"
 retries = 11`, `retries: 11 is out of range`},
+		{"discord without a token", `type = "discord"
+channel = "500"`, `hooks.after_run[0].token: missing or not a Discord bot token`},
+		{"discord channel", `type = "discord"
+token = "Tm90aWNlTm90aWNlTm90aWNl.NTNTNT.notice"
+channel = "#ops"`, `hooks.after_run[0].channel: missing or not a Discord channel id`},
+		{"discord with a url", `type = "discord"
+token = "Tm90aWNlTm90aWNlTm90aWNl.NTNTNT.notice"
+channel = "500"
+url = "https://x.example.org/"`, `hooks.after_run[0].url: applies to webhook hooks only`},
+		{"slack with a user token", `type = "slack"
+token = "xoxp-1-2-usertoken"
+channel = "C0500"`, `hooks.after_run[0].token: missing or not a Slack bot token`},
+		{"webhook with a channel", `type = "webhook"
+url = "https://x.example.org/"
+channel = "500"`, `hooks.after_run[0].channel: applies to discord and slack hooks only`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, _ := hookFleet(t, "[[agents]]\npath = \"a/agent.toml\"\n  [[agents.overrides.hooks.after_run]]\n  "+strings.ReplaceAll(c.hook, "\n", "\n  ")+"\n", "", nil)

@@ -88,7 +88,7 @@ func Resolve(f *config.Fleet, a *config.AgentConfig, opts Options) (*Agent, erro
 		bad("instances.max_concurrent", "%d is more than the %d allowed", r.MaxConcurrent, MaxMaxConcurrent)
 	}
 	var hookErrs config.Errors
-	r.Hooks, hookErrs = resolveHooks(a)
+	r.Hooks, hookErrs = resolveHooks(f, a)
 	errs = append(errs, hookErrs...)
 	r.Budget = Budget{PerDay: a.MaxCostUSDPerDay, PerJob: a.MaxCostUSDPerJob, Action: orString(a.BudgetAction, BudgetSkip)}
 	r.Claude = Claude{
@@ -256,7 +256,7 @@ func resolveContainer(a *config.AgentConfig, workspace string, opts Options) (Co
 	for i, t := range d.Tmpfs {
 		p, o, _ := strings.Cut(t, ":")
 		tm := Tmpfs{Path: filepath.Clean(p), Options: []string{"nosuid", "nodev"}}
-		if !filepath.IsAbs(p) || tm.Path == "/" || tm.Path == "/workspace" {
+		if !filepath.IsAbs(p) || tm.Path == "/" || tm.Path == WorkspaceDir {
 			bad(fmt.Sprintf("tmpfs[%d]", i), "%q: write an absolute path other than / and /workspace, optionally with options, e.g. \"/cache:size=64m\"", t)
 			continue
 		}
@@ -329,7 +329,7 @@ func parseVolume(v string) (Volume, string) {
 	if !filepath.IsAbs(vol.Source) || !filepath.IsAbs(vol.Target) {
 		return Volume{}, "both paths must be absolute"
 	}
-	for _, reserved := range []string{"/", "/proc", "/sys", "/dev", "/workspace", "/tmp", "/etc", "/usr"} {
+	for _, reserved := range []string{"/", "/proc", "/sys", "/dev", WorkspaceDir, "/tmp", "/etc", "/usr"} {
 		if vol.Target == reserved {
 			return Volume{}, fmt.Sprintf("%s is managed by herdctl: mount somewhere else", reserved)
 		}

@@ -14,7 +14,7 @@ import (
 type HookRun struct {
 	// Hook names the hook as the fleet wrote it: "on_error[0]".
 	Hook string `json:"hook"`
-	Type string `json:"type"` // "shell" or "webhook"
+	Type string `json:"type"` // "shell", "webhook", "discord" or "slack"
 	// Unit is the hook's transient unit (journalctl -u UNIT).
 	Unit   string `json:"unit"`
 	Status string `json:"status"` // HookPending, HookRunning, HookOK, HookFailed or HookUnknown

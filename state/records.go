@@ -52,7 +52,10 @@ type Job struct {
 	SessionID  string     `json:"session_id,omitempty"`
 	// Resume is the session the job was asked to continue (a manual
 	// --resume; "latest" is resolved to an id before the job starts).
-	Resume       string `json:"resume,omitempty"`
+	Resume string `json:"resume,omitempty"`
+	// Inbox is the chat attachments staged for a manual job (the
+	// bridge's stage name), copied into the workspace's inbox/.
+	Inbox        string `json:"inbox,omitempty"`
 	Turns        int    `json:"turns"`
 	InputTokens  int64  `json:"input_tokens"`
 	OutputTokens int64  `json:"output_tokens"`

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herdctl/herdctl/chat"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/state"
 )
@@ -79,6 +80,9 @@ func NewJobService(a *policy.Agent, s policy.Schedule, manual *state.Job, opts O
 		args = append(args, "--job="+manual.ID, "--trigger="+state.TriggerManual)
 		if state.IsSessionID(manual.Resume) {
 			args = append(args, "--resume="+manual.Resume)
+		}
+		if chat.IsStageName(manual.Inbox) {
+			args = append(args, "--inbox="+manual.Inbox)
 		}
 		name = ManualServiceName(a.Name, manual.ID)
 		desc += " (manual " + manual.ID + ")"

@@ -187,3 +187,19 @@ func TestJobUnitForms(t *testing.T) {
 		t.Error("a transient job unit must be collected when it ends")
 	}
 }
+
+// TestManualJobArgs: a manual job's runner is told its job, the session
+// to resume and the chat attachments' stage, each only when it is one
+// herdctl makes: nothing else of the record reaches the command line.
+func TestManualJobArgs(t *testing.T) {
+	a := &policy.Agent{Name: "gardener"}
+	j := &state.Job{ID: "20261130-020031-abcdef", Resume: "0f8fad5b-d9cb-469f-a165-70867728950e", Inbox: "0123456789abcdef0123456789abcdef"}
+	got := strings.Join(NewJobService(a, policy.Schedule{}, j, Options{}).ExecStart, " ")
+	if !strings.HasSuffix(got, "run --agent=gardener --job=20261130-020031-abcdef --trigger=manual --resume=0f8fad5b-d9cb-469f-a165-70867728950e --inbox=0123456789abcdef0123456789abcdef") {
+		t.Errorf("ExecStart: %s", got)
+	}
+	j.Inbox, j.Resume = "../../etc", "x --evil"
+	if got := strings.Join(NewJobService(a, policy.Schedule{}, j, Options{}).ExecStart, " "); strings.Contains(got, "--inbox") || strings.Contains(got, "--resume") {
+		t.Errorf("ExecStart: %s", got)
+	}
+}

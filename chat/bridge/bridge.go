@@ -48,22 +48,27 @@ type Bridge struct {
 	Daemon     Daemon
 	Store      *Store
 	Connectors []Connector
-	// Busy is each agent's chat.busy (policy.BusyReply by default).
-	Busy map[string]string
+	// Busy is each agent's chat.busy (policy.BusyReply by default),
+	// LongAnswers its chat.long_answers (policy.LongAnswersSplit).
+	Busy, LongAnswers map[string]string
 	// Fingerprint is that of the chat snapshot the bridge runs with.
 	Fingerprint string
 	Log         *zap.Logger
 	// Notify receives sd_notify states (READY=1, WATCHDOG=1, STATUS=).
 	Notify func(string)
 	Now    func() time.Time
-	// Tick, PollEvery and ReportEvery override the defaults (tests).
-	Tick, PollEvery, ReportEvery time.Duration
+	// StageDir is where attachments are staged (chat.StageDir if "").
+	StageDir string
+	// Tick, PollEvery, ReportEvery and ProgressEvery override the
+	// defaults (tests).
+	Tick, PollEvery, ReportEvery, ProgressEvery time.Duration
 
 	byKey    map[string]Connector
 	seen     map[string]time.Time // recent messages, to drop a platform's redelivery
 	mu       sync.Mutex
 	inflight map[string]bool // jobs whose answer is being posted
-	wg       sync.WaitGroup  // goroutines that post
+	watchers map[string]*watcher
+	wg       sync.WaitGroup // goroutines that post
 }
 
 func connKey(platform, agent string) string { return platform + "/" + agent }
@@ -98,6 +103,7 @@ func (b *Bridge) init() {
 	}
 	b.seen = map[string]time.Time{}
 	b.inflight = map[string]bool{}
+	b.watchers = map[string]*watcher{}
 }
 
 // Run runs the bridge until ctx ends (nil), the daemon's snapshot changes
@@ -121,8 +127,15 @@ func (b *Bridge) Run(ctx context.Context) error {
 	if err := b.report(ctx); err != nil {
 		return err
 	}
-	// Answers owed from before a restart.
+	// Answers owed from before a restart, and the progress of jobs that
+	// still run.
+	b.pruneStages()
 	b.poll(ctx)
+	for _, p := range b.Store.Pending() {
+		if c := b.byKey[connKey(p.Conversation.Platform, p.Conversation.Agent)]; c != nil && p.Ended.IsZero() {
+			b.watch(ctx, c, p)
+		}
+	}
 	b.notify("READY=1\nSTATUS=" + b.status())
 	b.Log.Info("chat bridge ready", zap.Int("chat_connectors", len(b.Connectors)), zap.Int("chat_pending", len(b.Store.Pending())))
 

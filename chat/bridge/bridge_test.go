@@ -13,6 +13,8 @@ import (
 
 func TestRoute(t *testing.T) {
 	r := gardenerRules
+	r.Channels = set([]string{"200", "250"})
+	r.Auto = set([]string{"250", "260"})
 	base := Inbound{Conversation: Conversation{Platform: Discord, Agent: "gardener", Channel: "200"}, Guild: "100", User: "300", Mentioned: true}
 	with := func(f func(m *Inbound)) Inbound { m := base; f(&m); return m }
 	cases := []struct {
@@ -30,6 +32,12 @@ func TestRoute(t *testing.T) {
 		{"a thread of another channel", with(func(m *Inbound) { m.Channel, m.Parent = "777", "201" }), Refuse},
 		{"a DM from the user", with(func(m *Inbound) { m.DM, m.Guild, m.Channel, m.Mentioned = true, "", "900", false }), Accept},
 		{"a DM from a stranger", with(func(m *Inbound) { m.DM, m.Guild, m.User = true, "", "666" }), Refuse},
+		{"no mention in an auto channel", with(func(m *Inbound) { m.Channel, m.Mentioned = "250", false }), Accept},
+		{"no mention in a thread of an auto channel", with(func(m *Inbound) { m.Channel, m.Parent, m.Mentioned = "778", "250", false }), Accept},
+		{"a stranger in an auto channel", with(func(m *Inbound) { m.Channel, m.Mentioned, m.User = "250", false, "666" }), Ignore},
+		{"a stranger mentioning in an auto channel", with(func(m *Inbound) { m.Channel, m.User = "250", "666" }), Refuse},
+		{"an auto channel of another server", with(func(m *Inbound) { m.Channel, m.Mentioned, m.Guild = "250", false, "101" }), Ignore},
+		{"auto but not a channel of the bot", with(func(m *Inbound) { m.Channel, m.Mentioned = "260", false }), Ignore},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -16,15 +17,20 @@ import (
 
 // fakeDaemon is the daemon's D-Bus API, in memory.
 type fakeDaemon struct {
-	mu          sync.Mutex
-	jobs        map[string]*api.Job
-	triggers    []trigger
-	cancelled   []string
-	busy        bool // Trigger says busy unless queued
-	fingerprint string
-	reports     [][]api.ChatConnector
-	events      chan Event
-	n           int
+	mu           sync.Mutex
+	jobs         map[string]*api.Job
+	triggers     []trigger
+	cancelled    []string
+	busy         bool // Trigger says busy unless queued
+	fingerprint  string
+	reports      [][]api.ChatConnector
+	events       chan Event
+	n            int
+	sessions     []api.Session
+	days         []api.CostDay
+	costFilters  []api.CostFilter
+	journal      map[string][]string // job → entries, as journalctl -o json
+	journalReads int
 }
 
 type trigger struct {
@@ -75,6 +81,34 @@ func (d *fakeDaemon) Agent(_ context.Context, name string) (*api.Agent, error) {
 	return &api.Agent{Name: name, MaxConcurrent: 1, Running: 1, LastJob: "20260101-000000-000001", LastStatus: "running"}, nil
 }
 
+func (d *fakeDaemon) Sessions(_ context.Context, agent string) ([]api.Session, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]api.Session(nil), d.sessions...), nil
+}
+
+func (d *fakeDaemon) Cost(_ context.Context, f api.CostFilter) ([]api.CostDay, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.costFilters = append(d.costFilters, f)
+	return append([]api.CostDay(nil), d.days...), nil
+}
+
+func (d *fakeDaemon) Journal(_ context.Context, q api.JournalQuery) (*api.JournalPage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.journalReads++
+	es := d.journal[q.Job]
+	i := 0
+	if q.AfterCursor != "" {
+		fmt.Sscan(q.AfterCursor, &i)
+	}
+	if i > len(es) {
+		i = len(es)
+	}
+	return &api.JournalPage{Entries: append([]string(nil), es[i:]...), Cursor: fmt.Sprint(len(es))}, nil
+}
+
 func (d *fakeDaemon) Report(_ context.Context, cs []api.ChatConnector) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -111,7 +145,12 @@ type fakeConn struct {
 	posts           []post
 	typing          int
 	failPosts       int // the next n posts fail
+	edits           []edit
+	files           map[string]string // attachment URL → content
+	uploads         []string          // name, newline, content
 }
+
+type edit struct{ id, text string }
 
 type post struct {
 	to            Conversation
@@ -146,15 +185,47 @@ func (c *fakeConn) Run(ctx context.Context, in chan<- Inbound) error {
 	}
 }
 
-func (c *fakeConn) Post(_ context.Context, to Conversation, replyTo, text string) error {
+func (c *fakeConn) Post(_ context.Context, to Conversation, replyTo, text string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failPosts > 0 {
 		c.failPosts--
-		return fmt.Errorf("HTTP 500")
+		return "", fmt.Errorf("HTTP 500")
 	}
 	c.posts = append(c.posts, post{to, replyTo, text})
+	return fmt.Sprintf("p%d", len(c.posts)), nil
+}
+
+func (c *fakeConn) Fetch(_ context.Context, a Attachment, w io.Writer) error {
+	c.mu.Lock()
+	content, ok := c.files[a.URL]
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("HTTP 404")
+	}
+	_, err := io.Copy(w, strings.NewReader(content))
+	return err
+}
+
+func (c *fakeConn) Upload(_ context.Context, to Conversation, replyTo, caption, name, text string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.posts = append(c.posts, post{to, replyTo, caption})
+	c.uploads = append(c.uploads, name+"\n"+text)
+	return fmt.Sprintf("p%d", len(c.posts)), nil
+}
+
+func (c *fakeConn) Edit(_ context.Context, to Conversation, id, text string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.edits = append(c.edits, edit{id, text})
 	return nil
+}
+
+func (c *fakeConn) edited() []edit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]edit(nil), c.edits...)
 }
 
 func (c *fakeConn) Typing(context.Context, Conversation, string) error {
@@ -190,6 +261,12 @@ var gardenerRules = Rules{Guild: "100", Channels: set([]string{"200"}), Users: s
 
 func newRig(t *testing.T, dir string, d *fakeDaemon) *rig {
 	t.Helper()
+	return newRigWith(t, dir, d, nil)
+}
+
+// newRigWith is newRig with setup changing the bridge before it runs.
+func newRigWith(t *testing.T, dir string, d *fakeDaemon, setup func(b *Bridge)) *rig {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -204,6 +281,9 @@ func newRig(t *testing.T, dir string, d *fakeDaemon) *rig {
 	r := &rig{t: t, d: d, c: newFakeConn(Discord, "gardener", gardenerRules), logs: logs, dir: dir, result: make(chan error, 1)}
 	r.b = &Bridge{Daemon: d, Store: st, Connectors: []Connector{r.c}, Fingerprint: "fp", Log: zap.New(core),
 		Tick: 20 * time.Millisecond, PollEvery: 50 * time.Millisecond, ReportEvery: time.Hour}
+	if setup != nil {
+		setup(r.b)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.result <- r.b.Run(ctx) }()

@@ -53,58 +53,105 @@ func (b *Bridge) handle(ctx context.Context, m Inbound) {
 	c.Health().Message()
 	prompt := text.Clean(m.Text)
 	b.Log.Info("chat message received", append(fields(m, "received"), zap.Int("chat_bytes", len(prompt)))...)
-	switch strings.ToLower(prompt) {
-	case "":
-		b.say(ctx, c, m, "Write a prompt after the mention. `status` shows the agent, `cancel` stops this conversation's job.")
-		return
-	case "status":
-		b.statusCommand(ctx, c, m)
-		return
-	case "cancel":
-		b.cancelCommand(ctx, c, m)
+	if prompt == "" && m.Command == "" {
+		b.say(ctx, c, m, "Write a prompt after the mention, or `help` for the commands.")
 		return
 	}
+	if cmd, ok := parseCommand(m.Command, prompt); ok {
+		b.Log.Info("chat command", append(fields(m, "command"), zap.String("chat_command", cmd.name))...)
+		cmd.run(b, ctx, c, m)
+		return
+	}
+	if len(m.Attachments) == 0 {
+		b.start(ctx, c, m, prompt, "")
+		return
+	}
+	if line := refuseAttachments(m); line != "" {
+		b.Log.Info("chat message refused: its attachments are over the limits", append(fields(m, "attachments_refused"), zap.Int("chat_files", len(m.Attachments)))...)
+		b.say(ctx, c, m, line)
+		return
+	}
+	// Fetching takes a while: off the bridge's loop.
+	b.async(ctx, func(ctx context.Context) {
+		stage, names, err := b.stage(ctx, c, m)
+		if err != nil {
+			b.Log.Info("chat message refused: its attachments could not be staged", append(fields(m, "attachments_refused"), zap.Error(err))...)
+			b.say(ctx, c, m, "✗ "+text.OneLine(err.Error(), 200)+". Nothing was started.")
+			return
+		}
+		if !b.start(ctx, c, m, prompt+attachedLine(names), stage) {
+			b.unstage(stage)
+		}
+	})
+}
+
+// start starts a job of m's agent with prompt (and the attachments of
+// stage, if not ""), continuing m's conversation's session unless it
+// has been idle longer than the bot's session_expiry, and reports
+// whether it did.
+func (b *Bridge) start(ctx context.Context, c Connector, m Inbound, prompt, stage string) bool {
 	if len(prompt) > MaxPrompt {
 		b.Log.Info("chat message refused: too long", append(fields(m, "too_long"), zap.Int("chat_bytes", len(prompt)))...)
 		b.say(ctx, c, m, fmt.Sprintf("✗ This message is %d bytes; a prompt may have at most %d. Nothing was started.", len(prompt), MaxPrompt))
-		return
+		return false
 	}
 	if b.Store.Full() {
 		b.say(ctx, c, m, fmt.Sprintf("✗ herdctl-chat owes %d answers already. Nothing was started; try again later.", MaxPending))
-		return
+		return false
 	}
-	o := TriggerOptions{Queue: b.busy(m.Agent) == policy.BusyQueue, Resume: b.Store.Session(m.Conversation)}
+	resume, expired := b.session(c, m.Conversation)
+	o := TriggerOptions{Queue: b.busy(m.Agent) == policy.BusyQueue, Resume: resume, Inbox: stage}
 	id, err := b.Daemon.Trigger(ctx, m.Agent, prompt, o)
 	switch {
 	case errors.Is(err, ErrBusy):
 		b.Log.Info("chat message refused: the agent is busy", fields(m, "busy")...)
 		b.say(ctx, c, m, fmt.Sprintf("⏳ %s is busy: it runs as many jobs as it may. Try again when one ends, or send `cancel` to stop this conversation's.", m.Agent))
-		return
+		return false
 	case errors.Is(err, ErrNotFound):
 		b.say(ctx, c, m, fmt.Sprintf("✗ %s is not in the fleet right now (it may be disabled, or its file broken).", m.Agent))
-		return
+		return false
 	case err != nil:
 		// The chat hears why only when herdctl's own reason is meant for
 		// the caller; the rest (bus policy, unreachable daemon) is for
 		// the operator.
 		b.Log.Error("cannot start a job for a chat message", append(fields(m, "trigger_failed"), zap.Error(err))...)
 		b.say(ctx, c, m, "✗ Could not start a job: "+tell(err))
-		return
+		return false
 	}
-	p := Pending{Job: id, Conversation: m.Conversation, ReplyIn: m.ReplyIn, ReplyTo: m.ID, Started: b.now()}
+	p := Pending{Job: id, Conversation: m.Conversation, ReplyIn: m.ReplyIn, ReplyTo: m.ID, Started: b.now(), Stage: stage}
 	if p.ReplyIn.Channel == "" {
 		p.ReplyIn = m.Conversation
+	}
+	if expired {
+		p.Note = fmt.Sprintf("(A new session: this conversation was idle for more than %s.)", human(c.Rules().expiry()))
+		b.Store.Reset(b.now(), p.Conversation, p.ReplyIn)
 	}
 	if err := b.Store.Add(p); err != nil {
 		b.Log.Error("cannot record the answer owed: it is lost if herdctl-chat restarts before the job ends", append(fields(m, "store_failed"), zap.String("job", id), zap.Error(err))...)
 	}
-	b.Log.Info("chat job started", append(fields(m, "job_started"), zap.String("job", id), zap.String("chat_job", id), zap.Bool("chat_resume", o.Resume != ""))...)
+	b.Store.Started(id, b.now(), p.Conversation, p.ReplyIn)
+	b.Log.Info("chat job started", append(fields(m, "job_started"), zap.String("job", id), zap.String("chat_job", id), zap.Bool("chat_resume", o.Resume != ""), zap.Bool("chat_expired", expired))...)
 	b.async(ctx, func(ctx context.Context) { c.Typing(ctx, p.ReplyIn, p.ReplyTo) })
+	b.watch(ctx, c, p)
 	if o.Queue {
 		if j, err := b.Daemon.Job(ctx, id); err == nil && j.Status == api.StatusQueued {
 			b.say(ctx, c, m, fmt.Sprintf("⏳ Queued: %s is busy; this runs when one of its jobs ends.", m.Agent))
 		}
 	}
+	return true
+}
+
+// session is the session conversation conv continues ("" for a new
+// one), and whether it had one that expired.
+func (b *Bridge) session(c Connector, conv Conversation) (string, bool) {
+	s := b.Store.Conversation(conv)
+	if s.ID == "" {
+		return "", false
+	}
+	if b.now().Sub(s.Updated) > c.Rules().expiry() {
+		return "", true
+	}
+	return s.ID, false
 }
 
 // say posts one line of the bridge's own as a reply to m.
@@ -114,69 +161,11 @@ func (b *Bridge) say(ctx context.Context, c Connector, m Inbound, line string) {
 		to = m.Conversation
 	}
 	b.async(ctx, func(ctx context.Context) {
-		if err := c.Post(ctx, to, m.ID, c.Escape(line)); err != nil {
+		if _, err := c.Post(ctx, to, m.ID, c.Escape(line)); err != nil {
 			c.Health().Error(err)
 			b.Log.Warn("cannot post a reply", append(fields(m, "post_failed"), zap.Error(err))...)
 		}
 	})
-}
-
-// statusCommand answers "status": the agent's jobs and this
-// conversation's.
-func (b *Bridge) statusCommand(ctx context.Context, c Connector, m Inbound) {
-	a, err := b.Daemon.Agent(ctx, m.Agent)
-	if err != nil {
-		b.Log.Error("cannot ask herdctl about the agent", append(fields(m, "status_failed"), zap.Error(err))...)
-		b.say(ctx, c, m, "✗ Cannot ask herdctl: "+tell(err))
-		return
-	}
-	var s strings.Builder
-	fmt.Fprintf(&s, "%s: %d of %d jobs running", a.Name, a.Running, a.MaxConcurrent)
-	if a.LastJob != "" {
-		fmt.Fprintf(&s, "; last job %s %s", a.LastJob, a.LastStatus)
-		if !a.LastFinished.IsZero() {
-			fmt.Fprintf(&s, " %s ago", ago(b.now().Sub(a.LastFinished)))
-		}
-	}
-	owed := 0
-	for _, p := range b.Store.Pending() {
-		if p.Conversation == m.Conversation || p.ReplyIn == m.Conversation {
-			owed++
-		}
-	}
-	fmt.Fprintf(&s, ". This conversation: %d answer(s) owed", owed)
-	if id := b.Store.Session(m.Conversation); id != "" {
-		fmt.Fprintf(&s, ", continuing session %.8s", id)
-	} else {
-		s.WriteString(", a new session")
-	}
-	s.WriteString(".")
-	b.say(ctx, c, m, s.String())
-}
-
-// cancelCommand answers "cancel": it stops the jobs this conversation
-// started.
-func (b *Bridge) cancelCommand(ctx context.Context, c Connector, m Inbound) {
-	var ids, failed []string
-	for _, p := range b.Store.Pending() {
-		if (p.Conversation == m.Conversation || p.ReplyIn == m.Conversation) && p.Ended.IsZero() {
-			if err := b.Daemon.Cancel(ctx, p.Job); err != nil {
-				b.Log.Error("cannot cancel a job", append(fields(m, "cancel_failed"), zap.String("job", p.Job), zap.Error(err))...)
-				failed = append(failed, p.Job+": "+tell(err))
-				continue
-			}
-			ids = append(ids, p.Job)
-		}
-	}
-	b.Log.Info("chat cancel", append(fields(m, "cancel"), zap.Strings("chat_jobs", ids))...)
-	switch {
-	case len(failed) > 0:
-		b.say(ctx, c, m, "✗ Could not cancel "+strings.Join(failed, "; "))
-	case len(ids) == 0:
-		b.say(ctx, c, m, "Nothing of this conversation is running.")
-	default:
-		b.say(ctx, c, m, "Cancelling "+strings.Join(ids, ", ")+".")
-	}
 }
 
 // tell is what the chat hears of err: herdctl's own reason when it is
@@ -191,6 +180,19 @@ func tell(err error) string {
 		return text.OneLine(msg, 200)
 	}
 	return "herdctl-chat could not get it done; the host's journal says why (journalctl -t herdctl-chat)."
+}
+
+// human is a duration as an operator writes it: 24h, 90m, 2d.
+func human(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // ago is d, short.

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/herdctl/herdctl/service/api"
 )
@@ -18,6 +19,12 @@ type Daemon interface {
 	Job(ctx context.Context, id string) (*api.Job, error)
 	Cancel(ctx context.Context, id string) error
 	Agent(ctx context.Context, name string) (*api.Agent, error)
+	// Sessions are agent's sessions, newest first; Cost its cost per
+	// day (usage and sessions).
+	Sessions(ctx context.Context, agent string) ([]api.Session, error)
+	Cost(ctx context.Context, f api.CostFilter) ([]api.CostDay, error)
+	// Journal reads a job's journal entries (live progress).
+	Journal(ctx context.Context, q api.JournalQuery) (*api.JournalPage, error)
 	// Report sends the connectors' state and returns the fingerprint of
 	// the daemon's current chat snapshot ("" for none).
 	Report(ctx context.Context, cs []api.ChatConnector) (string, error)
@@ -31,6 +38,9 @@ type TriggerOptions struct {
 	Queue bool
 	// Resume is the session the job continues, "" for a new one.
 	Resume string
+	// Inbox is the stage of the message's attachments (chat.StagePath),
+	// which the job's runner copies into the workspace's inbox/.
+	Inbox string
 }
 
 // Errors of Daemon the bridge tells apart.
@@ -78,13 +88,23 @@ type Connector interface {
 	// or a failure it cannot get over (then the bridge retries later).
 	Run(ctx context.Context, in chan<- Inbound) error
 	// Post posts one message of text (escaped, within Limit) into to,
-	// as a reply to the message replyTo when it is not "".
-	Post(ctx context.Context, to Conversation, replyTo, text string) error
+	// as a reply to the message replyTo when it is not "", and returns
+	// the new message's id.
+	Post(ctx context.Context, to Conversation, replyTo, text string) (string, error)
+	// Upload posts text as a file called name, with caption as its
+	// message, as a reply to replyTo when it is not "".
+	Upload(ctx context.Context, to Conversation, replyTo, caption, name, text string) (string, error)
+	// Edit replaces the text of the bot's own message id in to (Discord
+	// PATCH, Slack chat.update).
+	Edit(ctx context.Context, to Conversation, id, text string) error
 	// Typing shows that an answer to replyTo is being written in to;
 	// called every few seconds while the job runs. DoneTyping takes
 	// any lasting sign of it away.
 	Typing(ctx context.Context, to Conversation, replyTo string) error
 	DoneTyping(ctx context.Context, to Conversation, replyTo string)
+	// Fetch writes attachment a to w (which stops it at its limit with
+	// an error).
+	Fetch(ctx context.Context, a Attachment, w io.Writer) error
 	// Limit is the longest message, in UTF-16 code units.
 	Limit() int
 	// Escape makes text (an answer, a line of the bridge's) safe to

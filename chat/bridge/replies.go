@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herdctl/herdctl/chat/text"
+	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
 )
 
@@ -64,6 +65,7 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 	c := b.byKey[connKey(p.Conversation.Platform, p.Conversation.Agent)]
 	if c == nil {
 		b.Log.Warn("answer dropped: the agent has no such bot any more", pendingFields(p, "dropped")...)
+		b.unstage(p.Stage)
 		b.Store.Done(p.Job, "", b.now())
 		return
 	}
@@ -71,6 +73,7 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		b.Log.Warn("answer dropped: herdctl has no record of the job", pendingFields(p, "dropped")...)
+		b.unstage(p.Stage)
 		b.Store.Done(p.Job, "", b.now())
 		return
 	case err != nil:
@@ -78,20 +81,42 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 	case !api.Finished(j.Status):
 		return
 	}
+	b.unwatch(p.Job)
 	if p.Ended.IsZero() {
 		p.Ended = b.now()
 		b.Store.Update(p.Job, func(q *Pending) { q.Ended = p.Ended })
 	}
-	parts := b.answer(c, j)
+	if q, ok := b.Store.Get(p.Job); ok {
+		p.Progress, p.Summarized = q.Progress, q.Summarized
+	}
+	if p.Progress != "" && !p.Summarized {
+		if err := c.Edit(ctx, p.ReplyIn, p.Progress, c.Escape(summaryLine(j, p.Ended.Sub(p.Started)))); err != nil {
+			c.Health().Error(err)
+			b.Log.Warn("cannot give the progress message its summary", append(pendingFields(p, "post_failed"), zap.Error(err))...)
+		}
+		b.Store.Update(p.Job, func(q *Pending) { q.Summarized = true })
+	}
+	parts := b.answer(c, j, p.Note)
+	file := ""
+	if len(parts) > 1 && j.Status == api.StatusCompleted && b.LongAnswers[p.Conversation.Agent] == policy.LongAnswersFile {
+		file, parts = answerFile(p.Note, j.Result), []string{c.Escape(caption(p.Note, j.Result))}
+	}
 	for i := p.Sent; i < len(parts); i++ {
 		replyTo := p.ReplyTo
 		if i > 0 {
 			replyTo = "" // the first part answers the message; the rest follow it
 		}
-		if err := c.Post(ctx, p.ReplyIn, replyTo, parts[i]); err != nil {
+		var err error
+		if file != "" {
+			_, err = c.Upload(ctx, p.ReplyIn, replyTo, parts[i], AnswerFileName, file)
+		} else {
+			_, err = c.Post(ctx, p.ReplyIn, replyTo, parts[i])
+		}
+		if err != nil {
 			c.Health().Error(err)
 			if b.now().Sub(p.Ended) > ReplyDeadline {
 				b.Log.Error("answer dropped: the platform refused it for a day", append(pendingFields(p, "dropped"), zap.Error(err))...)
+				b.unstage(p.Stage)
 				b.Store.Done(p.Job, j.SessionID, b.now(), p.Conversation, p.ReplyIn)
 				return
 			}
@@ -103,6 +128,7 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 		b.Store.Update(p.Job, func(q *Pending) { q.Sent = sent })
 	}
 	c.DoneTyping(ctx, p.ReplyIn, p.ReplyTo)
+	b.unstage(p.Stage)
 	if err := b.Store.Done(p.Job, j.SessionID, b.now(), p.Conversation, p.ReplyIn); err != nil {
 		b.Log.Error("cannot record the answer as posted", append(pendingFields(p, "store_failed"), zap.Error(err))...)
 	}
@@ -111,8 +137,12 @@ func (b *Bridge) deliver(ctx context.Context, p Pending) {
 }
 
 // answer is what the reply to job j says, in parts that fit c: the
-// agent's answer, or one line saying why there is none.
-func (b *Bridge) answer(c Connector, j *api.Job) []string {
+// agent's answer, or one line saying why there is none, after the
+// bridge's note, if any.
+func (b *Bridge) answer(c Connector, j *api.Job, note string) []string {
+	if note != "" {
+		note += "\n"
+	}
 	reason := j.ExitReason
 	if reason == "" {
 		reason = j.Error
@@ -124,7 +154,7 @@ func (b *Bridge) answer(c Connector, j *api.Job) []string {
 		if r == "" {
 			r = "(The agent finished without an answer.)"
 		}
-		return text.Split(c.Escape(r), c.Limit(), text.UTF16Len)
+		return text.Split(c.Escape(note+r), c.Limit(), text.UTF16Len)
 	case api.StatusCancelled:
 		line = "✗ Cancelled"
 	case api.StatusTimedOut:
@@ -136,7 +166,32 @@ func (b *Bridge) answer(c Connector, j *api.Job) []string {
 	if reason != "" {
 		line += ": " + reason
 	}
-	return []string{c.Escape(text.OneLine(line, 300))}
+	return text.Split(c.Escape(note+text.OneLine(line, 300)), c.Limit(), text.UTF16Len)
+}
+
+// AnswerFileName is the name of an answer posted as a file.
+const AnswerFileName = "answer.md"
+
+// captionChars is how much of a long answer its file's message shows.
+const captionChars = 300
+
+// answerFile is the whole answer, as the file holds it.
+func answerFile(note, result string) string {
+	r := strings.TrimSpace(result)
+	if note != "" {
+		r = note + "\n\n" + r
+	}
+	return r + "\n"
+}
+
+// caption is the message a long answer's file comes with: its start on
+// one line, and where the rest is.
+func caption(note, result string) string {
+	s := text.OneLine(result, captionChars)
+	if note != "" {
+		s = note + "\n" + s
+	}
+	return s + "\n(The whole answer is in " + AnswerFileName + ".)"
 }
 
 // typing keeps the typing indicator up wherever a job runs for a

@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"time"
+
 	"github.com/herdctl/herdctl/policy"
 )
 
@@ -49,6 +51,20 @@ type Inbound struct {
 	DM, Mentioned, FromBot bool
 	// Text is the message without the bot's mention.
 	Text string
+	// Command is the command the platform named (a Discord slash
+	// command), "" for a message.
+	Command string
+	// Attachments are the files attached to the message.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a message, as the platform
+// describes it: its name and size are the sender's word, untrusted.
+type Attachment struct {
+	Name string
+	Size int64
+	// URL is where the connector fetches it from.
+	URL string
 }
 
 // Verdict is what the bridge does with a message.
@@ -71,6 +87,19 @@ type Rules struct {
 	Guild    string
 	Channels map[string]bool
 	Users    map[string]bool
+	// Auto are the channels (a subset of Channels) where every message
+	// of a user is for the agent, without a mention.
+	Auto map[string]bool
+	// Expiry is how long a conversation may be idle before its next
+	// message starts a fresh session (policy.DefaultSessionExpiry if 0).
+	Expiry time.Duration
+}
+
+func (r Rules) expiry() time.Duration {
+	if r.Expiry <= 0 {
+		return policy.DefaultSessionExpiry
+	}
+	return r.Expiry
 }
 
 func set(ids []string) map[string]bool {
@@ -81,20 +110,31 @@ func set(ids []string) map[string]bool {
 	return m
 }
 
+// auto says m was written in an auto channel (or a thread of one) of
+// the bot's server.
+func (r Rules) auto(m Inbound) bool {
+	if r.Guild != "" && m.Guild != r.Guild {
+		return false
+	}
+	return r.Auto[m.Channel] && r.Channels[m.Channel] || m.Parent != "" && r.Auto[m.Parent] && r.Channels[m.Parent]
+}
+
 // DiscordRules are the rules of a Discord bot.
 func DiscordRules(d *policy.DiscordChat) Rules {
-	return Rules{Guild: d.Guild, Channels: set(d.Channels), Users: set(d.Users)}
+	return Rules{Guild: d.Guild, Channels: set(d.Channels), Users: set(d.Users), Auto: set(d.AutoChannels), Expiry: d.SessionExpiry}
 }
 
 // SlackRules are the rules of a Slack app.
 func SlackRules(s *policy.SlackChat) Rules {
-	return Rules{Channels: set(s.Channels), Users: set(s.Users)}
+	return Rules{Channels: set(s.Channels), Users: set(s.Users), Auto: set(s.AutoChannels), Expiry: s.SessionExpiry}
 }
 
 // Route decides what m is: a direct message from an allowed user, or a
 // mention by an allowed user in an allowed channel (or a thread of one)
 // of the allowed server, is accepted; the same from anyone or anywhere
-// else is refused with the reason; everything else is ignored.
+// else is refused with the reason. In an auto channel (or a thread of
+// one) an allowed user's every message is accepted; anyone else's is
+// chatter, ignored like everything else.
 func (r Rules) Route(m Inbound) (Verdict, string) {
 	switch {
 	case m.FromBot:
@@ -102,6 +142,11 @@ func (r Rules) Route(m Inbound) (Verdict, string) {
 	case m.DM:
 		if !r.Users[m.User] {
 			return Refuse, "a direct message from a user not in the agent's users"
+		}
+		return Accept, ""
+	case !m.Mentioned && r.auto(m):
+		if !r.Users[m.User] {
+			return Ignore, ""
 		}
 		return Accept, ""
 	case !m.Mentioned:

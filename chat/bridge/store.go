@@ -30,12 +30,25 @@ type Pending struct {
 	Ended     time.Time `json:"ended,omitzero"`
 	Attempts  int       `json:"attempts,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
+	// Note is a line of the bridge's that comes before the answer (a
+	// session that expired).
+	Note string `json:"note,omitempty"`
+	// Progress is the progress message's id, once posted; Summarized
+	// says it was given the job's summary line.
+	Progress   string `json:"progress,omitempty"`
+	Summarized bool   `json:"summarized,omitempty"`
+	// Stage is the stage of the message's attachments, removed once
+	// the answer is posted.
+	Stage string `json:"stage,omitempty"`
 }
 
-// Session is the Claude session a conversation continues.
+// Session is the Claude session a conversation continues, and the last
+// job it started (what retry runs again; its prompt stays in herdctl's
+// job record, never in the bridge's state).
 type Session struct {
 	ID      string    `json:"id"`
 	Updated time.Time `json:"updated"`
+	LastJob string    `json:"last_job,omitempty"`
 }
 
 // Bounds of the state file.
@@ -118,6 +131,18 @@ func (s *Store) Pending() []Pending {
 	return out
 }
 
+// Get is a copy of the reply owed for job.
+func (s *Store) Get(job string) (Pending, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.st.Pending {
+		if p.Job == job {
+			return *p, true
+		}
+	}
+	return Pending{}, false
+}
+
 // Add records a reply owed.
 func (s *Store) Add(p Pending) error {
 	s.mu.Lock()
@@ -160,7 +185,9 @@ func (s *Store) Done(job, session string, now time.Time, convs ...Conversation) 
 	s.st.Pending = keep
 	if session != "" {
 		for _, c := range convs {
-			s.st.Sessions[c.Key()] = Session{ID: session, Updated: now}
+			v := s.st.Sessions[c.Key()]
+			v.ID, v.Updated = session, now
+			s.st.Sessions[c.Key()] = v
 		}
 		s.trimSessions()
 	}
@@ -169,9 +196,41 @@ func (s *Store) Done(job, session string, now time.Time, convs ...Conversation) 
 
 // Session is the session conversation c continues, "" for a new one.
 func (s *Store) Session(c Conversation) string {
+	return s.Conversation(c).ID
+}
+
+// Conversation is what the bridge keeps of conversation c.
+func (s *Store) Conversation(c Conversation) Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.Sessions[c.Key()].ID
+	return s.st.Sessions[c.Key()]
+}
+
+// Started records job as the last one each conversation given started.
+func (s *Store) Started(job string, now time.Time, convs ...Conversation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range convs {
+		v := s.st.Sessions[c.Key()]
+		v.LastJob, v.Updated = job, now
+		s.st.Sessions[c.Key()] = v
+	}
+	s.trimSessions()
+	return s.save()
+}
+
+// Reset makes each conversation given start a new session with its next
+// message (its last job stays, for retry).
+func (s *Store) Reset(now time.Time, convs ...Conversation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range convs {
+		if v, ok := s.st.Sessions[c.Key()]; ok {
+			v.ID, v.Updated = "", now
+			s.st.Sessions[c.Key()] = v
+		}
+	}
+	return s.save()
 }
 
 func (s *Store) trimSessions() {

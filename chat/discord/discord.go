@@ -2,15 +2,20 @@
 // agent, on github.com/bwmarrin/discordgo. It speaks the gateway (hello,
 // heartbeat, identify, resume after a drop, with the library's own
 // reconnect backoff) with only the intents for server and direct
-// messages, turns MESSAGE_CREATE into the bridge's Inbound, and posts
-// replies that can mention nobody; discordgo waits out a 429's
-// retry_after and tries again.
+// messages (and Message Content when the bot has auto channels), turns MESSAGE_CREATE into the bridge's Inbound, registers
+// the bridge's commands as the guild's slash commands and turns their
+// INTERACTION_CREATE into Inbound too, and posts and edits replies that
+// can mention nobody; discordgo waits out a 429's retry_after and tries
+// again.
 package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -78,22 +83,39 @@ type Connector struct {
 
 	mu      sync.Mutex
 	botID   string
+	appID   string
 	in      chan<- bridge.Inbound
 	ctx     context.Context
 	parents map[string]string    // thread → its channel ("" when not a thread)
 	typed   map[string]time.Time // channel → last typing indicator
+	// interactions are the slash commands received, by their message id
+	// for the bridge ("i:" and the interaction's id), until their
+	// deferred answer is given; originals are the answers given, by
+	// message id, which are edited through the interaction's token.
+	interactions map[string]*interaction
+	originals    map[string]*interaction
+	// files fetches attachments: no redirect to elsewhere, no proxy
+	// from the environment.
+	files *http.Client
 }
 
 // New makes the connector of agent's bot; it connects in Run.
 func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logger) *Connector {
 	s, _ := discordgo.New("Bot " + cfg.BotToken) // cannot fail
 	s.Identify.Intents = discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if len(cfg.AutoChannels) > 0 {
+		// The text of messages that do not mention the bot: a
+		// privileged intent, switched on in the Developer Portal.
+		s.Identify.Intents |= discordgo.IntentMessageContent
+	}
 	s.StateEnabled = false
 	s.LogLevel = discordgo.LogWarning
 	s.Client = &http.Client{Timeout: 30 * time.Second}
 	s.MaxRestRetries = 3
 	c := &Connector{agent: agent, rules: bridge.DiscordRules(cfg), health: h, s: s, ready: make(chan struct{}), parents: map[string]string{}, typed: map[string]time.Time{},
-		log: log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
+		interactions: map[string]*interaction{}, originals: map[string]*interaction{},
+		files: &http.Client{Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		log:   log.With(zap.String("chat_platform", bridge.Discord), zap.String("chat_agent", agent), zap.String("agent", agent))}
 	s.AddHandler(c.onReady)
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
 		c.health.Connected()
@@ -109,6 +131,7 @@ func New(agent string, cfg *policy.DiscordChat, h *bridge.Health, log *zap.Logge
 		c.log.Warn(err.Error(), zap.String("chat_event", "rate_limited"), zap.Duration("chat_retry_after", rl.RetryAfter))
 	})
 	s.AddHandler(c.onMessage)
+	s.AddHandler(c.onInteraction)
 	return c
 }
 
@@ -149,12 +172,20 @@ func (c *Connector) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	if r.User == nil {
 		return
 	}
+	app := r.User.ID
+	if r.Application != nil && r.Application.ID != "" {
+		app = r.Application.ID
+	}
 	c.mu.Lock()
-	c.botID = r.User.ID
+	c.botID, c.appID = r.User.ID, app
+	ctx := c.ctx
 	c.mu.Unlock()
 	c.readyOnce.Do(func() { close(c.ready) })
 	c.health.Connected()
 	c.log.Info("Discord gateway connected", zap.String("chat_event", "connected"), zap.String("chat_bot", r.User.ID))
+	if c.rules.Guild != "" && ctx != nil {
+		go c.registerCommands(ctx, app)
+	}
 }
 
 func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
@@ -179,6 +210,11 @@ func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate)
 	conv := bridge.Conversation{Platform: bridge.Discord, Agent: c.agent, Channel: m.ChannelID}
 	msg := bridge.Inbound{Conversation: conv, ReplyIn: conv, ID: m.ID, Guild: m.GuildID, User: m.Author.ID,
 		DM: m.GuildID == "", FromBot: m.Author.Bot || m.Author.ID == bot, Text: m.Content}
+	for _, a := range m.Attachments {
+		if a != nil {
+			msg.Attachments = append(msg.Attachments, bridge.Attachment{Name: a.Filename, Size: int64(a.Size), URL: a.URL})
+		}
+	}
 	for _, u := range m.Mentions {
 		if u != nil && u.ID == bot && bot != "" {
 			msg.Mentioned = true
@@ -187,7 +223,7 @@ func (c *Connector) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate)
 	if msg.Mentioned {
 		msg.Text = strings.NewReplacer("<@"+bot+">", "", "<@!"+bot+">", "").Replace(msg.Text)
 	}
-	if msg.Mentioned && !msg.DM && !c.rules.Channels[m.ChannelID] {
+	if (msg.Mentioned || len(c.rules.Auto) > 0) && !msg.DM && !msg.FromBot && !c.rules.Channels[m.ChannelID] {
 		msg.Parent = c.parent(ctx, m.ChannelID)
 	}
 	select {
@@ -223,15 +259,70 @@ func (c *Connector) parent(ctx context.Context, channel string) string {
 	return p
 }
 
-// Post implements bridge.Connector.
-func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, text string) error {
-	send := &discordgo.MessageSend{Content: text, AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}}
+// noMentions lets a message mention nobody.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// Post implements bridge.Connector. The first post that answers a slash
+// command is that command's (deferred) answer.
+func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, text string) (string, error) {
+	if it := c.takeInteraction(replyTo); it != nil {
+		m, err := c.s.InteractionResponseEdit(it.i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+		if err == nil {
+			c.mu.Lock()
+			c.originals[m.ID] = it
+			c.mu.Unlock()
+			return m.ID, nil
+		}
+		c.log.Warn("cannot answer a slash command: posting instead", zap.String("chat_event", "interaction_failed"), zap.Error(clean(err)))
+		replyTo = ""
+	} else if isInteraction(replyTo) {
+		replyTo = "" // answered already: the rest follows in the channel
+	}
+	send := &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}
 	if replyTo != "" {
 		no := false
 		send.Reference = &discordgo.MessageReference{MessageID: replyTo, ChannelID: to.Channel, FailIfNotExists: &no}
 	}
-	if _, err := c.s.ChannelMessageSendComplex(to.Channel, send, discordgo.WithContext(ctx)); err != nil {
-		return fmt.Errorf("posting to Discord channel %s: %w", to.Channel, clean(err))
+	m, err := c.s.ChannelMessageSendComplex(to.Channel, send, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("posting to Discord channel %s: %w", to.Channel, clean(err))
+	}
+	return m.ID, nil
+}
+
+// Upload implements bridge.Connector: a message with the file attached
+// (multipart), mentioning nobody.
+func (c *Connector) Upload(ctx context.Context, to bridge.Conversation, replyTo, caption, name, text string) (string, error) {
+	send := &discordgo.MessageSend{Content: caption, AllowedMentions: noMentions(),
+		Files: []*discordgo.File{{Name: name, ContentType: "text/markdown; charset=utf-8", Reader: strings.NewReader(text)}}}
+	if replyTo != "" && !isInteraction(replyTo) {
+		no := false
+		send.Reference = &discordgo.MessageReference{MessageID: replyTo, ChannelID: to.Channel, FailIfNotExists: &no}
+	}
+	m, err := c.s.ChannelMessageSendComplex(to.Channel, send, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("uploading to Discord channel %s: %w", to.Channel, clean(err))
+	}
+	return m.ID, nil
+}
+
+// Edit implements bridge.Connector: PATCH of the bot's message (through
+// the interaction's token for a slash command's answer), mentioning
+// nobody.
+func (c *Connector) Edit(ctx context.Context, to bridge.Conversation, id, text string) error {
+	c.mu.Lock()
+	it := c.originals[id]
+	c.mu.Unlock()
+	var err error
+	if it != nil && time.Since(it.at) < interactionLife {
+		_, err = c.s.InteractionResponseEdit(it.i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+	} else {
+		_, err = c.s.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: id, Channel: to.Channel, Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+	}
+	if err != nil {
+		return fmt.Errorf("editing a message in Discord channel %s: %w", to.Channel, clean(err))
 	}
 	return nil
 }
@@ -254,6 +345,33 @@ func (c *Connector) DoneTyping(_ context.Context, to bridge.Conversation, _ stri
 	c.mu.Lock()
 	delete(c.typed, to.Channel)
 	c.mu.Unlock()
+}
+
+// Fetch implements bridge.Connector: a GET of the attachment's URL on
+// Discord's CDN, which needs no token (none is sent).
+func (c *Connector) Fetch(ctx context.Context, a bridge.Attachment, w io.Writer) error {
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("the attachment's URL is not an http or https one")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.files.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which carries a signature
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
 }
 
 // clean shortens discordgo's REST errors, which quote the whole response

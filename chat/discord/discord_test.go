@@ -105,7 +105,7 @@ func TestGateway(t *testing.T) {
 	fake.RateLimit(1, 0.3)
 	start := time.Now()
 	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
-	if err := c.Post(context.Background(), to, id, "@everyone the answer"); err != nil {
+	if _, err := c.Post(context.Background(), to, id, "@everyone the answer"); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) < 300*time.Millisecond {
@@ -132,5 +132,130 @@ func TestBadToken(t *testing.T) {
 	defer cancel()
 	if err := c.Run(ctx, make(chan bridge.Inbound)); err == nil || strings.Contains(err.Error(), "unknown-token") {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestSlashCommands: the bridge's commands are registered in the guild;
+// a user's command is acknowledged at once (deferred) and comes to the
+// bridge as its Command; the first post answers it through its token
+// and later edits of that answer go the same way; a stranger's command
+// is not acknowledged at all.
+func TestSlashCommands(t *testing.T) {
+	c, in := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	eventually(t, "the commands registered", func() bool { return len(fake.Commands("100")) == len(bridge.Commands()) })
+	if got := strings.Join(fake.Commands("100"), " "); got != "help status new retry usage cancel sessions" {
+		t.Errorf("registered %q", got)
+	}
+	id := fake.Command("111", fakediscord.Invocation{Guild: "100", Channel: "200", User: "300", Name: "usage"})
+	m := receive(t, in)
+	if m.Command != "usage" || m.User != "300" || m.Guild != "100" || m.Channel != "200" || !m.Mentioned || m.ID != "i:"+id {
+		t.Errorf("command: %+v", m)
+	}
+	if typ := fake.Acknowledged(id); typ != 5 {
+		t.Errorf("acknowledged with %d, want 5 (deferred)", typ)
+	}
+	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
+	msg, err := c.Post(context.Background(), to, m.ID, "$0.0100 today")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := fake.Posts()
+	if p := ps[len(ps)-1]; p.Interaction != id || p.Content != "$0.0100 today" || !p.NoMentions || p.ID != msg {
+		t.Errorf("answer: %+v", p)
+	}
+	if err := c.Edit(context.Background(), to, msg, "@everyone edited"); err != nil {
+		t.Fatal(err)
+	}
+	es := fake.Edits()
+	if e := es[len(es)-1]; e.ID != msg || e.Content != "@everyone edited" || !e.NoMentions {
+		t.Errorf("edit: %+v", e)
+	}
+	// A second post for the same command follows in the channel.
+	if _, err := c.Post(context.Background(), to, m.ID, "more"); err != nil {
+		t.Fatal(err)
+	}
+	ps = fake.Posts()
+	if p := ps[len(ps)-1]; p.Interaction != "" || p.ReplyTo != "" || p.Content != "more" {
+		t.Errorf("follow-up: %+v", p)
+	}
+	// A stranger's command reaches the bridge (which logs it) unanswered.
+	sid := fake.Command("111", fakediscord.Invocation{Guild: "100", Channel: "200", User: "666", Name: "new"})
+	if m := receive(t, in); m.User != "666" {
+		t.Errorf("stranger: %+v", m)
+	}
+	if typ := fake.Acknowledged(sid); typ != 0 {
+		t.Errorf("a stranger's command was acknowledged (%d)", typ)
+	}
+	// An edit of a plain message is a PATCH of it.
+	if err := c.Edit(context.Background(), to, ps[len(ps)-1].ID, "more, edited"); err != nil {
+		t.Fatal(err)
+	}
+	if es := fake.Edits(); es[len(es)-1].Content != "more, edited" || es[len(es)-1].ID != ps[len(ps)-1].ID {
+		t.Errorf("edit: %+v", es[len(es)-1])
+	}
+}
+
+// TestAutoChannels: the Message Content intent is asked for only by a
+// bot with auto channels; there, a user's message without a mention
+// comes to the bridge (and is accepted), in a thread of it too.
+func TestAutoChannels(t *testing.T) {
+	const messageContent = 1 << 15
+	connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	if fake.Intents("111")&messageContent != 0 {
+		t.Error("Message Content asked for without auto channels")
+	}
+	a := New("other", &policy.DiscordChat{API: fake.URL, BotToken: "MjIyMjIyMjIyMjIyMjIyMjIy.BBBBBB.other-token", Guild: "100", Channels: []string{"200"},
+		AutoChannels: []string{"200"}, Users: []string{"300"}}, bridge.NewHealth(nil), zap.NewNop())
+	in := make(chan bridge.Inbound, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, in) }()
+	t.Cleanup(func() { cancel(); <-done })
+	eventually(t, "connected", a.Health().IsConnected)
+	if fake.Intents("222")&messageContent == 0 {
+		t.Error("Message Content not asked for with auto channels")
+	}
+	fake.Say(fakediscord.Message{Guild: "100", Channel: "777", Author: "300", Content: "in a thread, no mention"})
+	m := receive(t, in)
+	if m.Mentioned || m.Parent != "200" || m.Text != "in a thread, no mention" {
+		t.Errorf("auto: %+v", m)
+	}
+	if v, _ := a.Rules().Route(m); v != bridge.Accept {
+		t.Errorf("routed %v", v)
+	}
+}
+
+// TestAttachments: a message's attachments come with their name and
+// declared size, and Fetch gets their content from the CDN.
+func TestAttachments(t *testing.T) {
+	c, in := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	fake.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@111> see", Mentions: []string{"111"},
+		Files: []fakediscord.File{{Name: "../notes.txt", Content: "hello"}, {Name: "big.bin", Content: "x", Size: 9 << 20}}})
+	m := receive(t, in)
+	if len(m.Attachments) != 2 || m.Attachments[0].Name != "../notes.txt" || m.Attachments[0].Size != 5 || m.Attachments[1].Size != 9<<20 {
+		t.Fatalf("attachments: %+v", m.Attachments)
+	}
+	var b strings.Builder
+	if err := c.Fetch(context.Background(), m.Attachments[0], &b); err != nil || b.String() != "hello" {
+		t.Errorf("fetch: %q %v", b.String(), err)
+	}
+	if err := c.Fetch(context.Background(), bridge.Attachment{URL: "file:///etc/passwd"}, &b); err == nil {
+		t.Error("a file: URL was fetched")
+	}
+}
+
+// TestUpload: a long answer as a file: multipart, its caption
+// mentioning nobody, a reply to the message.
+func TestUpload(t *testing.T) {
+	c, _ := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
+	id, err := c.Upload(context.Background(), to, "1234", "@everyone the start", "answer.md", "# the whole answer\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := fake.Posts()
+	p := ps[len(ps)-1]
+	if p.ID != id || p.Content != "@everyone the start" || !p.NoMentions || p.ReplyTo != "1234" || len(p.Files) != 1 || p.Files[0].Name != "answer.md" || p.Files[0].Content != "# the whole answer\n" {
+		t.Errorf("upload: %+v", p)
 	}
 }

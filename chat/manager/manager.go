@@ -110,7 +110,7 @@ func mapErr(err error) error {
 func (m *Client) Trigger(ctx context.Context, agent, prompt string, o bridge.TriggerOptions) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	opts := api.Encode(api.TriggerOptions{Queue: o.Queue, Resume: o.Resume})
+	opts := api.Encode(api.TriggerOptions{Queue: o.Queue, Resume: o.Resume, Inbox: o.Inbox})
 	var id string
 	call := m.c.Conn().Object(api.BusName, api.ObjectPath).CallWithContext(ctx, api.Interface+".Trigger", 0, agent, "", prompt, opts)
 	if call.Err != nil {
@@ -148,4 +148,28 @@ func (m *Client) Report(ctx context.Context, cs []api.ChatConnector) (string, er
 	defer cancel()
 	fp, err := m.c.ReportChat(ctx, cs)
 	return fp, mapErr(err)
+}
+
+// Sessions implements bridge.Daemon.
+func (m *Client) Sessions(ctx context.Context, agent string) ([]api.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	ss, err := m.c.Sessions(ctx, agent)
+	return ss, mapErr(err)
+}
+
+// Cost implements bridge.Daemon.
+func (m *Client) Cost(ctx context.Context, f api.CostFilter) ([]api.CostDay, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	ds, err := m.c.Cost(ctx, f)
+	return ds, mapErr(err)
+}
+
+// Journal implements bridge.Daemon.
+func (m *Client) Journal(ctx context.Context, q api.JournalQuery) (*api.JournalPage, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	p, err := m.c.ReadJournal(ctx, q)
+	return p, mapErr(err)
 }

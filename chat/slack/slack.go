@@ -1,8 +1,8 @@
 // Package slack is the chat bridge's Slack connector: one app of one
 // agent in Socket Mode (no public endpoint), on github.com/slack-go/slack.
 // It opens the connection with the app-level token (apps.connections.open),
-// acknowledges every envelope, turns app_mention events and direct
-// messages into the bridge's Inbound, and posts replies in the message's
+// acknowledges every envelope, turns app_mention events, direct messages
+// and the messages of auto channels into the bridge's Inbound, and posts replies in the message's
 // thread with chat.postMessage, retried after a 429's Retry-After.
 // Slack has no typing indicator for apps: a reaction on the message
 // stands for one while the job runs.
@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -171,14 +172,29 @@ func (c *Connector) inbound(data any) (bridge.Inbound, bool) {
 	switch e := data.(type) {
 	case *slackevents.AppMentionEvent:
 		m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
-			User: e.User, Mentioned: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
+			User: e.User, Mentioned: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text, Attachments: files(e.Files)}
 	case *slackevents.MessageEvent:
-		if !e.IsIM() || e.SubType != "" {
-			return m, false // channels come as app_mention; edits and joins are not messages
+		switch {
+		case e.SubType != "" && e.SubType != "file_share":
+			return m, false // edits and joins are not messages
+		case e.IsIM():
+			m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
+				User: e.User, DM: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
+			m.Mentioned = strings.Contains(e.Text, "<@"+bot+">")
+			if e.Message != nil {
+				m.Attachments = files(e.Message.Files)
+			}
+		case c.rules.Auto[e.Channel] && !strings.Contains(e.Text, "<@"+bot+">"):
+			// An auto channel's message without a mention (one with
+			// comes as app_mention too).
+			m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
+				User: e.User, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
+			if e.Message != nil {
+				m.Attachments = files(e.Message.Files)
+			}
+		default:
+			return m, false // channels' mentions come as app_mention
 		}
-		m = bridge.Inbound{Conversation: bridge.Conversation{Channel: e.Channel, Thread: e.ThreadTimeStamp}, ID: e.TimeStamp,
-			User: e.User, DM: true, FromBot: e.BotID != "" || e.User == bot, Text: e.Text}
-		m.Mentioned = strings.Contains(e.Text, "<@"+bot+">")
 	default:
 		return m, false
 	}
@@ -192,21 +208,70 @@ func (c *Connector) inbound(data any) (bridge.Inbound, bool) {
 	return m, true
 }
 
+// files are a message's files as the bridge's attachments.
+func files(fs []slack.File) []bridge.Attachment {
+	var out []bridge.Attachment
+	for _, f := range fs {
+		out = append(out, bridge.Attachment{Name: f.Name, Size: int64(f.Size), URL: f.URLPrivateDownload})
+	}
+	return out
+}
+
+// Fetch implements bridge.Connector: a GET of the file's private URL with
+// the bot token (files:read), which the library sends only to Slack's
+// own hosts (or the fleet's slack_api).
+func (c *Connector) Fetch(ctx context.Context, a bridge.Attachment, w io.Writer) error {
+	if err := c.api.GetFileContext(ctx, a.URL, w); err != nil {
+		return fmt.Errorf("downloading from Slack: %w", scrub(err))
+	}
+	return nil
+}
+
 // Post implements bridge.Connector: into to's thread, if any; no link
 // or media unfurls (an answer's links are the agent's).
-func (c *Connector) Post(ctx context.Context, to bridge.Conversation, _ string, text string) error {
+func (c *Connector) Post(ctx context.Context, to bridge.Conversation, _ string, text string) (string, error) {
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl()}
 	if to.Thread != "" {
 		opts = append(opts, slack.MsgOptionTS(to.Thread))
 	}
-	if _, _, err := c.api.PostMessageContext(ctx, to.Channel, opts...); err != nil {
-		var rl *slack.RateLimitedError
-		if errors.As(err, &rl) {
-			c.log.Warn("rate limited by Slack", zap.String("chat_event", "rate_limited"), zap.Duration("chat_retry_after", rl.RetryAfter))
-		}
-		return fmt.Errorf("posting to Slack channel %s: %w", to.Channel, err)
+	_, ts, err := c.api.PostMessageContext(ctx, to.Channel, opts...)
+	if err != nil {
+		c.rateLimited(err)
+		return "", fmt.Errorf("posting to Slack channel %s: %w", to.Channel, err)
+	}
+	return ts, nil
+}
+
+// Upload implements bridge.Connector: files.uploadV2 (get an upload URL,
+// upload, complete into the channel and thread with caption as its
+// comment).
+func (c *Connector) Upload(ctx context.Context, to bridge.Conversation, _ string, caption, name, text string) (string, error) {
+	f, err := c.api.UploadFileContext(ctx, slack.UploadFileParameters{Filename: name, FileSize: len(text), Content: text, Title: name,
+		InitialComment: caption, Channel: to.Channel, ThreadTimestamp: to.Thread})
+	if err != nil {
+		c.rateLimited(err)
+		return "", fmt.Errorf("uploading to Slack channel %s: %w", to.Channel, err)
+	}
+	return f.ID, nil
+}
+
+// Edit implements bridge.Connector: chat.update of the app's own
+// message.
+func (c *Connector) Edit(ctx context.Context, to bridge.Conversation, id, text string) error {
+	_, _, _, err := c.api.UpdateMessageContext(ctx, to.Channel, id, slack.MsgOptionText(text, false))
+	if err != nil {
+		c.rateLimited(err)
+		return fmt.Errorf("updating a message in Slack channel %s: %w", to.Channel, err)
 	}
 	return nil
+}
+
+// rateLimited logs a 429 that outlasted the client's retries.
+func (c *Connector) rateLimited(err error) {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		c.log.Warn("rate limited by Slack", zap.String("chat_event", "rate_limited"), zap.Duration("chat_retry_after", rl.RetryAfter))
+	}
 }
 
 // Typing implements bridge.Connector: a reaction on the message, once.

@@ -164,3 +164,29 @@ func TestSplitLongLineInCode(t *testing.T) {
 		}
 	}
 }
+
+// TestSnippet (attack): a progress line built from a hostile tool
+// argument mentions nobody, escapes no terminal, breaks out of no code
+// span and stays one short line.
+func TestSnippet(t *testing.T) {
+	cases := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"plain", "ls -la /workspace", 80, "ls -la /workspace"},
+		{"mention everyone", "echo @everyone @here", 80, "echo @\u200beveryone @\u200bhere"},
+		{"user mention", "<@1234> <@!99> <@&5>", 80, "<@\u200b1234> <@\u200b!99> <@\u200b&5>"},
+		{"terminal escape", "\x1b[2J\x1b]0;pwned\x07rm -rf", 80, "[2J]0;pwnedrm -rf"},
+		{"newlines", "a\nb\r\nc", 80, "a b c"},
+		{"backticks", "``` break out `", 80, "''' break out '"},
+		{"long", strings.Repeat("x", 100), 20, strings.Repeat("x", 19) + "…"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Snippet(c.in, c.max); got != c.want {
+				t.Errorf("Snippet(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}

@@ -73,3 +73,15 @@ func OneLine(s string, max int) string {
 func EscapeSlack(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
+
+// Snippet is untrusted text (a tool's argument an agent chose) made fit
+// to quote in one line of the bridge's own: on one line of at most max
+// characters, without control characters or terminal escapes, with no
+// backtick to break out of inline code, and with every @ followed by a
+// zero-width space so that no mention (@everyone, <@id>, <!channel>
+// after Slack's escaping) can ring anyone, whatever the platform allows.
+func Snippet(s string, max int) string {
+	s = OneLine(s, max)
+	s = strings.ReplaceAll(s, "`", "'")
+	return strings.ReplaceAll(s, "@", "@\u200b")
+}

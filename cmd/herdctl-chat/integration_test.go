@@ -60,7 +60,7 @@ func (f *fakeManager) Trigger(agent, schedule, prompt string, options map[string
 			time.Sleep(300 * time.Millisecond)
 		}
 		f.mu.Lock()
-		j.Status, j.Result, j.SessionID = api.StatusCompleted, "answer to: "+prompt, session
+		j.Status, j.Result, j.SessionID, j.CostUSD = api.StatusCompleted, "answer to: "+prompt, session, 0.0125
 		f.mu.Unlock()
 		f.conn.Emit(api.ObjectPath, api.Interface+".JobFinished", id, agent, j.Status, "")
 	}()
@@ -81,6 +81,48 @@ func (f *fakeManager) Cancel(id string) *dbus.Error { return nil }
 
 func (f *fakeManager) GetAgent(name string) (api.Dict, *dbus.Error) {
 	return api.Encode(&api.Agent{Name: name, MaxConcurrent: 1}), nil
+}
+
+func (f *fakeManager) ListSessions(agent string) ([]api.Dict, *dbus.Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	bySession := map[string]*api.Session{}
+	var out []api.Dict
+	for _, j := range f.jobs {
+		if j.Agent != agent || j.SessionID == "" {
+			continue
+		}
+		s := bySession[j.SessionID]
+		if s == nil {
+			s = &api.Session{ID: j.SessionID, Agent: agent}
+			bySession[j.SessionID] = s
+		}
+		s.Jobs++
+		s.CostUSD += j.CostUSD
+	}
+	for _, s := range bySession {
+		out = append(out, api.Encode(s))
+	}
+	return out, nil
+}
+
+func (f *fakeManager) GetCost(filter api.Dict) ([]api.Dict, *dbus.Error) {
+	var cf api.CostFilter
+	api.Decode(filter, &cf)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := api.CostDay{Agent: cf.Agent, Day: time.Now().Format(api.DayLayout)}
+	for _, j := range f.jobs {
+		if j.Agent == cf.Agent {
+			d.Jobs++
+			d.CostUSD += j.CostUSD
+		}
+	}
+	return []api.Dict{api.Encode(d)}, nil
+}
+
+func (f *fakeManager) ReadJournal(q api.Dict) (api.Dict, *dbus.Error) {
+	return api.Encode(&api.JournalPage{Entries: []string{}}), nil
 }
 
 func (f *fakeManager) ReportChat(cs []api.Dict) (string, *dbus.Error) {

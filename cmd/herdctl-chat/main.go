@@ -41,8 +41,10 @@ connects each agent's own Discord bot (gateway) and Slack app (Socket
 Mode). A mention in one of the agent's channels, or a direct message,
 from one of its users becomes a manual job of the agent with the message
 as its prompt, continuing that conversation's session; the answer is
-posted as a reply. "status" and "cancel" are commands. Everything else is
-ignored, and logged. The replies owed and the conversations' sessions are
+posted as a reply. help, status, new (or reset), retry, usage, cancel and
+sessions are commands, as a word after the mention or in a direct
+message, and as Discord slash commands. Everything else is ignored, and
+logged. The replies owed and the conversations' sessions are
 kept in the state directory, so a restart loses none.
 
 It reaches herdctl only through its D-Bus API, as a member of group
@@ -112,11 +114,11 @@ func serve(o options, log *zap.Logger) error {
 		return err
 	}
 	defer d.Close()
-	br := &bridge.Bridge{Daemon: d, Store: store, Fingerprint: chat.Fingerprint(b), Log: log, Busy: map[string]string{},
+	br := &bridge.Bridge{Daemon: d, Store: store, Fingerprint: chat.Fingerprint(b), Log: log, Busy: map[string]string{}, LongAnswers: map[string]string{},
 		Notify: func(s string) { daemon.SdNotify(false, s) }}
 	discord.SetLogger(log)
 	for _, a := range snap.Agents {
-		br.Busy[a.Agent] = a.Busy
+		br.Busy[a.Agent], br.LongAnswers[a.Agent] = a.Busy, a.LongAnswers
 		if a.Discord != nil {
 			discord.SetEndpoint(a.Discord.API)
 			br.Connectors = append(br.Connectors, discord.New(a.Agent, a.Discord, bridge.NewHealth(nil), log))

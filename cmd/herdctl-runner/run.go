@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/herdctl/herdctl/chat"
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/internal/cli"
 	"github.com/herdctl/herdctl/service/runner"
@@ -33,6 +34,7 @@ Example:
 	fs.StringVar(&o.ID, "job", "", "the job id (default: a new one)")
 	fs.StringVar(&o.Trigger, "trigger", state.TriggerSchedule, "what started the job: "+state.TriggerSchedule+" or "+state.TriggerManual)
 	fs.StringVar(&o.Resume, "resume", "", "continue this Claude Code session of the agent (a session id)")
+	fs.StringVar(&o.Inbox, "inbox", "", "copy the chat attachments herdctl-chat staged under this name into the workspace's inbox/")
 	l := layoutFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -42,6 +44,9 @@ Example:
 	}
 	if o.Resume != "" && !state.IsSessionID(o.Resume) {
 		return cli.Exitf(cli.ExitUsage, "run: --resume %q is not a session id Claude Code makes", o.Resume)
+	}
+	if o.Inbox != "" && !chat.IsStageName(o.Inbox) {
+		return cli.Exitf(cli.ExitUsage, "run: --inbox %q is not a name herdctl-chat stages attachments under", o.Inbox)
 	}
 	if o.ID != "" && !state.IsJobID(o.ID) {
 		return cli.Exitf(cli.ExitUsage, "run: --job %q is not a job id herdctl makes", o.ID)

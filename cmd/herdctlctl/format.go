@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // Widest a free-text cell (a reason, a description) gets in a table;
@@ -86,9 +87,8 @@ func duration(j api.Job, now time.Time) string {
 	return human(time.Duration(j.DurationMS) * time.Millisecond)
 }
 
-// cost is a job's cost in dollars, with the same four decimals in every
-// table and view: a short job costs fractions of a cent.
-func cost(usd float64) string { return fmt.Sprintf("$%.4f", usd) }
+// cost is a job's cost in dollars, as state.USD writes it everywhere.
+func cost(usd float64) string { return state.USD(usd) }
 
 func orDash(s string) string {
 	if s == "" {

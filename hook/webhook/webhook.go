@@ -7,6 +7,11 @@
 // egress_private ranges, and only those checked addresses are dialled; no
 // redirect is followed and no proxy from the environment is used.
 //
+// A discord or slack hook is sent the same way, to the platform's
+// endpoint for a message: instead of the job's JSON, its body is the
+// job's short summary (hook.Notice), mentioning nobody, authorized by
+// the bot's token.
+//
 // herdctl hook webhook runs it in the webhook's own sandboxed unit; the
 // daemon, which has no network, never sends anything itself.
 package webhook
@@ -14,6 +19,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +30,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herdctl/herdctl/chat/text"
 	"github.com/herdctl/herdctl/hook"
+	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/policy/egress"
 	"github.com/herdctl/herdctl/service/runner/proxy"
 )
@@ -149,22 +157,20 @@ func refusal(ae *egress.AddrError) error {
 
 // post makes one attempt and returns the HTTP status, if any came back.
 func (s *Sender) post(ctx context.Context, client *http.Client, spec hook.Spec, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, spec.URL, bytes.NewReader(body))
+	req, err := request(ctx, spec, body)
 	if err != nil {
-		return 0, &permanentError{errors.New("the webhook's URL cannot be requested")}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
-	if spec.Secret != "" {
-		req.Header.Set(hook.SignatureHeader, hook.Sign([]byte(spec.Secret), body))
+		return 0, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, describe(err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	code := resp.StatusCode
+	if spec.Type == policy.HookSlack && code == http.StatusOK {
+		return code, slackAnswer(answer)
+	}
 	switch {
 	case code >= 200 && code < 300:
 		return code, nil
@@ -175,6 +181,62 @@ func (s *Sender) post(ctx context.Context, client *http.Client, spec hook.Spec, 
 	default:
 		return code, &permanentError{fmt.Errorf("HTTP %d %s", code, http.StatusText(code))}
 	}
+}
+
+// request is one attempt's request: the job's JSON, signed when the
+// hook has a secret; or for a discord or slack hook its notice.
+func request(ctx context.Context, spec hook.Spec, body []byte) (*http.Request, error) {
+	auth := ""
+	switch spec.Type {
+	case policy.HookDiscord, policy.HookSlack:
+		var p hook.Payload
+		if err := json.Unmarshal(body, &p); err != nil {
+			return nil, &permanentError{errors.New("the job on stdin is not a hook's JSON")}
+		}
+		notice := hook.Notice(p)
+		var msg any
+		if spec.Type == policy.HookDiscord {
+			auth = "Bot " + spec.Secret
+			msg = map[string]any{"content": notice, "allowed_mentions": map[string]any{"parse": []string{}}}
+		} else {
+			auth = "Bearer " + spec.Secret
+			msg = map[string]any{"channel": spec.Channel, "text": text.EscapeSlack(notice), "unfurl_links": false, "unfurl_media": false}
+		}
+		body, _ = json.Marshal(msg)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, spec.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, &permanentError{errors.New("the webhook's URL cannot be requested")}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	switch {
+	case auth != "":
+		req.Header.Set("Authorization", auth)
+	case spec.Secret != "":
+		req.Header.Set(hook.SignatureHeader, hook.Sign([]byte(spec.Secret), body))
+	}
+	return req, nil
+}
+
+// slackAnswer is how Slack's 200 answer went: its "ok", or its error
+// code (a word of Slack's, never the request echoed).
+func slackAnswer(b []byte) error {
+	var a struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(b, &a) != nil {
+		return errors.New("the answer of Slack is not JSON")
+	}
+	if a.OK {
+		return nil
+	}
+	reason := fmt.Errorf("refused by Slack: %s", text.OneLine(a.Error, 60))
+	if a.Error == "ratelimited" || a.Error == "internal_error" || a.Error == "fatal_error" {
+		return reason
+	}
+	return &permanentError{reason}
 }
 
 // describe turns a failed request into a reason that names no URL (its

@@ -16,10 +16,12 @@ import (
 	"github.com/herdctl/herdctl/service/api"
 )
 
-// The chat fleet: talker (a Discord bot and a Slack app), helper (its own
-// Discord bot, another channel) and prober (a Discord bot; scripted by a
-// stand-in API of its own to act out attacks). The platforms are fakes
-// on the machine's loopback, reached through [chat]'s endpoints.
+// The chat fleet: talker (a Discord bot and a Slack app, an auto channel),
+// helper (its own Discord bot, another channel), prober (a Discord bot;
+// scripted by a stand-in API of its own to act out attacks) and failer
+// (no chat; its key is refused, and its on_error discord hook posts a
+// notice). The platforms are fakes on the machine's loopback, reached
+// through [chat]'s endpoints.
 const chatFleetHead = `version = 1
 env_file = "herdctl.env"
 claude_path = "%s"
@@ -44,7 +46,8 @@ path = "/srv/herdctl/talker/agent.toml"
   [agents.overrides.chat.discord]
   bot_token = "${TALKER_DISCORD}"
   guild = "100"
-  channels = ["200"]
+  channels = ["200", "203"]
+  auto_channels = ["203"]
   users = ["300"%s]
   [agents.overrides.chat.slack]
   app_token = "${TALKER_SLACK_APP}"
@@ -72,6 +75,17 @@ path = "/srv/herdctl/prober/agent.toml"
   guild = "100"
   channels = ["202"]
   users = ["300"]
+
+[[agents]]
+path = "/srv/herdctl/failer/agent.toml"
+  [agents.overrides.docker]
+  egress = ["api3.stand-in.test:47202"]
+  env = { ANTHROPIC_BASE_URL = "http://api3.stand-in.test:47202" }
+  [[agents.overrides.hooks.on_error]]
+  type = "discord"
+  token = "${NOTICE_DISCORD}"
+  channel = "500"
+  egress_private = ["127.0.0.0/8"]
 `
 
 // The bots' tokens: secrets that must appear nowhere.
@@ -79,6 +93,7 @@ const (
 	talkerDiscord = "VGFsa2VyVGFsa2VyVGFsa2Vy.TKTKTK.talker-discord-secret"
 	helperDiscord = "SGVscGVySGVscGVySGVscGVy.HLHLHL.helper-discord-secret"
 	proberDiscord = "UHJvYmVyUHJvYmVyUHJvYmVy.PRPRPR.prober-discord-secret"
+	noticeDiscord = "Tm90aWNlTm90aWNlTm90aWNl.NTNTNT.notice-discord-secret"
 	talkerApp     = "xapp-1-A0TALK-1-talkerslackappsecret"
 	talkerBot     = "xoxb-1-2-talkerslackbotsecret"
 )
@@ -90,7 +105,11 @@ const (
 	talkerID = "1111"
 	helperID = "2222"
 	proberID = "3333"
+	noticeID = "5555"
 )
+
+// The commands the bridge answers itself, in help's order.
+var chatCommands = []string{"help", "status", "new", "retry", "usage", "cancel", "sessions"}
 
 // The answer every talker and helper job gets from the stand-in: it
 // mentions everyone and a user, which a reply must not.
@@ -102,6 +121,7 @@ type chatMachine struct {
 	slack   *fakeslack.Server
 	stand   *testbed.API // talker's and helper's
 	probe   *testbed.API // prober's
+	refuse  *testbed.API // failer's: the key is refused
 }
 
 // chatSetup boots a machine running herdctl with the chat fleet; the
@@ -113,12 +133,13 @@ func chatSetup(t *testing.T) *chatMachine {
 		"/srv/herdctl/talker/agent.toml": "name = \"talker\"\ndescription = \"answers on Discord and Slack\"\n",
 		"/srv/herdctl/helper/agent.toml": "name = \"helper\"\n",
 		"/srv/herdctl/prober/agent.toml": "name = \"prober\"\n",
+		"/srv/herdctl/failer/agent.toml": "name = \"failer\"\ndefault_prompt = \"fail\"\n",
 	}
 	// At first without chat: no bridge runs.
 	noChat := fmt.Sprintf(chatFleetHead, claude) + regexp.MustCompile(`(?m)^  \[agents\.overrides\.chat\.[a-z]+\]\n(  [a-z_]+ = .*\n)*`).ReplaceAllString(fmt.Sprintf(chatAgents, ""), "")
 	m := testbed.HerdctlMachine(t, noChat, files)
 	m.Boot()
-	m.Sh("echo '127.0.0.1 api.stand-in.test api2.stand-in.test' >> /etc/hosts")
+	m.Sh("echo '127.0.0.1 api.stand-in.test api2.stand-in.test api3.stand-in.test' >> /etc/hosts")
 	cm := &chatMachine{Machine: m, discord: fakediscord.New(), slack: fakeslack.New()}
 	ln, err := testbed.ListenInNetns(m.PID, "127.0.0.1:47200")
 	if err != nil {
@@ -130,6 +151,11 @@ func chatSetup(t *testing.T) *chatMachine {
 		t.Fatal(err)
 	}
 	cm.probe = testbed.ServeAPI(t, ln, proberScript())
+	ln, err = testbed.ListenInNetns(m.PID, "127.0.0.1:47202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.refuse = testbed.ServeAPI(t, ln, []testbed.Turn{{Status: 401, ErrType: "authentication_error", Text: "invalid x-api-key"}})
 	ln, err = testbed.ListenInNetns(m.PID, "127.0.0.1:47310")
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +164,7 @@ func chatSetup(t *testing.T) *chatMachine {
 	cm.discord.AddBot(talkerDiscord, talkerID, "talker-bot")
 	cm.discord.AddBot(helperDiscord, helperID, "helper-bot")
 	cm.discord.AddBot(proberDiscord, proberID, "prober-bot")
+	cm.discord.AddBot(noticeDiscord, noticeID, "notice-bot")
 	cm.discord.Serve(ln)
 	t.Cleanup(cm.discord.Close)
 	ln, err = testbed.ListenInNetns(m.PID, "127.0.0.1:47311")
@@ -149,7 +176,7 @@ func chatSetup(t *testing.T) *chatMachine {
 	t.Cleanup(cm.slack.Close)
 
 	m.WriteFile("/etc/herdctl/herdctl.env", "ANTHROPIC_API_KEY=sk-chat-not-a-real-key\nANTHROPIC_BASE_URL=http://api.stand-in.test:47200\n"+
-		"TALKER_DISCORD="+talkerDiscord+"\nHELPER_DISCORD="+helperDiscord+"\nPROBER_DISCORD="+proberDiscord+"\n"+
+		"TALKER_DISCORD="+talkerDiscord+"\nHELPER_DISCORD="+helperDiscord+"\nPROBER_DISCORD="+proberDiscord+"\nNOTICE_DISCORD="+noticeDiscord+"\n"+
 		"TALKER_SLACK_APP="+talkerApp+"\nTALKER_SLACK_BOT="+talkerBot+"\n", 0o600)
 	m.Start()
 	// The bridge's user, from the packaged file (group herdctl exists).
@@ -184,22 +211,47 @@ func (cm *chatMachine) writeFleet(moreUsers string) {
 
 // proberScript is what the prober's stand-in API makes Claude Code do
 // for a prompt injection: look for every token it could reach, and say
-// what it found.
+// what it found. Its first tool call holds a mention and terminal
+// escapes, its command starts with mentions: what progress lines show.
 func proberScript() []testbed.Turn {
-	probe := `for f in /etc/herdctl/herdctl.env /run/herdctl/chat.json /run/credentials/herdctl-chat.service/chat.json /var/lib/herdctl-chat/state.json /proc/1/environ; do echo "== $f"; cat "$f" 2>&1 | head -c 2000; echo; done; echo "== env"; env | grep -i -E 'token|xox|xapp|discord|slack'; echo "== search"; grep -r -l -E 'secret|xox[bp]-|xapp-' / --include='*.json' --include='*.env' --include='*.toml' 2>/dev/null | head; echo "== done"`
-	return []testbed.Turn{{Tool: "Bash", Input: map[string]any{"command": probe, "description": "find the bots' tokens"}}, {Text: "Probed."}}
+	probe := "echo '@everyone <@300> @here'; sleep 5; " + `for f in /etc/herdctl/herdctl.env /run/herdctl/chat.json /run/credentials/herdctl-chat.service/chat.json /var/lib/herdctl-chat/state.json /proc/1/environ; do echo "== $f"; cat "$f" 2>&1 | head -c 2000; echo; done; echo "== env"; env | grep -i -E 'token|xox|xapp|discord|slack'; echo "== search"; grep -r -l -E 'secret|xox[bp]-|xapp-' / --include='*.json' --include='*.env' --include='*.toml' 2>/dev/null | head; echo "== done"`
+	// Claude Code refuses a Bash command with control characters; a
+	// Glob pattern takes them (a progress line may show it).
+	return []testbed.Turn{{Tool: "Glob", Input: map[string]any{"pattern": "@everyone <@300> \x1b]0;owned\x07\x1b[2J*"}},
+		{Tool: "Bash", Input: map[string]any{"command": probe, "description": "find the bots' tokens"}}, {Text: "Probed."}}
 }
 
 // jobsOf lists agent's jobs, newest first.
 func (cm *chatMachine) jobsOf(agent string) []api.Job { return jobs(cm.Machine, agent) }
 
-// waitPost waits for a Discord post by bot answering message id.
+// isProgress says a post is a job's progress message (edited into its
+// summary later), not an answer.
+func isProgress(text string) bool { return strings.HasPrefix(text, "⏳ Working") }
+
+// waitPost waits for a Discord post by bot answering message id (not
+// the job's progress message).
 func (cm *chatMachine) waitPost(bot, id string) fakediscord.Post {
 	cm.T.Helper()
 	var found fakediscord.Post
 	cm.Eventually(3*time.Minute, "bot "+bot+"'s reply to "+id, func() bool {
 		for _, p := range cm.discord.Posts() {
-			if p.Bot == bot && p.ReplyTo == id {
+			if p.Bot == bot && p.ReplyTo == id && !isProgress(p.Content) {
+				found = p
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// waitAnswer waits for the answer to slash command interaction id.
+func (cm *chatMachine) waitAnswer(id string) fakediscord.Post {
+	cm.T.Helper()
+	var found fakediscord.Post
+	cm.Eventually(time.Minute, "the answer to slash command "+id, func() bool {
+		for _, p := range cm.discord.Posts() {
+			if p.Interaction == id {
 				found = p
 				return true
 			}
@@ -279,6 +331,56 @@ func TestChat(t *testing.T) {
 		}
 	})
 
+	t.Run("commands", func(t *testing.T) {
+		jobsBefore := len(cm.jobsOf("talker"))
+		id := cm.discord.Say(chatMention(talkerID, "200", "300", "help"))
+		p := cm.waitPost(talkerID, id)
+		for _, c := range chatCommands {
+			if !strings.Contains(p.Content, "`"+c+"`") {
+				t.Errorf("help lacks %s: %q", c, p.Content)
+			}
+		}
+		id = cm.discord.Say(chatMention(talkerID, "200", "300", "usage"))
+		if p := cm.waitPost(talkerID, id); !regexp.MustCompile(`\$[0-9]+\.[0-9]{4}`).MatchString(p.Content) || !strings.Contains(p.Content, "today") {
+			t.Errorf("usage: %q", p.Content)
+		}
+		if n := len(cm.jobsOf("talker")); n != jobsBefore {
+			t.Errorf("help and usage started %d jobs", n-jobsBefore)
+		}
+		// retry: a second job with the last prompt, in the same session.
+		last := cm.jobsOf("talker")[0]
+		id = cm.discord.Say(chatMention(talkerID, "200", "300", "retry"))
+		cm.waitPost(talkerID, id)
+		js := cm.jobsOf("talker")
+		if len(js) != jobsBefore+1 || js[0].Prompt != last.Prompt || js[0].ID == last.ID || js[0].Resume != last.SessionID {
+			t.Errorf("retry: %+v after %+v", js[0], last)
+		}
+		// new: the next message starts another session.
+		id = cm.discord.Say(chatMention(talkerID, "200", "300", "new"))
+		if p := cm.waitPost(talkerID, id); !strings.Contains(p.Content, "fresh session") {
+			t.Errorf("new: %q", p.Content)
+		}
+		id = cm.discord.Say(chatMention(talkerID, "200", "300", "a fresh start"))
+		cm.waitPost(talkerID, id)
+		js = cm.jobsOf("talker")
+		if js[0].Prompt != "a fresh start" || js[0].Resume != "" || js[0].SessionID == "" || js[0].SessionID == last.SessionID {
+			t.Errorf("after new: session %s (resumed %q), before %s", js[0].SessionID, js[0].Resume, last.SessionID)
+		}
+		for _, j := range cm.jobsOf("talker") {
+			if slicesContains(chatCommands, strings.ToLower(j.Prompt)) {
+				t.Errorf("a command became a prompt: job %s %q", j.ID, j.Prompt)
+			}
+		}
+		// The same as Discord slash commands, registered in the guild.
+		if got := strings.Join(cm.discord.Commands("100"), " "); got != strings.Join(chatCommands, " ") {
+			t.Errorf("slash commands registered: %q", got)
+		}
+		sid := cm.discord.Command(talkerID, fakediscord.Invocation{Guild: "100", Channel: "200", User: "300", Name: "usage"})
+		if p := cm.waitAnswer(sid); !strings.Contains(p.Content, "today") || !p.NoMentions {
+			t.Errorf("/usage: %+v", p)
+		}
+	})
+
 	t.Run("strangers and other channels do nothing", func(t *testing.T) {
 		before := len(cm.jobsOf("talker")) + len(cm.jobsOf("helper"))
 		posts := len(cm.discord.Posts())
@@ -288,15 +390,22 @@ func TestChat(t *testing.T) {
 		// other's channel.
 		cm.discord.Say(chatMention(helperID, "200", "300", "helper, answer in talker's channel"))
 		cm.discord.Say(chatMention(talkerID, "201", "300", "talker, answer in helper's channel"))
-		cm.Eventually(30*time.Second, "four refusals in the journal", func() bool {
+		// A stranger's commands, as words and as a slash command.
+		cm.discord.Say(chatMention(talkerID, "200", "666", "new"))
+		cm.discord.Say(chatMention(talkerID, "200", "666", "usage"))
+		sid := cm.discord.Command(talkerID, fakediscord.Invocation{Guild: "100", Channel: "200", User: "666", Name: "retry"})
+		cm.Eventually(30*time.Second, "seven refusals in the journal", func() bool {
 			out, _ := cm.Try("journalctl", "--no-pager", "-o", "cat", "SYSLOG_IDENTIFIER=herdctl-chat", "HERDCTL_CHAT_EVENT=refused")
-			return strings.Count(out, "chat message ignored") >= 4
+			return strings.Count(out, "chat message ignored") >= 7
 		})
 		time.Sleep(3 * time.Second)
 		after := len(cm.jobsOf("talker")) + len(cm.jobsOf("helper"))
 		observed := fmt.Sprintf("%d new jobs, %d new posts", after-before, len(cm.discord.Posts())-posts)
 		record("a stranger mentions the bot in its channel, and sends it a direct message", "nothing starts, nothing is answered; logged with the user's id, not the text",
 			observed, after == before && len(cm.discord.Posts()) == posts)
+		record("a command from a stranger: new and usage after a mention, /retry as a slash command", "nothing: no answer, no job, the session kept; the slash command is not even acknowledged",
+			fmt.Sprintf("%s; slash command acknowledged with type %d", observed, cm.discord.Acknowledged(sid)),
+			after == before && len(cm.discord.Posts()) == posts && cm.discord.Acknowledged(sid) == 0)
 		out := cm.Run("journalctl", "--no-pager", "-o", "json", "SYSLOG_IDENTIFIER=herdctl-chat", "HERDCTL_CHAT_EVENT=refused")
 		if !strings.Contains(out, `"HERDCTL_CHAT_USER":"666"`) || strings.Contains(out, "stranger") {
 			t.Errorf("refusals in the journal:\n%.2000s", out)
@@ -313,11 +422,104 @@ func TestChat(t *testing.T) {
 
 	t.Run("Slack in Socket Mode", func(t *testing.T) {
 		ts, env := cm.slack.Mention(talkerSlack, "C0200", "U0300", "hello from slack", "")
-		cm.Eventually(3*time.Minute, "the Slack reply", func() bool { return len(cm.slack.Posts()) > 0 })
-		p := cm.slack.Posts()[0]
+		cm.Eventually(3*time.Minute, "the Slack reply", func() bool { return firstSlackText(cm.slack) != "" })
+		var p fakeslack.Post
+		for _, x := range cm.slack.Posts() {
+			if !isProgress(x.Text) {
+				p = x
+				break
+			}
+		}
 		if p.Channel != "C0200" || p.ThreadTS != ts || p.Text != "Hello from the stand-in, @everyone and &lt;@300&gt;." || !cm.slack.Acked(env) {
 			t.Errorf("Slack reply: %+v", p)
 		}
+		t.Logf("Slack posts %d, updates %d", len(cm.slack.Posts()), len(cm.slack.Updates()))
+	})
+
+	t.Run("an auto channel needs no mention", func(t *testing.T) {
+		if cm.discord.Intents(talkerID)&(1<<15) == 0 || cm.discord.Intents(helperID)&(1<<15) != 0 {
+			t.Errorf("Message Content intent: talker %b, helper %b", cm.discord.Intents(talkerID), cm.discord.Intents(helperID))
+		}
+		n := len(cm.jobsOf("talker"))
+		stranger := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "203", Author: "666", Content: "chatter from a stranger"})
+		id := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "203", Author: "300", Content: "no mention needed here"})
+		if p := cm.waitPost(talkerID, id); p.Channel != "203" || p.Content != standInAnswer {
+			t.Errorf("auto channel reply: %+v", p)
+		}
+		time.Sleep(2 * time.Second)
+		js := cm.jobsOf("talker")
+		if len(js) != n+1 || js[0].Prompt != "no mention needed here" {
+			t.Errorf("jobs after the auto channel: %d new, latest %q", len(js)-n, js[0].Prompt)
+		}
+		for _, p := range cm.discord.Posts() {
+			if p.ReplyTo == stranger {
+				t.Errorf("the stranger got an answer: %+v", p)
+			}
+		}
+	})
+
+	t.Run("attachments land in the workspace's inbox", func(t *testing.T) {
+		n := len(cm.jobsOf("talker"))
+		id := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@" + talkerID + "> read the notes", Mentions: []string{talkerID},
+			Files: []fakediscord.File{{Name: "notes.txt", Content: "the beans need water"}, {Name: "../../../etc/cron.d/evil", Content: "* * * * * root rm -rf /"}}})
+		cm.waitPost(talkerID, id)
+		js := cm.jobsOf("talker")
+		if len(js) != n+1 || !strings.Contains(js[0].Prompt, "/workspace/inbox/: notes.txt, evil") {
+			t.Fatalf("the job's prompt: %q", js[0].Prompt)
+		}
+		stat := strings.TrimSpace(cm.Run("stat", "-c", "%u %a %s", "/srv/herdctl/talker/inbox/notes.txt"))
+		if stat != "1000 644 20" {
+			t.Errorf("inbox/notes.txt: %s", stat)
+		}
+		_, escaped := cm.Try("test", "-e", "/etc/cron.d/evil")
+		evil, _ := cm.Try("cat", "/srv/herdctl/talker/inbox/evil")
+		record("an attachment named ../../../etc/cron.d/evil", "it lands as inbox/evil in the workspace, the agent's; nothing outside the inbox",
+			fmt.Sprintf("inbox/evil holds %q; /etc/cron.d/evil exists: %v; notes.txt: uid, mode, size %s", evil, escaped == nil, stat),
+			strings.Contains(evil, "rm -rf") && escaped != nil && stat == "1000 644 20")
+		if left := strings.TrimSpace(cm.Run("sh", "-c", "ls -A /var/lib/herdctl-chat/inbox 2>/dev/null | wc -l")); left != "0" {
+			t.Errorf("%s stages left after the answer", left)
+		}
+
+		// Over the limits: nothing starts.
+		n = len(cm.jobsOf("talker"))
+		big := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@" + talkerID + "> a big one", Mentions: []string{talkerID},
+			Files: []fakediscord.File{{Name: "big.iso", Content: "x", Size: 9 << 20}}})
+		bigReply := cm.waitPost(talkerID, big)
+		bomb := cm.discord.Say(fakediscord.Message{Guild: "100", Channel: "200", Author: "300", Content: "<@" + talkerID + "> a small one", Mentions: []string{talkerID},
+			Files: []fakediscord.File{{Name: "small.txt", Content: strings.Repeat("A", 9<<20), Size: 100}}})
+		bombReply := cm.waitPost(talkerID, bomb)
+		time.Sleep(2 * time.Second)
+		jobs := len(cm.jobsOf("talker")) - n
+		if !strings.Contains(bigReply.Content, "9.0 MiB") {
+			t.Errorf("9 MiB: %q", bigReply.Content)
+		}
+		record("an attachment bomb: a file that says it is 100 bytes and is 9 MiB, and one that says 9 MiB", "refused with one line each, nothing started, nothing left staged: the download stops at 8 MiB",
+			fmt.Sprintf("replies %q, %q; %d jobs", bombReply.Content, bigReply.Content, jobs),
+			jobs == 0 && strings.Contains(bombReply.Content, "larger than 8 MiB") && strings.Contains(bigReply.Content, "Nothing was started"))
+	})
+
+	t.Run("a discord hook posts a failure notice", func(t *testing.T) {
+		cm.Try("herdctlctl", "trigger", "--wait", "failer")
+		var notice fakediscord.Post
+		cm.Eventually(2*time.Minute, "the notice in channel 500", func() bool {
+			for _, p := range cm.discord.Posts() {
+				if p.Channel == "500" && p.Bot == noticeID {
+					notice = p
+					return true
+				}
+			}
+			return false
+		})
+		j := cm.jobsOf("failer")[0]
+		for _, want := range []string{"failer", j.ID, "failed", "401", "$"} {
+			if !strings.Contains(notice.Content, want) {
+				t.Errorf("the notice lacks %q: %q", want, notice.Content)
+			}
+		}
+		if !notice.NoMentions || j.Status != api.StatusFailed {
+			t.Errorf("notice %+v, job %s", notice, j.Status)
+		}
+		t.Logf("notice:\n%s", notice.Content)
 	})
 
 	t.Run("a dropped gateway reconnects", func(t *testing.T) {
@@ -436,6 +638,36 @@ func TestChat(t *testing.T) {
 			fmt.Sprintf("probe ran: %v (%s); %d tokens seen by the agent or in the reply %v; reply %q", probed, strings.Join(dedupe(found), "; "), len(hits), hits, reply.Content),
 			probed && len(hits) == 0 && len(cm.jobsOf("prober")) == n+1)
 
+		// The progress line of that job: its Bash command starts with a
+		// mention and terminal escapes.
+		var shownTool, summary bool
+		var leaks []string
+		var lines []fakediscord.Edit // the progress message as posted, then each edit
+		for _, p := range cm.discord.Posts() {
+			if p.Bot == proberID && isProgress(p.Content) {
+				lines = append(lines, fakediscord.Edit{Bot: p.Bot, ID: p.ID, Content: p.Content, NoMentions: p.NoMentions})
+			}
+		}
+		for _, e := range cm.discord.Edits() {
+			if e.Bot == proberID {
+				lines = append(lines, e)
+			}
+		}
+		for _, e := range lines {
+			shownTool = shownTool || strings.Contains(e.Content, "Bash: `echo '@\u200beveryone <@\u200b300> @\u200bhere'")
+			summary = summary || strings.HasPrefix(e.Content, "✓ Done in") || strings.HasPrefix(e.Content, "✗")
+			for _, bad := range []string{"@everyone", "<@300>", "\x1b", "\x07"} {
+				if strings.Contains(e.Content, bad) || !e.NoMentions {
+					leaks = append(leaks, fmt.Sprintf("%q in %q", bad, e.Content))
+				}
+			}
+		}
+		t.Logf("the prober's progress lines: %+v", lines)
+		record("a progress line holding a mention and terminal escapes: the agent's Glob pattern holds '@everyone <@300> ESC]0;owned BEL ESC[2J', its Bash command starts with echo '@everyone <@300> @here' (Claude Code refuses control characters in a Bash command)",
+			"the progress message (edited with a PATCH, mentioning nobody) shows the tool and a sanitised argument: @ defused by a zero-width space, no control character; it ends as the job's summary",
+			fmt.Sprintf("tool shown: %v; summary: %v; %d lines; leaks %v", shownTool, summary, len(lines), leaks),
+			shownTool && summary && len(leaks) == 0)
+
 		// An oversized message.
 		n = len(cm.jobsOf("prober"))
 		id = cm.discord.Say(chatMention(proberID, "202", "300", strings.Repeat("A very long prompt. ", 6000)))
@@ -473,7 +705,7 @@ func TestChat(t *testing.T) {
 	})
 
 	t.Run("no token in the journal, units, ps or D-Bus", func(t *testing.T) {
-		tokens := []string{talkerDiscord, helperDiscord, proberDiscord, talkerApp, talkerBot}
+		tokens := []string{talkerDiscord, helperDiscord, proberDiscord, noticeDiscord, talkerApp, talkerBot}
 		places := map[string]string{
 			"unit files":       "cat /run/systemd/system/herdctl-* /run/systemd/transient/herdctl-* /usr/lib/systemd/system/herdctl* 2>/dev/null",
 			"systemctl show":   "systemctl show herdctl-chat herdctl",
@@ -490,13 +722,16 @@ func TestChat(t *testing.T) {
 		for where, cmd := range places {
 			out, _ := cm.Try("sh", "-c", cmd)
 			for _, tok := range tokens {
+				if tok == noticeDiscord && where == "agent snapshots" {
+					continue // a hook's token is there, root's alone, as a webhook's secret is
+				}
 				if n := strings.Count(out, tok); n > 0 {
 					hits = append(hits, fmt.Sprintf("%d in %s", n, where))
 				}
 			}
 		}
 		record("find the bots' tokens in unit files, systemctl show, ps, process environments, the journal, job records, agent snapshots, the bridge's state, D-Bus or herdctlctl (from outside)",
-			"0 hits (only /run/herdctl/chat.json, root's, and the bridge's credential hold them)", fmt.Sprintf("%d hits %s", len(hits), strings.Join(hits, ", ")), len(hits) == 0)
+			"0 hits (only /run/herdctl/chat.json, root's, and the bridge's credential hold the bots' tokens; a discord hook's token is in the agent's root-only snapshot, as a webhook's secret)", fmt.Sprintf("%d hits %s", len(hits), strings.Join(hits, ", ")), len(hits) == 0)
 	})
 
 	writeSecurityDoc(t, "Attacks through chat", `Each attack is a message to an agent's bot on a stand-in Discord (gateway and REST, on the machine's loopback)
@@ -504,11 +739,23 @@ read by herdctl-chat.service, which starts jobs of the real Claude Code CLI thro
 `+"`bypassPermissions`"+` mode with a stand-in API that makes it act out what the message asks.`, rows)
 }
 
+// firstSlackText is the first Slack post that is no progress message.
 func firstSlackText(s *fakeslack.Server) string {
-	if ps := s.Posts(); len(ps) > 0 {
-		return ps[0].Text
+	for _, p := range s.Posts() {
+		if !isProgress(p.Text) {
+			return p.Text
+		}
 	}
 	return ""
+}
+
+func slicesContains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // dedupe keeps the first of each string.

@@ -17,7 +17,7 @@ import (
 
 // Paths inside every agent container.
 const (
-	WorkspaceDir      = "/workspace"
+	WorkspaceDir      = policy.WorkspaceDir
 	ClaudeInContainer = "/opt/herdctl/bin/claude"
 )
 

@@ -152,6 +152,10 @@ type TriggerOptions struct {
 	// Resume continues one of the agent's Claude Code sessions: a
 	// session id from herdctlctl sessions, or "latest".
 	Resume string `json:"resume,omitempty"`
+	// Inbox names the files herdctl-chat staged for the job (a chat
+	// message's attachments: chat.IsStageName), which its runner copies
+	// into the agent's workspace before the job starts.
+	Inbox string `json:"inbox,omitempty"`
 }
 
 // ResumeLatest is TriggerOptions.Resume for the agent's latest session.

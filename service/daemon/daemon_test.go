@@ -694,3 +694,27 @@ func TestShowAgent(t *testing.T) {
 		t.Errorf("unknown agent: %v", err)
 	}
 }
+
+// TestTriggerInbox: a trigger's chat attachments stage reaches the
+// runner's command line only as a name herdctl-chat makes; anything
+// else is refused.
+func TestTriggerInbox(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	ctx := context.Background()
+	if _, err := r.d.Trigger(ctx, "alpha", "", "x", api.TriggerOptions{Inbox: "../../../etc"}); !errors.Is(err, ErrInvalidArgs) {
+		t.Errorf("a path as the stage: %v", err)
+	}
+	j, err := r.d.Trigger(ctx, "alpha", "", "read the files", api.TriggerOptions{Inbox: "0123456789abcdef0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.sd.transient[j.Unit] {
+		if p.Name == "ExecStart" && !strings.Contains(p.Value.String(), "--inbox=0123456789abcdef0123456789abcdef") {
+			t.Errorf("ExecStart: %s", p.Value.String())
+		}
+	}
+	if j.Inbox != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("the record: %+v", j)
+	}
+}

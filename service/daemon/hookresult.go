@@ -18,7 +18,7 @@ import (
 // hookResult reads how hook run r went: a webhook's own result, else
 // what systemd says of its unit.
 func (d *Daemon) hookResult(ctx context.Context, r state.HookRun, jobResult string) hook.Result {
-	if r.Type == policy.HookWebhook {
+	if policy.SentHook(r.Type) {
 		if b, err := state.ReadFileCapped(d.Layout.HookResultFile(r.Unit), maxHookResult); err == nil {
 			var res hook.Result
 			if json.Unmarshal(b, &res) == nil && (res.OK || res.Reason != "") {
@@ -119,7 +119,7 @@ func (d *Daemon) settleHook(ctx context.Context, s *state.HookState, i int) {
 	if !r.Started.IsZero() {
 		dur = d.now().Sub(r.Started).Milliseconds()
 	}
-	if r.Type == policy.HookWebhook {
+	if policy.SentHook(r.Type) {
 		if b, err := state.ReadFileCapped(d.Layout.HookResultFile(r.Unit), maxHookResult); err == nil {
 			var res hook.Result
 			if json.Unmarshal(b, &res) == nil && (res.OK || res.Reason != "") {

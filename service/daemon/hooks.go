@@ -376,7 +376,7 @@ func (d *Daemon) prepareHook(unit, fleet string, j *api.Job, x hook.Selected) (u
 		Agent:       j.Agent, Job: j.ID, Hook: x.Name(),
 		Stdin: payload, Timeout: x.Timeout,
 	}
-	if x.Type != policy.HookWebhook {
+	if !x.Sent() {
 		hs.ExecStart, hs.Network = x.Command, x.Network == policy.NetworkHost
 		return hs, nil
 	}
@@ -440,7 +440,7 @@ func (d *Daemon) finishHook(s *state.HookState, i int, res hook.Result, unknown 
 	if r.Reason != "" {
 		fields = append(fields, journalField(state.FieldHookReason, r.Reason))
 	}
-	if r.Type == policy.HookWebhook {
+	if policy.SentHook(r.Type) {
 		fields = append(fields, zap.Int(journallog.ZapKey(state.FieldHookHTTPStatus), r.HTTPStatus), zap.Int(journallog.ZapKey(state.FieldHookAttempts), r.Attempts))
 	}
 	if r.Status == state.HookOK {

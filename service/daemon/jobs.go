@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/herdctl/herdctl/chat"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
 	"github.com/herdctl/herdctl/state"
@@ -209,6 +210,12 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 		if job.Resume, err = d.resumable(agent, opts.Resume); err != nil {
 			return nil, err
 		}
+	}
+	if opts.Inbox != "" {
+		if !chat.IsStageName(opts.Inbox) {
+			return nil, errorf(ErrInvalidArgs, "inbox %q is not a name herdctl-chat stages attachments under (32 hex digits)", opts.Inbox)
+		}
+		job.Inbox = opts.Inbox
 	}
 	running, err := d.running(ctx, agent)
 	if err != nil {

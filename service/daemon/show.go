@@ -155,6 +155,9 @@ func showHook(h policy.Hook) string {
 		signed = "signed (secret withheld)"
 	}
 	s := fmt.Sprintf("webhook %s, %s, timeout %s, %d retries", dest, signed, h.Timeout, h.Retries)
+	if h.Type != policy.HookWebhook {
+		s = fmt.Sprintf("%s to channel %s via %s (token withheld), timeout %s, %d retries", h.Type, h.Channel, dest, h.Timeout, h.Retries)
+	}
 	if len(h.EgressPrivate) > 0 {
 		s += ", egress_private " + strings.Join(h.EgressPrivate, " ")
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/herdctl/herdctl/chat"
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/policy/spec"
@@ -36,6 +37,9 @@ type Job struct {
 	// checked by the daemon); "" continues the latest one only when the
 	// schedule has resume_session.
 	Resume string
+	// Inbox names the chat attachments herdctl-chat staged for a manual
+	// job, copied into the workspace's inbox/ before it starts.
+	Inbox string
 }
 
 // Runner runs jobs.
@@ -238,6 +242,11 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 	diskDirs := []string{js.Home}
 	if a.WorkspaceMode != "ro" {
 		diskDirs = append(diskDirs, js.Workspace)
+	}
+	if j.Inbox != "" {
+		if err := copyInbox(chat.StagePath(j.Inbox), js.Workspace, a, diskDirs); err != nil {
+			return nil, fmt.Errorf("the chat attachments: %w", err)
+		}
 	}
 	if err := checkDisk(diskDirs, a.Container.DiskBytes, a.Container.Inodes); err != nil {
 		return nil, err

@@ -1,7 +1,8 @@
 // Package fakeslack is a stand-in for Slack, for tests only: the Web API
 // an app in Socket Mode uses (auth.test, apps.connections.open with the
-// app-level token, chat.postMessage, reactions.add and .remove, with
-// Bearer tokens, a 429 with Retry-After on demand) and the Socket Mode
+// app-level token, chat.postMessage, chat.update, files.uploadV2
+// (getUploadURLExternal, the upload, completeUploadExternal),
+// reactions.add and .remove, with Bearer tokens, a 429 with Retry-After on demand) and the Socket Mode
 // websocket: hello, events_api envelopes whose acks it records,
 // websocket pings, and disconnect requests. A test says what users write
 // (Mention, DM), drops connections (Drop) and reads what the apps posted.
@@ -36,6 +37,10 @@ type Server struct {
 	tickets    map[string]*App // Socket Mode URLs' tickets, one use each
 	conns      map[*App][]*wsConn
 	posts      []Post
+	updates    []Update
+	uploads    []Upload
+	pending    map[string]*Upload // file id → an upload not yet completed
+	shared     map[string]File    // file id → a user's file
 	reactions  []string
 	acks       map[string]bool
 	opens      int
@@ -52,7 +57,21 @@ type App struct{ AppToken, BotToken, BotUser string }
 
 // Post is a message an app posted.
 type Post struct {
-	BotUser, Channel, Text, ThreadTS string
+	BotUser, Channel, Text, ThreadTS, TS string
+}
+
+// File is a file a user shares with a message: served at its private
+// URL to a bearer of the app's bot token (files:read).
+type File struct{ Name, Content string }
+
+// Upload is a file an app shared with files.uploadV2.
+type Upload struct {
+	BotUser, Channel, ThreadTS, Name, Content, Comment string
+}
+
+// Update is a chat.update of an app's own message.
+type Update struct {
+	BotUser, Channel, TS, Text string
 }
 
 type wsConn struct {
@@ -68,7 +87,7 @@ func (w *wsConn) sendJSON(v any) error {
 
 // New is a fake Slack, not yet serving.
 func New() *Server {
-	return &Server{PingEvery: time.Second, conns: map[*App][]*wsConn{}, acks: map[string]bool{}, tickets: map[string]*App{}, ts: time.Now().Unix() * 1000000}
+	return &Server{PingEvery: time.Second, conns: map[*App][]*wsConn{}, acks: map[string]bool{}, tickets: map[string]*App{}, pending: map[string]*Upload{}, shared: map[string]File{}, ts: time.Now().Unix() * 1000000}
 }
 
 // AddApp registers an app.
@@ -148,6 +167,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.socket(w, r)
 		return
 	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/files-pri/"); ok {
+		s.mu.Lock()
+		f, found := s.shared[id]
+		s.mu.Unlock()
+		if s.app(r, url.Values{}, false) == nil || !found {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		w.Write([]byte(f.Content))
+		return
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/upload/"); ok {
+		// The upload URL: the file's bytes, multipart.
+		f, _, err := r.FormFile("file")
+		s.mu.Lock()
+		u := s.pending[id]
+		s.mu.Unlock()
+		if err != nil || u == nil {
+			http.Error(w, "bad upload", http.StatusBadRequest)
+			return
+		}
+		b, _ := io.ReadAll(io.LimitReader(f, 50<<20))
+		s.mu.Lock()
+		u.Content = string(b)
+		s.mu.Unlock()
+		w.Write([]byte("OK - " + fmt.Sprint(len(b))))
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok {
 		http.NotFound(w, r)
@@ -179,20 +226,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"user_id": a.BotUser, "bot_id": "B" + a.BotUser})
 	case "chat.postMessage":
 		s.mu.Lock()
-		if s.limitNext > 0 {
-			s.limitNext--
-			s.rateLimits++
-			retry := s.retryAfter
-			s.mu.Unlock()
-			w.Header().Set("Retry-After", fmt.Sprint(retry))
-			w.WriteHeader(http.StatusTooManyRequests)
-			writeJSON(w, map[string]any{"ok": false, "error": "ratelimited"})
+		if s.limited(w) {
 			return
 		}
-		s.posts = append(s.posts, Post{BotUser: a.BotUser, Channel: p.Get("channel"), Text: p.Get("text"), ThreadTS: p.Get("thread_ts")})
 		ts := s.nextTS()
+		s.posts = append(s.posts, Post{BotUser: a.BotUser, Channel: p.Get("channel"), Text: p.Get("text"), ThreadTS: p.Get("thread_ts"), TS: ts})
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": true, "channel": p.Get("channel"), "ts": ts, "message": map[string]any{"text": p.Get("text"), "ts": ts}})
+	case "chat.update":
+		s.mu.Lock()
+		if s.limited(w) {
+			return
+		}
+		mine := false
+		for _, x := range s.posts {
+			if x.TS == p.Get("ts") && x.Channel == p.Get("channel") && x.BotUser == a.BotUser {
+				mine = true
+			}
+		}
+		if !mine {
+			s.mu.Unlock()
+			writeJSON(w, map[string]any{"ok": false, "error": "cant_update_message"})
+			return
+		}
+		s.updates = append(s.updates, Update{BotUser: a.BotUser, Channel: p.Get("channel"), TS: p.Get("ts"), Text: p.Get("text")})
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "channel": p.Get("channel"), "ts": p.Get("ts"), "text": p.Get("text")})
+	case "files.getUploadURLExternal":
+		s.mu.Lock()
+		id := "F" + randomID()[:10]
+		s.pending[id] = &Upload{BotUser: a.BotUser, Name: p.Get("filename")}
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "upload_url": "http://" + r.Host + "/upload/" + id, "file_id": id})
+	case "files.completeUploadExternal":
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		json.Unmarshal([]byte(p.Get("files")), &files)
+		s.mu.Lock()
+		var done []any
+		for _, f := range files {
+			if u := s.pending[f.ID]; u != nil && u.BotUser == a.BotUser {
+				u.Channel, u.ThreadTS, u.Comment = p.Get("channel_id"), p.Get("thread_ts"), p.Get("initial_comment")
+				s.uploads = append(s.uploads, *u)
+				delete(s.pending, f.ID)
+				done = append(done, map[string]any{"id": f.ID, "title": f.Title})
+			}
+		}
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": len(done) > 0, "files": done})
 	case "reactions.add", "reactions.remove":
 		s.mu.Lock()
 		s.reactions = append(s.reactions, method+" "+p.Get("name")+" "+p.Get("channel")+"/"+p.Get("timestamp"))
@@ -201,6 +284,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// limited answers 429 with Retry-After when the test asked for it; the
+// caller holds mu, which limited releases when it answers.
+func (s *Server) limited(w http.ResponseWriter) bool {
+	if s.limitNext == 0 {
+		return false
+	}
+	s.limitNext--
+	s.rateLimits++
+	retry := s.retryAfter
+	s.mu.Unlock()
+	w.Header().Set("Retry-After", fmt.Sprint(retry))
+	w.WriteHeader(http.StatusTooManyRequests)
+	writeJSON(w, map[string]any{"ok": false, "error": "ratelimited"})
+	return true
 }
 
 func (s *Server) nextTS() string {
@@ -317,12 +416,50 @@ func (s *Server) Mention(a App, channel, user, text, threadTS string) (ts, envel
 	return ts, s.send(a, ev)
 }
 
+// MentionFiles is Mention with files shared in the message.
+func (s *Server) MentionFiles(a App, channel, user, text string, files []File) (ts, envelope string) {
+	s.mu.Lock()
+	ts = s.nextTS()
+	var fs []any
+	for _, f := range files {
+		id := "F" + randomID()[:10]
+		s.shared[id] = f
+		fs = append(fs, map[string]any{"id": id, "name": f.Name, "size": len(f.Content),
+			"url_private_download": strings.TrimSuffix(s.URL, "/api/") + "/files-pri/" + id})
+	}
+	s.mu.Unlock()
+	return ts, s.send(a, map[string]any{"type": "app_mention", "user": user, "text": "<@" + a.BotUser + "> " + text, "ts": ts, "channel": channel, "event_ts": ts, "files": fs})
+}
+
 // DM has user write text to the app's bot in direct message channel.
 func (s *Server) DM(a App, channel, user, text string) (ts, envelope string) {
 	s.mu.Lock()
 	ts = s.nextTS()
 	s.mu.Unlock()
 	return ts, s.send(a, map[string]any{"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts})
+}
+
+// Message has user write text in channel (in thread threadTS when not
+// ""), as the message.channels event an app subscribed to it gets; a
+// text that mentions the app's bot comes as app_mention too, as on
+// Slack.
+func (s *Server) Message(a App, channel, user, text, threadTS string) (ts, envelope string) {
+	s.mu.Lock()
+	ts = s.nextTS()
+	s.mu.Unlock()
+	ev := map[string]any{"type": "message", "channel_type": "channel", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+	}
+	env := s.send(a, ev)
+	if strings.Contains(text, "<@"+a.BotUser+">") {
+		ev = map[string]any{"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
+		if threadTS != "" {
+			ev["thread_ts"] = threadTS
+		}
+		s.send(a, ev)
+	}
+	return ts, env
 }
 
 // Acked reports whether the envelope was acknowledged.
@@ -369,7 +506,21 @@ func (s *Server) Drop() {
 	}
 }
 
-// RateLimit answers the next n chat.postMessage calls with 429 and
+// Updates are the apps' chat.update calls, in order.
+func (s *Server) Updates() []Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Update(nil), s.updates...)
+}
+
+// Uploads are the files the apps shared, in order.
+func (s *Server) Uploads() []Upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Upload(nil), s.uploads...)
+}
+
+// RateLimit answers the next n chat.postMessage and chat.update calls with 429 and
 // Retry-After (seconds).
 func (s *Server) RateLimit(n, retryAfter int) {
 	s.mu.Lock()

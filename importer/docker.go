@@ -158,6 +158,48 @@ func (m *mapper) mapChat(v *value) {
 	}
 }
 
+// mapChannels maps a chat's channels: each id, and those whose mode is
+// auto (every message a prompt, no mention) into auto_channels too.
+func (m *mapper) mapChannels(list *value, p string) (channels, auto []string) {
+	for j, c := range list.items {
+		var id, mode string
+		for _, ck := range c.keys {
+			f := fmt.Sprintf("%s.channels[%d].%s", p, j, ck)
+			switch ck {
+			case "id":
+				s, _ := m.str(c.field[ck], f)
+				id = m.fleetValue(s)
+			case "mode":
+				mode, _ = m.str(c.field[ck], f)
+				if mode != "auto" && mode != "mention" {
+					m.unmapped(c.field[ck], f, "herdctl answers a mention (mode mention) or every message of a listed user (mode auto, auto_channels)")
+				}
+			case "name":
+			default:
+				m.unmapped(c.field[ck], f, "herdctl answers a mention in its channels, every message of a listed user in its auto_channels, and every message of a DM or thread it is in")
+			}
+		}
+		if id == "" {
+			continue
+		}
+		channels = append(channels, id)
+		if mode == "auto" {
+			auto = append(auto, id)
+		}
+	}
+	return channels, auto
+}
+
+// expiry maps session_expiry_hours to session_expiry.
+func (m *mapper) expiry(e *value, field string) string {
+	n, err := e.asInt(field)
+	m.fail(err)
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%dh", n)
+}
+
 // tokenRef is a token the original names by its variable: a reference.
 func (m *mapper) tokenRef(e *value, field string) string {
 	name, ok := m.str(e, field)
@@ -208,21 +250,14 @@ func (m *mapper) mapDiscord(v *value) {
 						id, _ := m.str(ge, gp+".id")
 						d.Guild = m.fleetValue(id)
 					case "channels":
-						for j, c := range ge.items {
-							for _, ck := range c.keys {
-								if ck == "id" {
-									id, _ := m.str(c.field[ck], fmt.Sprintf("%s.channels[%d].id", gp, j))
-									d.Channels = append(d.Channels, m.fleetValue(id))
-								} else if ck != "name" {
-									m.unmapped(c.field[ck], fmt.Sprintf("%s.channels[%d].%s", gp, j, ck), "herdctl answers a mention in its channels, and every message of a DM or thread it is in")
-								}
-							}
-						}
+						d.Channels, d.AutoChannels = m.mapChannels(ge, gp)
 					default:
 						m.unmapped(ge, gp+"."+gk, "herdctl has no such setting")
 					}
 				}
 			}
+		case "session_expiry_hours":
+			d.SessionExpiry = m.expiry(e, p+"."+k)
 		case "dm":
 			for _, dk := range e.keys {
 				de := e.field[dk]
@@ -268,16 +303,9 @@ func (m *mapper) mapSlack(v *value) {
 		case "app_token_env":
 			app, _ = m.str(e, p+"."+k)
 		case "channels":
-			for j, c := range e.items {
-				for _, ck := range c.keys {
-					if ck == "id" {
-						id, _ := m.str(c.field[ck], fmt.Sprintf("%s.channels[%d].id", p, j))
-						s.Channels = append(s.Channels, m.fleetValue(id))
-					} else if ck != "name" {
-						m.unmapped(c.field[ck], fmt.Sprintf("%s.channels[%d].%s", p, j, ck), "herdctl answers a mention in its channels, and every message of a DM or thread it is in")
-					}
-				}
-			}
+			s.Channels, s.AutoChannels = m.mapChannels(e, p)
+		case "session_expiry_hours":
+			s.SessionExpiry = m.expiry(e, p+"."+k)
 		case "dm":
 			for _, dk := range e.keys {
 				if dk == "allowlist" {

@@ -12,8 +12,8 @@ import (
 // original runs its command through a shell.
 var hookShell = []string{"/bin/sh", "-c"}
 
-// mapHooks maps after_run and on_error, shell and webhook, into the
-// fleet's hooks (policy: only the fleet may set them).
+// mapHooks maps after_run and on_error, shell, webhook, discord and
+// slack, into the fleet's hooks (policy: only the fleet may set them).
 func (m *mapper) mapHooks(v *value) {
 	for _, ev := range v.keys {
 		list := v.field[ev]
@@ -45,10 +45,7 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 	var hk config.Hook
 	typ, _ := h.get("type").asStringOr(hp+".type", "")
 	switch typ {
-	case "shell", "webhook":
-	case "discord", "slack":
-		m.unmapped(h, hp, fmt.Sprintf("herdctl sends no %s notifications from hooks: a webhook hook can POST the job to a relay, and the agent's own chat bot answers in its channels", typ))
-		return hk, false
+	case "shell", "webhook", "discord", "slack":
 	default:
 		m.unmapped(h, hp, fmt.Sprintf("unknown hook type %q", typ))
 		return hk, false
@@ -59,9 +56,23 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 		f := hp + "." + k
 		switch k {
 		case "type":
+		case "bot_token_env":
+			if typ != "discord" && typ != "slack" {
+				m.unmapped(e, f, "only discord and slack hooks take a bot token")
+				continue
+			}
+			// The token stays in the env file: the fleet names it.
+			hk.Token = m.tokenRef(e, f)
+		case "channel_id", "channel":
+			if typ != "discord" && typ != "slack" {
+				m.unmapped(e, f, "only discord and slack hooks post to a channel")
+				continue
+			}
+			s, _ := m.str(e, f)
+			hk.Channel = m.fleetValue(s)
 		case "command":
 			if typ != "shell" {
-				m.unmapped(e, f, "a webhook takes url")
+				m.unmapped(e, f, "only a shell hook runs a command")
 				continue
 			}
 			s, ok := m.str(e, f)
@@ -106,6 +117,15 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 			m.unmapped(e, f, "unknown to the original's schema and to herdctl")
 		}
 	}
-	m.note(h, hp, "mapped; the job's JSON it gets has herdctl's shape, not the original's (docs/hooks.md: event, agent, job, status, result, ...): check what the %s reads of it", map[string]string{"shell": "command", "webhook": "receiver"}[typ])
+	switch typ {
+	case "discord", "slack":
+		if hk.Token == "" {
+			env := map[string]string{"discord": "DISCORD_BOT_TOKEN", "slack": "SLACK_BOT_TOKEN"}[typ]
+			hk.Token = m.fleetValue("${" + env + "}") // the original's default
+		}
+		m.note(h, hp, "mapped; herdctl's %s hook posts its own short summary of the job (agent, job, status, reason, cost, the result's first lines)", typ)
+	default:
+		m.note(h, hp, "mapped; the job's JSON it gets has herdctl's shape, not the original's (docs/hooks.md: event, agent, job, status, result, ...): check what the %s reads of it", map[string]string{"shell": "command", "webhook": "receiver"}[typ])
+	}
 	return hk, true
 }

@@ -90,7 +90,7 @@ func TestImportCases(t *testing.T) {
 			want: []string{"[agents.overrides.docker]\nmemory = \"8g\"\nnetwork = \"egress\"\nvolumes = [\"/srv/data:/data:ro\"]\nenv = { API_TOKEN = \"${API_TOKEN}\", MODE = \"fast\" }", "[docker]\npids_limit = 100",
 				"[agents.overrides.instances]\nmax_concurrent = 3", "[[agents.overrides.hooks.on_error]]\ntype = \"webhook\"\nurl = \"https://example.org/h\"\ntimeout = \"2s\"",
 				"[mcp_servers.api]\nurl = \"https://mcp.example.org\"\nheaders = { Authorization = \"Bearer ${API_TOKEN}\" }\ntimeout = 30000\nalways_load = true"},
-			notes: []string{"docker.enabled: enabled: false", "docker.network: network bridge became \"egress\"", "hooks.on_error[1]: not mapped: herdctl sends no slack",
+			notes: []string{"docker.enabled: enabled: false", "docker.network: network bridge became \"egress\"", "hooks.on_error[1]: mapped; herdctl's slack hook posts",
 				"plugins: not mapped", "work_source: not mapped", "mcp_servers.api: its ${VAR} references",
 				"review before you run it: docker.memory, instances.max_concurrent, hooks.on_error, docker.env.API_TOKEN came from the agent file"},
 		},

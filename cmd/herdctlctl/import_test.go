@@ -23,7 +23,7 @@ func TestImport(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "# ==> herdctl.toml <==") || !strings.Contains(stdout, "[schedules.check]") {
 		t.Fatalf("--dry-run: exit %d %s\n%s", code, msg, stdout)
 	}
-	if !strings.Contains(stderr, "agent price-checker:\n  ") || !strings.Contains(stderr, "hooks.after_run[1]: not mapped: herdctl sends no discord notifications") {
+	if !strings.Contains(stderr, "agent price-checker:\n  ") || !strings.Contains(stderr, "hooks.after_run[1].when: not mapped") {
 		t.Errorf("--dry-run: stderr lacks the notes per agent:\n%s", stderr)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/herdctl/herdctl/chat"
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/policy/claudecli"
 	"github.com/herdctl/herdctl/policy/spec"
 	"github.com/herdctl/herdctl/service/runner/proxy"
 	"github.com/herdctl/herdctl/state"
@@ -103,7 +104,7 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*state.Job, e
 	last := r.Layout.ReadLastSession(a.Name)
 	resume := r.resumeSession(a, j, sched, last, fields)
 	rec.Resume = resume
-	cj := spec.ClaudeJob{Prompt: prompt, Resume: resume}
+	cj := claudecli.Job{Prompt: prompt, Resume: resume}
 	// Claude Code goes on counting from the session's total when it
 	// continues the agent's last session: that part is not the job's.
 	var prior float64
@@ -184,7 +185,7 @@ type taskOutcome struct {
 	budget *budgetWatch
 }
 
-func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.ClaudeJob, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
+func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj claudecli.Job, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
 	sc, err := newScratch(r.Layout.JobScratch(j.ID))
 	if err != nil {
 		return nil, err
@@ -206,7 +207,7 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 		if a.Claude.Path == "" {
 			return nil, errors.New("claude not found on this host: install Claude Code, or set claude_path in the fleet file")
 		}
-		js.Args = spec.ClaudeArgs(a, cj)
+		js.Args = claudecli.Args(a, cj)
 	}
 	if err := r.Layout.ClaimIdentity(a.Name, a.File); err != nil {
 		return nil, err

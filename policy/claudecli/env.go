@@ -2,16 +2,18 @@ package claudecli
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/herdctl/herdctl/policy"
 )
 
 // Env is a job's environment but for the job's own values: herdctl's
 // variables, HERDCTL_JOB when job is not "", the way out through proxy
-// (an http:// URL) when the agent has network = "egress", then the
-// fleet's docker.env as the agent holds it (a.Container.Env; secrets are
-// the caller's, from SecretEnv), sorted by name.
-func Env(a *policy.Agent, job, proxy string) []string {
+// (an http:// URL) when the agent has network = "egress", with loopback
+// and the hosts direct reached without it, then the fleet's docker.env as
+// the agent holds it (a.Container.Env; secrets are the caller's, from
+// SecretEnv), sorted by name.
+func Env(a *policy.Agent, job, proxy string, direct ...string) []string {
 	env := []string{
 		"PATH=/usr/local/bin:/usr/bin:/bin:/opt/herdctl/bin",
 		"HOME=" + HomeIn(a.Name),
@@ -26,8 +28,9 @@ func Env(a *policy.Agent, job, proxy string) []string {
 	if a.Container.Network == policy.NetworkEgress {
 		// The only way out is the proxy. Claude Code's telemetry is not
 		// on the list.
+		noProxy := strings.Join(append([]string{"localhost", "127.0.0.1", "::1"}, direct...), ",")
 		env = append(env, "HTTPS_PROXY="+proxy, "HTTP_PROXY="+proxy, "https_proxy="+proxy, "http_proxy="+proxy,
-			"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
+			"NO_PROXY="+noProxy, "no_proxy="+noProxy,
 			"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1")
 	}
 	keys := make([]string, 0, len(a.Container.Env))

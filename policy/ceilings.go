@@ -91,8 +91,8 @@ func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
 	}
 	// CPU: the share of a CPU quota/period allows; no quota is all.
 	if a.FromAgentFile("docker.cpu_quota") || a.FromAgentFile("docker.cpu_period") {
-		if limit, ok := cpuFraction(fleet.Docker.CPUQuota, fleet.Docker.CPUPeriod); ok {
-			got, limited := cpuFraction(r.Container.CPUQuota, int64(r.Container.CPUPeriod))
+		if limit, ok := CPUFraction(fleet.Docker.CPUQuota, fleet.Docker.CPUPeriod); ok {
+			got, limited := CPUFraction(r.Container.CPUQuota, int64(r.Container.CPUPeriod))
 			path := "docker.cpu_quota"
 			if !a.FromAgentFile(path) {
 				path = "docker.cpu_period"
@@ -172,7 +172,7 @@ func humanDuration(d time.Duration) string {
 }
 
 // cpuFraction is quota/period in CPUs; false when there is no limit.
-func cpuFraction(quota, period int64) (float64, bool) {
+func CPUFraction(quota, period int64) (float64, bool) {
 	if quota <= 0 {
 		return 0, false
 	}

@@ -268,7 +268,7 @@ func (r *renderer) homeClaim(p *agentPlan) Object {
 	a := p.agent
 	return Object{APIVersion: "v1", Kind: "PersistentVolumeClaim", Metadata: r.meta(HomeClaimName(a.Name), agentLabels(a.Name)),
 		Spec: PVCSpec{AccessModes: []string{"ReadWriteOnce"},
-			Resources: VolumeResourceRequirements{Requests: map[string]string{"storage": strconv.FormatInt(a.Container.DiskBytes, 10)}}}}
+			Resources: VolumeResourceRequirements{Requests: map[string]string{"storage": quantity(a.Container.DiskBytes)}}}}
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -114,7 +114,7 @@ func (r *renderer) agentPod(p *agentPlan, s policy.Schedule, eg *egressPlan) Pod
 		for _, o := range t.Options {
 			if v, ok := strings.CutPrefix(o, "size="); ok {
 				if n, err := config.ParseBytes(v); err == nil && n > 0 {
-					ed.SizeLimit = strconv.FormatInt(n, 10)
+					ed.SizeLimit = quantity(n)
 				}
 			}
 		}
@@ -175,8 +175,8 @@ func escapeRefs(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 // and ephemeral storage (docker.disk, for the workspace and home).
 func resources(a *policy.Agent) ResourceRequirements {
 	lim := map[string]string{
-		"memory":            strconv.FormatInt(a.Container.MemoryBytes, 10),
-		"ephemeral-storage": strconv.FormatInt(a.Container.DiskBytes, 10),
+		"memory":            quantity(a.Container.MemoryBytes),
+		"ephemeral-storage": quantity(a.Container.DiskBytes),
 	}
 	if cpus, ok := policy.CPUFraction(a.Container.CPUQuota, int64(a.Container.CPUPeriod)); ok {
 		lim["cpu"] = strconv.FormatInt(int64(math.Ceil(cpus*1000)), 10) + "m"
@@ -305,4 +305,18 @@ func copyMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// quantity writes bytes as a Kubernetes quantity, in the largest binary
+// unit that holds it whole: 2Gi, 64Mi, 1000.
+func quantity(n int64) string {
+	for _, u := range []struct {
+		size int64
+		unit string
+	}{{1 << 40, "Ti"}, {1 << 30, "Gi"}, {1 << 20, "Mi"}, {1 << 10, "Ki"}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }

@@ -163,7 +163,9 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 	}
 	take(AgentPolicyName(a.Name), fmt.Sprintf("agent %q", a.Name), "name", maxName, a.Name)
 	p := &agentPlan{agent: a, claim: a.Chat != nil}
-	for _, s := range a.Schedules {
+	schedules := append([]policy.Schedule(nil), a.Schedules...)
+	sort.Slice(schedules, func(i, j int) bool { return schedules[i].Name < schedules[j].Name })
+	for _, s := range schedules {
 		what := fmt.Sprintf("schedule %q of agent %q", s.Name, a.Name)
 		if !s.Enabled {
 			r.note("%s is disabled: not exported", what)
@@ -174,7 +176,7 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 		switch s.Type {
 		case "interval":
 			if cron, ok = config.IntervalCron(s.Interval); !ok {
-				r.refuse(a, "schedules."+s.Name+".interval", "%s runs every %s, which no cron expression spaces evenly (a CronJob fires on the clock): use an interval that divides an hour or a day (1m, 15m, 2h, 1d, 7d), or type = \"cron\"", what, s.Interval)
+				r.refuse(a, "schedules."+s.Name+".interval", "%s runs every %s, which no cron expression spaces evenly (a CronJob fires on the clock): use an interval that divides an hour or a day (1m, 15m, 2h, 1d, 7d), or type = \"cron\"", what, policy.HumanDuration(s.Interval))
 			}
 		case "cron":
 			if cron, ok = s.Cron.Standard(); !ok {
@@ -186,7 +188,7 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 			p.claim = true
 		}
 		if s.Jitter > 0 {
-			r.note("%s: jitter %s has no CronJob form: it starts on the minute", what, s.Jitter)
+			r.note("%s: jitter %s has no CronJob form: it starts on the minute", what, policy.HumanDuration(s.Jitter))
 		}
 		p.schedules = append(p.schedules, schedulePlan{schedule: s, cron: cron})
 	}

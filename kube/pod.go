@@ -156,8 +156,11 @@ func (r *renderer) command(a *policy.Agent, s policy.Schedule) []string {
 		}
 		argv = claudecli.Args(a, claudecli.Job{Prompt: prompt, MaxBudgetUSD: a.Budget.PerJob})
 	}
-	cmd := []string{r.opts.Runner, "pod", "--agent=" + a.Name, "--schedule=" + s.Name}
-	if s.ResumeSession {
+	cmd := []string{r.opts.Runner, "pod", "--agent=" + a.Name, "--schedule=" + s.Name,
+		"--log-budget=" + strconv.FormatInt(a.LogBudget, 10)}
+	if len(a.Command) > 0 {
+		cmd = append(cmd, "--command")
+	} else if s.ResumeSession {
 		cmd = append(cmd, "--resume-session")
 	}
 	cmd = append(cmd, "--")

@@ -57,3 +57,15 @@ type Job struct {
 	Resume       string  // a session id to continue, or ""
 	MaxBudgetUSD float64 // Claude Code's own spending limit for the job, 0 for none
 }
+
+// WithResume is argv, a command line Args made without a session, with
+// the session id continued: --resume before the "--" that ends the
+// options (the word before the prompt, which is the last). argv is
+// returned unchanged when id is not a session id or argv does not end so.
+func WithResume(argv []string, id string) []string {
+	i := len(argv) - 2
+	if !state.IsSessionID(id) || i < 1 || argv[i] != "--" {
+		return argv
+	}
+	return append(append(append([]string(nil), argv[:i]...), "--resume="+id), argv[i:]...)
+}

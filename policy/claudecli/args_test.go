@@ -80,3 +80,20 @@ func TestClaudeArgsDropsBadSessionIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestWithResume(t *testing.T) {
+	a := &policy.Agent{Name: "a", Claude: policy.Claude{PermissionMode: "default"}}
+	const id = "0b9d9c5e-3f3c-4a5e-9a51-2c1d1e0f7a11"
+	// A prompt of "--" must not be taken for the end of the options.
+	got := WithResume(Args(a, Job{Prompt: "--"}), id)
+	want := Args(a, Job{Prompt: "--", Resume: id})
+	if !slices.Equal(got, want) {
+		t.Errorf("WithResume = %q, want %q", got, want)
+	}
+	plain := Args(a, Job{Prompt: "p"})
+	for _, bad := range []string{"", "--verbose", "../x"} {
+		if got := WithResume(plain, bad); !slices.Equal(got, plain) {
+			t.Errorf("resume %q changed argv: %q", bad, got)
+		}
+	}
+}

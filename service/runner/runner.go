@@ -333,15 +333,7 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	rec.Finished = &end
 	rec.DurationMS = end.Sub(rec.Started).Milliseconds()
 	if out != nil {
-		code := int(out.exit.Code)
-		rec.ExitCode = &code
-		rec.SessionID = out.sessID
-		if res := out.result; res != nil {
-			rec.Turns, rec.SessionCostUSD = res.NumTurns, res.TotalCostUSD
-			rec.CostUSD = jobCost(res.TotalCostUSD, out.priorCost)
-			rec.InputTokens = res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens
-			rec.OutputTokens = res.Usage.OutputTokens
-		}
+		out.fill(rec)
 	}
 	switch {
 	case runErr != nil:
@@ -386,6 +378,20 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 		return rec, fmt.Errorf("writing the job record: %w", werr)
 	}
 	return rec, nil
+}
+
+// fill puts what the task said into the job's record: its exit, session,
+// turns, cost and tokens.
+func (out *taskOutcome) fill(rec *state.Job) {
+	code := int(out.exit.Code)
+	rec.ExitCode = &code
+	rec.SessionID = out.sessID
+	if res := out.result; res != nil {
+		rec.Turns, rec.SessionCostUSD = res.NumTurns, res.TotalCostUSD
+		rec.CostUSD = jobCost(res.TotalCostUSD, out.priorCost)
+		rec.InputTokens = res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens
+		rec.OutputTokens = res.Usage.OutputTokens
+	}
 }
 
 // MaxResult bounds the result text kept in a job's record.

@@ -48,6 +48,7 @@ of is named on stderr.
 
 Example:
   herdctlctl export kubernetes --image registry.example.org/herdctl:`+version.Version+` > fleet.yaml
+  kubectl create namespace herdctl
   kubectl -n herdctl create secret generic herdctl-env --from-env-file=/etc/herdctl/herdctl.env
   kubectl apply --server-side -f fleet.yaml`)
 	o := exportOptions{}

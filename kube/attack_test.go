@@ -69,3 +69,45 @@ func TestAgentTextStaysText(t *testing.T) {
 		t.Errorf("found %d of quiet's CronJobs", found)
 	}
 }
+
+// TestRelayAgentsNeverSeeTheKey: a pod of an agent whose relay holds its
+// credential gets the placeholder, and no reference to the Secret's key:
+// only the egress Deployment reads it.
+func TestRelayAgentsNeverSeeTheKey(t *testing.T) {
+	for _, name := range []string{"networks", "sessions"} {
+		f, opts := load(t, fleets[name])
+		e, err := Render(f.Agents, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relayed := 0
+		for _, o := range e.Objects {
+			cj, ok := o.Spec.(CronJobSpec)
+			if !ok {
+				continue
+			}
+			c := cj.JobTemplate.Spec.Template.Spec.Containers[0]
+			placeholder := false
+			for _, v := range c.Env {
+				if v.Value == "sk-ant-herdctl-relay-holds-the-real-credential" {
+					placeholder = true
+				}
+			}
+			if !placeholder {
+				continue
+			}
+			relayed++
+			for _, v := range c.Env {
+				if ref := v.ValueFrom; ref != nil && ref.SecretKeyRef != nil && (ref.SecretKeyRef.Key == "ANTHROPIC_API_KEY" || ref.SecretKeyRef.Key == "CLAUDE_CODE_OAUTH_TOKEN") {
+					t.Errorf("%s %s: %s refers to the credential", name, o.Metadata.Name, v.Name)
+				}
+			}
+			if len(c.EnvFrom) > 0 {
+				t.Errorf("%s %s: takes the whole Secret", name, o.Metadata.Name)
+			}
+		}
+		if relayed == 0 {
+			t.Errorf("%s: no agent behind the relay", name)
+		}
+	}
+}

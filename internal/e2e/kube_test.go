@@ -108,6 +108,11 @@ func TestKubernetesExport(t *testing.T) {
 		return true
 	})
 	t.Logf("ticker's first pod after %s", time.Since(start).Round(time.Second))
+	// The schedule's facts, as the API server kept them.
+	if got := k.Run("-n", "herdctl-e2e", "get", "cronjob", "herdctl-ticker-minute", "-o",
+		"jsonpath={.spec.schedule}|{.spec.concurrencyPolicy}|{.spec.jobTemplate.spec.backoffLimit}|{.spec.jobTemplate.spec.activeDeadlineSeconds}"); got != "* * * * *|Forbid|0|50" {
+		t.Errorf("ticker's CronJob: %q", got)
+	}
 	jobs := k.Run("-n", "herdctl-e2e", "get", "jobs", "-l", "herdctl.dev/schedule=minute", "-o", "name")
 	if !strings.Contains(jobs, "job.batch/herdctl-ticker-minute-") {
 		t.Fatalf("no Job of the CronJob: %q", jobs)
@@ -184,6 +189,10 @@ func TestKubernetesExport(t *testing.T) {
 	}
 	if out := strings.TrimSpace(k.Run("-n", "herdctl-e2e", "get", "networkpolicy", "herdctl-ticker", "-o", "jsonpath={.spec.policyTypes} {.spec.egress}")); out != `["Ingress","Egress"]` && out != `["Ingress","Egress"] []` {
 		t.Errorf("ticker's network = \"none\" policy: %q", out)
+	}
+	// The egress pod may go out only to DNS and the ports of the lists.
+	if got := k.Run("-n", "herdctl-e2e", "get", "networkpolicy", "herdctl-egress", "-o", "jsonpath={.spec.egress[*].ports[*].port}"); got != "53 53 443" {
+		t.Errorf("herdctl-egress lets out to ports %q", got)
 	}
 	// fetcher resumes its session: its home is a claim.
 	k.Run("-n", "herdctl-e2e", "get", "persistentvolumeclaim", "herdctl-fetcher-home")

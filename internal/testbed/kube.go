@@ -89,6 +89,7 @@ func StartKube(t *testing.T, dir string) *Kube {
 		"--service-cluster-ip-range=10.96.0.0/24",
 		"--endpoint-reconciler-type=none",
 		"--cert-dir="+filepath.Join(dir, "apiserver-certs"))
+	started := time.Now()
 	k.Kubeconfig = filepath.Join(dir, "kubeconfig")
 	os.WriteFile(k.Kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -107,6 +108,7 @@ contexts:
 current-context: e2e
 `, k.Server, filepath.Join(pki, "ca.crt"), token)), 0o600)
 	k.waitReady(token, filepath.Join(pki, "ca.crt"))
+	t.Logf("kube-apiserver ready in %s", time.Since(started).Round(100*time.Millisecond))
 	k.start("kube-controller-manager", filepath.Join(bin, "kube-controller-manager"),
 		"--kubeconfig="+k.Kubeconfig, "--authentication-kubeconfig="+k.Kubeconfig, "--authorization-kubeconfig="+k.Kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(cmPort),

@@ -8,26 +8,26 @@ import (
 
 // Standard writes c in the plain numeric five-field form every cron reads
 // alike (Kubernetes' CronJob among them): each field "*" when it allows
-// every value, else a list of numbers and ranges ("1-5,7"), Sunday 0.
-// ok is false when no such form fires at exactly c's times: a day field
-// written "*/N" that is restricted while the other day field is too
-// (c matches when both do; a plain list would match when either does).
+// every value, else a list of numbers and ranges ("1-5,7"), Sunday 0. The
+// day fields keep cron's rule: a day matches when both fields do, but
+// when either, if both were restricted (neither began with "*"). ok is
+// false when no such form fires at exactly c's times: both day fields
+// restricted, one of them written "*/N", where c needs both to match and
+// two plain lists would match either.
 func (c *Cron) Standard() (expr string, ok bool) {
-	dom, dow := len(c.Dom) == 31, len(c.Dow) == 7
-	if (c.DomStar && !dom && !c.DowStar) || (c.DowStar && !dow && !c.DomStar) {
+	domAll, dowAll := len(c.Dom) == 31, len(c.Dow) == 7
+	dom, dow := cronList(c.Dom, 31), cronList(c.Dow, 7)
+	switch {
+	case !c.DomStar && !c.DowStar:
+		// Either day: a field that allows every day makes every day match.
+		if domAll || dowAll {
+			dom, dow = "*", "*"
+		}
+	case !domAll && !dowAll:
+		// Both days, and neither field can be written "*".
 		return "", false
 	}
-	if c.DomStar && c.DowStar && !dom && !dow {
-		return "", false
-	}
-	fields := []string{
-		cronList(c.Minute, 60),
-		cronList(c.Hour, 24),
-		cronList(c.Dom, 31),
-		cronList(c.Month, 12),
-		cronList(c.Dow, 7),
-	}
-	return strings.Join(fields, " "), true
+	return strings.Join([]string{cronList(c.Minute, 60), cronList(c.Hour, 24), dom, cronList(c.Month, 12), dow}, " "), true
 }
 
 // cronList writes sorted values as "*" when there are all n of them, else

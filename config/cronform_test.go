@@ -53,6 +53,9 @@ func TestCronStandard(t *testing.T) {
 		{"a stepped day with a star day", "0 0 */2 * *", "0 0 1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31 * *"},
 		{"a stepped day with a restricted weekday needs both", "0 0 */2 * mon", ""},
 		{"two stepped days need both", "0 0 */2 * */2", ""},
+		{"every day of the month or mondays is every day", "0 0 1-31 * mon", "0 0 * * *"},
+		{"the first or any weekday is every day", "0 0 1 * 0-6", "0 0 * * *"},
+		{"a stepped day on any weekday", "0 0 */2 * 0-6", "0 0 1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31 * *"},
 	}
 	for _, c := range cases {
 		cr, err := ParseCron(c.expr)

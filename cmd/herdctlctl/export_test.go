@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -37,5 +38,31 @@ func TestExportCommand(t *testing.T) {
 		if !strings.Contains(errOut.String(), c.stderr) {
 			t.Errorf("%s: stderr lacks %q:\n%s", c.name, c.stderr, errOut.String())
 		}
+	}
+}
+
+// TestExportJSON: --json writes one v1 List, and the notes still go to
+// stderr.
+func TestExportJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	c := &ctl{stdout: &out, stderr: &errOut}
+	if err := c.dispatch([]string{"export", "kubernetes", "--json", "--namespace=fleet", "../../kube/testdata/fleets/networks/herdctl.toml"}); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var list struct {
+		APIVersion, Kind string
+		Items            []struct {
+			Kind     string
+			Metadata struct{ Namespace string }
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.APIVersion != "v1" || list.Kind != "List" || len(list.Items) < 5 || list.Items[0].Kind != "Namespace" || list.Items[1].Metadata.Namespace != "fleet" {
+		t.Errorf("not the export as a List: %+v", list)
+	}
+	if !strings.Contains(errOut.String(), "note: ") {
+		t.Errorf("no notes on stderr: %q", errOut.String())
 	}
 }

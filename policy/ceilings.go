@@ -171,7 +171,8 @@ func HumanDuration(d time.Duration) string {
 	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }
 
-// cpuFraction is quota/period in CPUs; false when there is no limit.
+// CPUFraction is quota/period in CPUs (a period of 0 is the kernel's
+// default, 100ms); false when there is no limit.
 func CPUFraction(quota, period int64) (float64, bool) {
 	if quota <= 0 {
 		return 0, false

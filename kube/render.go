@@ -65,7 +65,8 @@ func Render(agents []*policy.Agent, opts Options) (*Export, error) {
 	}
 	sorted := append([]*policy.Agent(nil), agents...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	names := map[string]string{}
+	// Names are per kind; the egress objects' are taken first.
+	names := map[string]string{"NetworkPolicy/" + EgressName: "the egress Deployment's NetworkPolicy"}
 	var plans []*agentPlan
 	for _, a := range sorted {
 		if p := r.plan(a, names); p != nil {
@@ -134,7 +135,7 @@ type schedulePlan struct {
 }
 
 // plan checks agent a and decides its objects; nil when it has none.
-// names maps object names to the agent and schedule that took them.
+// names maps kind/name to what took it.
 func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 	n0 := len(r.errs)
 	switch a.Container.Network {
@@ -150,18 +151,18 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 	if !labelValue.MatchString(a.Name) || len(a.Name) > maxName {
 		r.refuse(a, "name", "agent name %q is no Kubernetes label value (at most 63 letters, digits, '-', '_', '.', beginning and ending with a letter or digit): rename the agent", a.Name)
 	}
-	take := func(name, owner, field string, max int, parts ...string) {
+	take := func(kind, owner, field string, max int, parts ...string) {
 		n, ok := objectName(max, parts...)
 		switch {
 		case !ok:
 			r.refuse(a, field, "%s would be named %q, which is no Kubernetes name (lower case letters, digits and -, at most %d characters): use a shorter name of letters and digits", owner, n, max)
-		case names[n] != "":
-			r.refuse(a, field, "%s and %s would both be named %q in Kubernetes, which has no upper case and no '_': rename one", owner, names[n], n)
+		case names[kind+"/"+n] != "":
+			r.refuse(a, field, "%s and %s would both be the %s %q in Kubernetes, whose names have no upper case and no '_': rename one", owner, names[kind+"/"+n], kind, n)
 		default:
-			names[n] = owner
+			names[kind+"/"+n] = owner
 		}
 	}
-	take(AgentPolicyName(a.Name), fmt.Sprintf("agent %q", a.Name), "name", maxName, a.Name)
+	take("NetworkPolicy", fmt.Sprintf("agent %q", a.Name), "name", maxName, a.Name)
 	p := &agentPlan{agent: a, claim: a.Chat != nil}
 	schedules := append([]policy.Schedule(nil), a.Schedules...)
 	sort.Slice(schedules, func(i, j int) bool { return schedules[i].Name < schedules[j].Name })
@@ -183,7 +184,7 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 				r.refuse(a, "schedules."+s.Name+".cron", "%s: cron %q restricts the day of the month with a step (*/N) and the day of the week too, which Kubernetes reads differently (either day instead of both): list the days of the month instead", what, s.Cron.Expr)
 			}
 		}
-		take(CronJobName(a.Name, s.Name), what, "schedules."+s.Name, maxCronJobName, a.Name, s.Name)
+		take("CronJob", what, "schedules."+s.Name, maxCronJobName, a.Name, s.Name)
 		if s.ResumeSession {
 			p.claim = true
 		}
@@ -193,7 +194,7 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 		p.schedules = append(p.schedules, schedulePlan{schedule: s, cron: cron})
 	}
 	if p.claim {
-		take(HomeClaimName(a.Name), fmt.Sprintf("the home of agent %q", a.Name), "name", maxName, a.Name, "home")
+		take("PersistentVolumeClaim", fmt.Sprintf("the home of agent %q", a.Name), "name", maxName, a.Name, "home")
 	}
 	if len(r.errs) > n0 {
 		return nil

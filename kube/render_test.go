@@ -237,3 +237,32 @@ func dig(m map[string]any, keys ...string) map[string]any {
 	}
 	return m
 }
+
+// TestExportNames: objects of one kind whose names would be the same in
+// Kubernetes are refused by name; of different kinds they may share one.
+func TestExportNames(t *testing.T) {
+	f, opts := load(t, fleets["sessions"])
+	byName := map[string]*policy.Agent{}
+	for _, a := range f.Agents {
+		byName[a.Name] = a
+	}
+	// keeper's schedule "home" is a CronJob herdctl-keeper-home beside
+	// its claim herdctl-keeper-home: different kinds.
+	keeper := byName["keeper"]
+	keeper.Schedules[0].Name = "home"
+	if _, err := Render(f.Agents, opts); err != nil {
+		t.Errorf("a CronJob and a claim of one name: %v", err)
+	}
+	// An agent named egress would take the egress NetworkPolicy's name;
+	// schedules HOME and home of agents named keeper the same CronJob's.
+	byName["chatty"].Name = "egress"
+	hooked := byName["hooked"]
+	hooked.Name, hooked.Schedules[0].Name = "keeper", "HOME"
+	_, err := Render(f.Agents, opts)
+	for _, want := range []string{`agent "egress" and the egress Deployment's NetworkPolicy would both be the NetworkPolicy "herdctl-egress"`,
+		`would both be the CronJob "herdctl-keeper-home"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("no refusal %q: %v", want, err)
+		}
+	}
+}

@@ -78,13 +78,17 @@ func podSecurity(uid, gid uint32) *PodSecurityContext {
 func (r *renderer) agentPod(p *agentPlan, s policy.Schedule, eg *egressPlan) PodSpec {
 	a := p.agent
 	uid, gid := a.Container.UID, a.Container.GID
+	env := r.env(a, eg)
+	if len(a.Command) > 0 {
+		env = append(env, EnvVar{Name: claudecli.EnvPrompt, Value: escapeRefs(prompt(a, s))})
+	}
 	c := Container{
 		Name:            "job",
 		Image:           r.opts.Image,
 		ImagePullPolicy: "IfNotPresent",
 		Command:         r.command(a, s),
 		WorkingDir:      claudecli.WorkspaceDir,
-		Env:             r.env(a, eg),
+		Env:             env,
 		Resources:       resources(a),
 		SecurityContext: restricted(uid, gid),
 	}
@@ -150,11 +154,7 @@ func hostname(agent string) string {
 func (r *renderer) command(a *policy.Agent, s policy.Schedule) []string {
 	argv := a.Command
 	if len(argv) == 0 {
-		prompt := s.Prompt
-		if prompt == "" {
-			prompt = a.DefaultPrompt
-		}
-		argv = claudecli.Args(a, claudecli.Job{Prompt: prompt, MaxBudgetUSD: a.Budget.PerJob})
+		argv = claudecli.Args(a, claudecli.Job{Prompt: prompt(a, s), MaxBudgetUSD: a.Budget.PerJob})
 	}
 	cmd := []string{r.opts.Runner, "pod", "--agent=" + a.Name, "--schedule=" + s.Name,
 		"--log-budget=" + strconv.FormatInt(a.LogBudget, 10)}
@@ -168,6 +168,14 @@ func (r *renderer) command(a *policy.Agent, s policy.Schedule) []string {
 		cmd = append(cmd, escapeRefs(w))
 	}
 	return cmd
+}
+
+// prompt is a scheduled job's prompt: its schedule's, else the agent's.
+func prompt(a *policy.Agent, s policy.Schedule) string {
+	if s.Prompt != "" {
+		return s.Prompt
+	}
+	return a.DefaultPrompt
 }
 
 // escapeRefs writes s so that Kubernetes' $(NAME) expansion leaves it

@@ -7,6 +7,10 @@ import (
 	"github.com/herdctl/herdctl/policy"
 )
 
+// EnvPrompt holds the job's prompt for an agent whose fleet gave it a
+// command instead of Claude Code.
+const EnvPrompt = "HERDCTL_PROMPT"
+
 // Env is a job's environment but for the job's own values: herdctl's
 // variables, HERDCTL_JOB when job is not "", the way out through proxy
 // (an http:// URL) when the agent has network = "egress", with loopback

@@ -202,7 +202,7 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj claudec
 	}
 	if len(a.Command) > 0 {
 		js.Args = a.Command
-		js.Env = []string{"HERDCTL_PROMPT=" + cj.Prompt}
+		js.Env = []string{claudecli.EnvPrompt + "=" + cj.Prompt}
 	} else {
 		if a.Claude.Path == "" {
 			return nil, errors.New("claude not found on this host: install Claude Code, or set claude_path in the fleet file")

@@ -87,7 +87,7 @@ func (r *renderer) agentPod(p *agentPlan, s policy.Schedule, eg *egressPlan) Pod
 		Image:           r.opts.Image,
 		ImagePullPolicy: "IfNotPresent",
 		Command:         r.command(a, s),
-		WorkingDir:      claudecli.WorkspaceDir,
+		WorkingDir:      policy.WorkspaceDir,
 		Env:             env,
 		Resources:       resources(a),
 		SecurityContext: restricted(uid, gid),
@@ -98,7 +98,7 @@ func (r *renderer) agentPod(p *agentPlan, s policy.Schedule, eg *egressPlan) Pod
 	}
 	vols := []Volume{{Name: "workspace", EmptyDir: &EmptyDirVolumeSource{}}, home}
 	c.VolumeMounts = []VolumeMount{
-		{Name: "workspace", MountPath: claudecli.WorkspaceDir},
+		{Name: "workspace", MountPath: policy.WorkspaceDir},
 		{Name: "home", MountPath: claudecli.HomeIn(a.Name)},
 	}
 	tmps := a.Container.Tmpfs

@@ -1,15 +1,8 @@
 package claudecli
 
-import "github.com/herdctl/herdctl/policy"
-
-// Paths inside every agent container.
-const (
-	// WorkspaceDir is where the agent's workspace is, and the job's
-	// working directory.
-	WorkspaceDir = policy.WorkspaceDir
-	// Binary is where Claude Code is inside the container.
-	Binary = "/opt/herdctl/bin/claude"
-)
+// Binary is where Claude Code is inside the container. (The workspace is
+// at policy.WorkspaceDir.)
+const Binary = "/opt/herdctl/bin/claude"
 
 // HomeIn is the agent's home directory inside its container.
 func HomeIn(agent string) string { return "/home/" + agent }

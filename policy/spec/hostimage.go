@@ -99,7 +99,7 @@ func openModes(dir string) error {
 // skeletonDirs are the mount points of the root.
 func skeletonDirs(a *policy.Agent) []string {
 	dirs := []string{"usr", "etc", "tmp", "proc", "sys", "dev", "run", "var/tmp",
-		claudecli.HomeIn(a.Name)[1:], claudecli.WorkspaceDir[1:], filepath.Dir(claudecli.Binary)[1:]}
+		claudecli.HomeIn(a.Name)[1:], policy.WorkspaceDir[1:], filepath.Dir(claudecli.Binary)[1:]}
 	for _, t := range a.Container.Tmpfs {
 		dirs = append(dirs, t.Path[1:])
 	}

@@ -46,7 +46,7 @@ func Build(ctx context.Context, a *policy.Agent, j Job) (*specs.Spec, error) {
 	ctx = namespaces.WithNamespace(ctx, a.Containerd.Namespace)
 	opts := []oci.SpecOpts{
 		oci.WithProcessArgs(j.Args...),
-		oci.WithProcessCwd(claudecli.WorkspaceDir),
+		oci.WithProcessCwd(policy.WorkspaceDir),
 		oci.WithEnv(Env(a, j)),
 		oci.WithHostname(a.Name),
 		oci.WithUIDGID(a.Container.UID, a.Container.GID),
@@ -168,7 +168,7 @@ func WithAgentMounts(a *policy.Agent, j Job) Opt {
 			m = append(m, bind(a.Claude.Path, claudecli.Binary, true))
 		}
 		m = append(m,
-			bind(j.Workspace, claudecli.WorkspaceDir, a.WorkspaceMode == "ro"),
+			bind(j.Workspace, policy.WorkspaceDir, a.WorkspaceMode == "ro"),
 			bind(j.Home, claudecli.HomeIn(a.Name), false),
 		)
 		hasTmp := false

@@ -57,11 +57,8 @@ fuzz:
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzParseCron$$' $(FUZZFLAGS)
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzCronStandard$$' $(FUZZFLAGS)
 	$(GO) test ./service/runner -run '^$$' -fuzz '^FuzzStreamJSON$$' $(FUZZFLAGS)
-<<<<<<< HEAD
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzReadYAML$$' $(FUZZFLAGS)
-=======
 	$(GO) test ./chat -run '^$$' -fuzz '^FuzzAttachmentName$$' $(FUZZFLAGS)
->>>>>>> chat
 
 e2e: deps package
 	HERDCTL_E2E=1 $(GO) test -count=1 -v ./internal/e2e

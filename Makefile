@@ -55,6 +55,7 @@ FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 fuzz:
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' $(FUZZFLAGS)
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzParseCron$$' $(FUZZFLAGS)
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzCronStandard$$' $(FUZZFLAGS)
 	$(GO) test ./service/runner -run '^$$' -fuzz '^FuzzStreamJSON$$' $(FUZZFLAGS)
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzReadYAML$$' $(FUZZFLAGS)
 	$(GO) test ./chat -run '^$$' -fuzz '^FuzzAttachmentName$$' $(FUZZFLAGS)

@@ -40,8 +40,8 @@ func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
 			over(path, format(got), format(ceiling), fleetKey(path), fleetVal > 0)
 		}
 	}
-	bytes, count := func(v int64) string { return humanBytes(v) }, func(v int64) string { return strconv.FormatInt(v, 10) }
-	dur := func(v int64) string { return humanDuration(time.Duration(v)) }
+	bytes, count := func(v int64) string { return HumanBytes(v) }, func(v int64) string { return strconv.FormatInt(v, 10) }
+	dur := func(v int64) string { return HumanDuration(time.Duration(v)) }
 
 	checkInt("docker.memory", r.Container.MemoryBytes, fp.Memory, 0, bytes)
 	checkInt("docker.pids_limit", r.Container.PidsLimit, fleet.Docker.PidsLimit, 0, count)
@@ -91,8 +91,8 @@ func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
 	}
 	// CPU: the share of a CPU quota/period allows; no quota is all.
 	if a.FromAgentFile("docker.cpu_quota") || a.FromAgentFile("docker.cpu_period") {
-		if limit, ok := cpuFraction(fleet.Docker.CPUQuota, fleet.Docker.CPUPeriod); ok {
-			got, limited := cpuFraction(r.Container.CPUQuota, int64(r.Container.CPUPeriod))
+		if limit, ok := CPUFraction(fleet.Docker.CPUQuota, fleet.Docker.CPUPeriod); ok {
+			got, limited := CPUFraction(r.Container.CPUQuota, int64(r.Container.CPUPeriod))
 			path := "docker.cpu_quota"
 			if !a.FromAgentFile(path) {
 				path = "docker.cpu_period"
@@ -130,11 +130,11 @@ func checkCeilings(a *config.AgentConfig, r *Agent) config.Errors {
 				continue
 			}
 			if size == 0 || size > ceiling {
-				got := humanBytes(size)
+				got := HumanBytes(size)
 				if size == 0 {
 					got = "size=0 (no limit)"
 				}
-				over(fmt.Sprintf("docker.tmpfs[%d]", i), got, humanBytes(ceiling), "tmp_size in [defaults.docker.host_config]", fp.TmpSize > 0)
+				over(fmt.Sprintf("docker.tmpfs[%d]", i), got, HumanBytes(ceiling), "tmp_size in [defaults.docker.host_config]", fp.TmpSize > 0)
 			}
 		}
 	}
@@ -158,8 +158,8 @@ func fleetKey(path string) string {
 	return path + " in [defaults]"
 }
 
-// humanDuration writes a duration the way the configuration does: 72h, 15m.
-func humanDuration(d time.Duration) string {
+// HumanDuration writes a duration the way the configuration does: 72h, 15m.
+func HumanDuration(d time.Duration) string {
 	for _, u := range []struct {
 		n    time.Duration
 		unit string
@@ -171,8 +171,9 @@ func humanDuration(d time.Duration) string {
 	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }
 
-// cpuFraction is quota/period in CPUs; false when there is no limit.
-func cpuFraction(quota, period int64) (float64, bool) {
+// CPUFraction is quota/period in CPUs (a period of 0 is the kernel's
+// default, 100ms); false when there is no limit.
+func CPUFraction(quota, period int64) (float64, bool) {
 	if quota <= 0 {
 		return 0, false
 	}
@@ -182,8 +183,8 @@ func cpuFraction(quota, period int64) (float64, bool) {
 	return float64(quota) / float64(period), true
 }
 
-// humanBytes writes a size the way the configuration does: 2g, 512m.
-func humanBytes(v int64) string {
+// HumanBytes writes a size the way the configuration does: 2g, 512m.
+func HumanBytes(v int64) string {
 	for _, u := range []struct {
 		n    int64
 		unit string

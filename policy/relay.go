@@ -30,3 +30,13 @@ func UsesRelay(a *Agent) bool {
 	return len(a.Command) == 0 && a.Container.Network == NetworkEgress &&
 		(a.Container.HasEnv(EnvAPIKey) || a.Container.HasEnv(EnvOAuthToken))
 }
+
+// RelayCredential is the credential variable the relay holds for c, and
+// the one its container gets the placeholder in: the API key when c has
+// one, as Claude Code prefers it, else the OAuth token.
+func RelayCredential(c Container) string {
+	if c.HasEnv(EnvAPIKey) {
+		return EnvAPIKey
+	}
+	return EnvOAuthToken
+}

@@ -2,8 +2,10 @@
 # Installs everything herdctl's build and tests need on Debian/Ubuntu:
 # containerd, runc, systemd-container (the nspawn testbed), busybox-static
 # (tiny test rootfs), rpm and lintian (package checks), Cockpit and Chromium
-# (the web console's test), and the Claude Code CLI from npm into a cache
-# outside the repository. Idempotent: what is present is not fetched again.
+# (the web console's test), and, into a cache outside the repository, the
+# Claude Code CLI from npm and a Kubernetes control plane
+# (scripts/kube-testbin.sh). Idempotent: what is present is not fetched
+# again.
 set -euo pipefail
 
 CACHE=${HERDCTL_TEST_CACHE:-/var/cache/herdctl-test}
@@ -37,4 +39,7 @@ if [ ! -x "$claude" ]; then
 	mkdir -p "$CACHE/claude"
 	(cd "$CACHE/claude" && npm install --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$CLAUDE_VERSION" >/dev/null)
 fi
+# The Kubernetes control plane of the export's end-to-end test, built from
+# the Go module proxy (10-20 minutes the first time, then cached).
+bash "$(dirname "$0")/kube-testbin.sh"
 echo "deps.sh: ready (claude at $claude)"

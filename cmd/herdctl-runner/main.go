@@ -21,6 +21,8 @@ Commands:
   run                run one job of an agent (what job units execute)
   reap               remove containers whose job unit is gone
   image import FILE  load an OCI image archive into containerd
+  pod                run one job in place, as a Kubernetes pod's process
+  egress             serve an exported fleet's egress proxy and API relay
   help               show this help (--version: the version)
 
 Run "herdctl-runner COMMAND --help" for a command's options. See herdctl(8).
@@ -29,9 +31,11 @@ Run "herdctl-runner COMMAND --help" for a command's options. See herdctl(8).
 func main() {
 	cli.Main("herdctl-runner", func() error {
 		return cli.Dispatch("herdctl-runner", usage, os.Args[1:], map[string]func([]string) error{
-			"run":   runJob,
-			"reap":  runReap,
-			"image": runImage,
+			"run":    runJob,
+			"reap":   runReap,
+			"image":  runImage,
+			"pod":    runPod,
+			"egress": runEgress,
 		})
 	})
 }

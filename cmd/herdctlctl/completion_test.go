@@ -100,7 +100,7 @@ func TestBashCompletion(t *testing.T) {
 		want  []string
 	}{
 		{"every command", []string{"herdctlctl", ""},
-			[]string{"agent", "agents", "cancel", "cost", "disable", "enable", "help", "import", "job", "jobs", "logs", "reload", "sessions", "show", "status", "trigger", "validate"}},
+			[]string{"agent", "agents", "cancel", "cost", "disable", "enable", "export", "help", "import", "job", "jobs", "logs", "reload", "sessions", "show", "status", "trigger", "validate"}},
 		{"a command by its start", []string{"herdctlctl", "ag"}, []string{"agent", "agents"}},
 		{"the global options", []string{"herdctlctl", "--"}, []string{"--help", "--version"}},
 		{"agents for status", []string{"herdctlctl", "status", ""}, []string{"$(touch PWNED)", "gardener", "homelab"}},
@@ -122,6 +122,9 @@ func TestBashCompletion(t *testing.T) {
 		{"agents and jobs for logs", []string{"herdctlctl", "logs", "-n", "5", ""},
 			[]string{"$(touch PWNED)", "20261129-080000-cc11dd", "20261130-090000-4fa9c2", "20261130-110000-00ab12", "gardener", "homelab"}},
 		{"toml files and directories for validate", []string{"herdctlctl", "validate", ""}, []string{"fleet.d", "herdctl.toml", "other.toml"}},
+		{"the format for export", []string{"herdctlctl", "export", ""}, []string{"kubernetes"}},
+		{"toml files and directories for export's fleet", []string{"herdctlctl", "export", "--image", "x", "kubernetes", ""}, []string{"fleet.d", "herdctl.toml", "other.toml"}},
+		{"export takes one fleet", []string{"herdctlctl", "export", "kubernetes", "herdctl.toml", ""}, nil},
 		{"a flag spelled as --json=true is not an argument", []string{"herdctlctl", "agent", "--json", "=", "true", "g"}, []string{"gardener"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -50,6 +50,9 @@ Commands:
   import FLEET.yaml bring a fleet of the original (YAML) herdctl over:
                     writes herdctl.toml and agents/NAME/agent.toml
                     (--out, --user, --dry-run, --force)
+  export kubernetes [FLEET]
+                    the fleet as Kubernetes manifests, for more than one
+                    host (works without the daemon)
   help              show this help
 
 Reading (status, agents, agent, show, jobs, job, sessions, cost, logs as
@@ -100,6 +103,7 @@ func commands() []command {
 		{"reload", flagsOf(reloadFlags), runReload},
 		{"validate", flagsOf(validateFlags), runValidate},
 		{"import", flagsOf(importFlags), runImport},
+		{"export", flagsOf(exportFlags), runExport},
 		// Hidden: what the shell completions ask (complete.go).
 		{completeCommand, flagsOf(completeFlags), runComplete},
 	}

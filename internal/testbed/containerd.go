@@ -110,14 +110,20 @@ func StartContainerd(t *testing.T) *Containerd {
 	}
 }
 
+// CacheDir is where scripts/deps.sh caches what tests need and the
+// repository must not hold: $HERDCTL_TEST_CACHE, /var/cache/herdctl-test
+// by default.
+func CacheDir() string {
+	if c := os.Getenv("HERDCTL_TEST_CACHE"); c != "" {
+		return c
+	}
+	return "/var/cache/herdctl-test"
+}
+
 // ClaudePath is the cached Claude Code binary (scripts/deps.sh puts it
 // there), or "" when it is missing.
 func ClaudePath() string {
-	cache := os.Getenv("HERDCTL_TEST_CACHE")
-	if cache == "" {
-		cache = "/var/cache/herdctl-test"
-	}
-	p := filepath.Join(cache, "claude/node_modules/@anthropic-ai/claude-code-linux-x64/claude")
+	p := filepath.Join(CacheDir(), "claude/node_modules/@anthropic-ai/claude-code-linux-x64/claude")
 	if _, err := os.Stat(p); err != nil {
 		return ""
 	}

@@ -26,6 +26,7 @@ _herdctlctl_flags() {
 	logs) echo "-f -n --json --help" ;;
 	reload) echo "--quiet --json --help" ;;
 	import) echo "--out --user --dry-run --force --json --help" ;;
+	export) echo "--namespace --image --secret --json --help" ;;
 	esac
 }
 
@@ -45,7 +46,7 @@ _herdctlctl() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload validate import help" -- "$cur"))
+			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload validate import export help" -- "$cur"))
 		fi
 		return
 	fi
@@ -62,7 +63,7 @@ _herdctlctl() {
 			continue
 		fi
 		case $w in
-		--agent | --status | --limit | --schedule | --prompt | --since | -n) skip=flag ;;
+		--agent | --status | --limit | --schedule | --prompt | --since | -n | --namespace | --image | --secret) skip=flag ;;
 		=) skip=value ;; # --json=true
 		-*) ;;
 		*)
@@ -85,7 +86,7 @@ _herdctlctl() {
 		[[ -n $agent ]] && _herdctlctl_daemon schedules "$agent"
 		return
 		;;
-	--prompt | --limit | --since | -n)
+	--prompt | --limit | --since | -n | --namespace | --image | --secret)
 		return
 		;;
 	esac
@@ -94,7 +95,16 @@ _herdctlctl() {
 		COMPREPLY=($(compgen -W "$(_herdctlctl_flags "$cmd")" -- "$cur"))
 		return
 	fi
-	((nargs > 0)) && return # every command takes at most one argument
+	# export takes its format, then a fleet file; every other command
+	# at most one argument.
+	if [[ $cmd == export ]]; then
+		if ((nargs == 0)); then
+			COMPREPLY=($(compgen -W "kubernetes" -- "$cur"))
+			return
+		fi
+		((nargs == 1)) && cmd=validate # a fleet file, as validate takes
+	fi
+	((nargs > 0)) && [[ $cmd != validate || ${COMP_WORDS[1]} != export ]] && return
 	case $cmd in
 	status | agent | show | sessions | trigger | disable | enable)
 		_herdctlctl_daemon agents

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/policy/claudecli"
 )
 
 // The built-in image (policy.HostImage) is the host's own /usr, bound
@@ -58,7 +59,7 @@ func PrepareHostRoot(scratch string, a *policy.Agent) (*HostRoot, error) {
 	}
 	if a.Claude.Path != "" && len(a.Command) == 0 {
 		// The claude binary is bound onto a file.
-		p := filepath.Join(r.Dir, ClaudeInContainer)
+		p := filepath.Join(r.Dir, claudecli.Binary)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return nil, err
 		}
@@ -98,7 +99,7 @@ func openModes(dir string) error {
 // skeletonDirs are the mount points of the root.
 func skeletonDirs(a *policy.Agent) []string {
 	dirs := []string{"usr", "etc", "tmp", "proc", "sys", "dev", "run", "var/tmp",
-		HomeIn(a.Name)[1:], WorkspaceDir[1:], filepath.Dir(ClaudeInContainer)[1:]}
+		claudecli.HomeIn(a.Name)[1:], policy.WorkspaceDir[1:], filepath.Dir(claudecli.Binary)[1:]}
 	for _, t := range a.Container.Tmpfs {
 		dirs = append(dirs, t.Path[1:])
 	}
@@ -121,7 +122,7 @@ func EtcFiles(a *policy.Agent, hostResolv string) map[string]string {
 	passwd.WriteString("root:x:0:0:root:/root:/usr/sbin/nologin\n")
 	group.WriteString("root:x:0:\n")
 	if uid != 0 {
-		fmt.Fprintf(&passwd, "%s:x:%d:%d:herdctl agent:%s:/bin/sh\n", user, uid, gid, HomeIn(a.Name))
+		fmt.Fprintf(&passwd, "%s:x:%d:%d:herdctl agent:%s:/bin/sh\n", user, uid, gid, claudecli.HomeIn(a.Name))
 	}
 	if gid != 0 {
 		fmt.Fprintf(&group, "%s:x:%d:\n", user, gid)

@@ -3,7 +3,6 @@ package spec
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/containerd/containerd/containers"
@@ -13,22 +12,14 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/policy/claudecli"
 )
-
-// Paths inside every agent container.
-const (
-	WorkspaceDir      = policy.WorkspaceDir
-	ClaudeInContainer = "/opt/herdctl/bin/claude"
-)
-
-// HomeIn is the agent's home directory inside its container.
-func HomeIn(agent string) string { return "/home/" + agent }
 
 // Job is what changes from one job to the next; the rest of the spec
 // comes from the resolved agent.
 type Job struct {
 	ID   string   // the job id
-	Args []string // the process, from ClaudeArgs or the fleet's command
+	Args []string // the process, from claudecli.Args or the fleet's command
 	Env  []string // extra KEY=VALUE for this job (the prompt of a command agent)
 	// Workspace is the host path bound at /workspace: the runner's
 	// mount of the workspace it opened and checked, never a path an
@@ -55,7 +46,7 @@ func Build(ctx context.Context, a *policy.Agent, j Job) (*specs.Spec, error) {
 	ctx = namespaces.WithNamespace(ctx, a.Containerd.Namespace)
 	opts := []oci.SpecOpts{
 		oci.WithProcessArgs(j.Args...),
-		oci.WithProcessCwd(WorkspaceDir),
+		oci.WithProcessCwd(policy.WorkspaceDir),
 		oci.WithEnv(Env(a, j)),
 		oci.WithHostname(a.Name),
 		oci.WithUIDGID(a.Container.UID, a.Container.GID),
@@ -174,11 +165,11 @@ func WithAgentMounts(a *policy.Agent, j Job) Opt {
 	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
 		var m []specs.Mount
 		if a.Claude.Path != "" && len(a.Command) == 0 {
-			m = append(m, bind(a.Claude.Path, ClaudeInContainer, true))
+			m = append(m, bind(a.Claude.Path, claudecli.Binary, true))
 		}
 		m = append(m,
-			bind(j.Workspace, WorkspaceDir, a.WorkspaceMode == "ro"),
-			bind(j.Home, HomeIn(a.Name), false),
+			bind(j.Workspace, policy.WorkspaceDir, a.WorkspaceMode == "ro"),
+			bind(j.Home, claudecli.HomeIn(a.Name), false),
 		)
 		hasTmp := false
 		for _, t := range a.Container.Tmpfs {
@@ -201,33 +192,10 @@ func WithAgentMounts(a *policy.Agent, j Job) Opt {
 	}
 }
 
-// Env is the container's environment: herdctl's own variables, the
-// fleet's docker.env and credentials, then the job's.
+// Env is the container's environment: herdctl's own variables (the
+// egress proxy on the namespace's own loopback), the fleet's docker.env
+// and credentials, then the job's.
 func Env(a *policy.Agent, j Job) []string {
-	env := []string{
-		"PATH=/usr/local/bin:/usr/bin:/bin:/opt/herdctl/bin",
-		"HOME=" + HomeIn(a.Name),
-		"USER=" + a.Name,
-		"LANG=C.UTF-8",
-		"DISABLE_AUTOUPDATER=1",
-		"HERDCTL_AGENT=" + a.Name,
-		"HERDCTL_JOB=" + j.ID,
-	}
-	if a.Container.Network == policy.NetworkEgress {
-		// The only way out: the runner's proxy on the namespace's own
-		// loopback. Claude Code's telemetry is not on the list.
-		proxy := "http://127.0.0.1:" + strconv.Itoa(policy.ProxyPort)
-		env = append(env, "HTTPS_PROXY="+proxy, "HTTP_PROXY="+proxy, "https_proxy="+proxy, "http_proxy="+proxy,
-			"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
-			"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1")
-	}
-	keys := make([]string, 0, len(a.Container.Env))
-	for k := range a.Container.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+a.Container.Env[k])
-	}
-	return append(env, j.Env...)
+	proxy := "http://127.0.0.1:" + strconv.Itoa(policy.ProxyPort)
+	return append(claudecli.Env(a, j.ID, proxy), j.Env...)
 }

@@ -32,11 +32,17 @@ func (r *Runner) newJobLog(a *policy.Agent, fields map[string]string) *jobLog {
 	if r.JournalBudget > 0 {
 		jobBudget = r.JournalBudget
 	}
+	return r.startJobLog(a, fields, jobBudget, []state.LogPool{
+		{Path: r.Layout.AgentLogDay(a.Name), Limit: a.LogBudgetDaily},
+		{Path: r.Layout.FleetLogDay(), Limit: a.FleetLogBudgetDaily},
+	})
+}
+
+// startJobLog starts the log of a job whose own budget is jobBudget,
+// within pools (none: the job's budget alone).
+func (r *Runner) startJobLog(a *policy.Agent, fields map[string]string, jobBudget int64, pools []state.LogPool) *jobLog {
 	l := &jobLog{r: r, a: a, fields: fields, jobBudget: jobBudget,
-		budget: newLogBudget(jobBudget, []state.LogPool{
-			{Path: r.Layout.AgentLogDay(a.Name), Limit: a.LogBudgetDaily},
-			{Path: r.Layout.FleetLogDay(), Limit: a.FleetLogBudgetDaily},
-		}, r.now),
+		budget:  newLogBudget(jobBudget, pools, r.now),
 		entries: make(chan func(), 64), done: make(chan struct{})}
 	go func() {
 		for f := range l.entries {

@@ -60,9 +60,8 @@ func relayFor(a *policy.Agent) (*policy.Agent, *relayConfig, error) {
 	}
 	delete(out, policy.EnvAPIKey)
 	delete(out, policy.EnvOAuthToken)
-	// As Claude Code does: the API key wins over the token.
-	if k := env[policy.EnvAPIKey]; k != "" {
-		cfg.header, cfg.value = "X-Api-Key", k
+	if policy.RelayCredential(a.Container) == policy.EnvAPIKey {
+		cfg.header, cfg.value = "X-Api-Key", env[policy.EnvAPIKey]
 		out[policy.EnvAPIKey] = policy.RelayPlaceholder
 	} else {
 		cfg.header, cfg.value = "Authorization", "Bearer "+env[policy.EnvOAuthToken]

@@ -14,6 +14,7 @@ import (
 	"github.com/herdctl/herdctl/chat"
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/policy/claudecli"
 	"github.com/herdctl/herdctl/policy/spec"
 	"github.com/herdctl/herdctl/service/runner/proxy"
 	"github.com/herdctl/herdctl/state"
@@ -103,7 +104,7 @@ func (r *Runner) Run(ctx context.Context, a *policy.Agent, j Job) (*state.Job, e
 	last := r.Layout.ReadLastSession(a.Name)
 	resume := r.resumeSession(a, j, sched, last, fields)
 	rec.Resume = resume
-	cj := spec.ClaudeJob{Prompt: prompt, Resume: resume}
+	cj := claudecli.Job{Prompt: prompt, Resume: resume}
 	// Claude Code goes on counting from the session's total when it
 	// continues the agent's last session: that part is not the job's.
 	var prior float64
@@ -184,7 +185,7 @@ type taskOutcome struct {
 	budget *budgetWatch
 }
 
-func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.ClaudeJob, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
+func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj claudecli.Job, fields map[string]string, rec *state.Job) (*taskOutcome, error) {
 	sc, err := newScratch(r.Layout.JobScratch(j.ID))
 	if err != nil {
 		return nil, err
@@ -201,12 +202,12 @@ func (r *Runner) runTask(ctx context.Context, a *policy.Agent, j Job, cj spec.Cl
 	}
 	if len(a.Command) > 0 {
 		js.Args = a.Command
-		js.Env = []string{"HERDCTL_PROMPT=" + cj.Prompt}
+		js.Env = []string{claudecli.EnvPrompt + "=" + cj.Prompt}
 	} else {
 		if a.Claude.Path == "" {
 			return nil, errors.New("claude not found on this host: install Claude Code, or set claude_path in the fleet file")
 		}
-		js.Args = spec.ClaudeArgs(a, cj)
+		js.Args = claudecli.Args(a, cj)
 	}
 	if err := r.Layout.ClaimIdentity(a.Name, a.File); err != nil {
 		return nil, err
@@ -332,15 +333,7 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 	rec.Finished = &end
 	rec.DurationMS = end.Sub(rec.Started).Milliseconds()
 	if out != nil {
-		code := int(out.exit.Code)
-		rec.ExitCode = &code
-		rec.SessionID = out.sessID
-		if res := out.result; res != nil {
-			rec.Turns, rec.SessionCostUSD = res.NumTurns, res.TotalCostUSD
-			rec.CostUSD = jobCost(res.TotalCostUSD, out.priorCost)
-			rec.InputTokens = res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens
-			rec.OutputTokens = res.Usage.OutputTokens
-		}
+		out.fill(rec)
 	}
 	switch {
 	case runErr != nil:
@@ -385,6 +378,20 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 		return rec, fmt.Errorf("writing the job record: %w", werr)
 	}
 	return rec, nil
+}
+
+// fill puts what the task said into the job's record: its exit, session,
+// turns, cost and tokens.
+func (out *taskOutcome) fill(rec *state.Job) {
+	code := int(out.exit.Code)
+	rec.ExitCode = &code
+	rec.SessionID = out.sessID
+	if res := out.result; res != nil {
+		rec.Turns, rec.SessionCostUSD = res.NumTurns, res.TotalCostUSD
+		rec.CostUSD = jobCost(res.TotalCostUSD, out.priorCost)
+		rec.InputTokens = res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens
+		rec.OutputTokens = res.Usage.OutputTokens
+	}
 }
 
 // MaxResult bounds the result text kept in a job's record.

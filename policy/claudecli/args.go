@@ -1,4 +1,4 @@
-package spec
+package claudecli
 
 import (
 	"strconv"
@@ -7,7 +7,7 @@ import (
 	"github.com/herdctl/herdctl/state"
 )
 
-// ClaudeArgs is the command line of Claude Code for one job: print mode,
+// Args is the command line of Claude Code for one job: print mode,
 // stream-json with every event, the agent's permission mode, model, turn
 // limit, tools, system prompt and MCP servers, an optional session to
 // resume, and the prompt last, after "--".
@@ -19,10 +19,10 @@ import (
 // "-". A resume id that is not a session id is dropped. A job's own
 // budget (what is left of the agent's day, at most its per-job limit)
 // becomes --max-budget-usd when it is above 0.
-func ClaudeArgs(a *policy.Agent, j ClaudeJob) []string {
+func Args(a *policy.Agent, j Job) []string {
 	prompt, resume := j.Prompt, j.Resume
 	c := a.Claude
-	args := []string{ClaudeInContainer, "-p", "--output-format=stream-json", "--verbose",
+	args := []string{Binary, "-p", "--output-format=stream-json", "--verbose",
 		"--permission-mode=" + c.PermissionMode}
 	if c.Model != "" {
 		args = append(args, "--model="+c.Model)
@@ -51,9 +51,21 @@ func ClaudeArgs(a *policy.Agent, j ClaudeJob) []string {
 	return append(args, "--", prompt)
 }
 
-// ClaudeJob is what one job adds to the agent's Claude Code command line.
-type ClaudeJob struct {
+// Job is what one job adds to the agent's Claude Code command line.
+type Job struct {
 	Prompt       string
 	Resume       string  // a session id to continue, or ""
 	MaxBudgetUSD float64 // Claude Code's own spending limit for the job, 0 for none
+}
+
+// WithResume is argv, a command line Args made without a session, with
+// the session id continued: --resume before the "--" that ends the
+// options (the word before the prompt, which is the last). argv is
+// returned unchanged when id is not a session id or argv does not end so.
+func WithResume(argv []string, id string) []string {
+	i := len(argv) - 2
+	if !state.IsSessionID(id) || i < 1 || argv[i] != "--" {
+		return argv
+	}
+	return append(append(append([]string(nil), argv[:i]...), "--resume="+id), argv[i:]...)
 }

@@ -1,4 +1,4 @@
-package spec
+package claudecli
 
 import (
 	"slices"
@@ -59,12 +59,12 @@ func TestClaudeArgsFieldByField(t *testing.T) {
 	for _, c := range cases {
 		a := base()
 		c.set(a)
-		argv := ClaudeArgs(a, ClaudeJob{Prompt: c.prompt, Resume: c.resume})
+		argv := Args(a, Job{Prompt: c.prompt, Resume: c.resume})
 		if !slices.Contains(argv, c.want) {
 			t.Errorf("%s: argv lacks %q: %q", c.name, c.want, argv)
 		}
 		checkArgv(t, c.name, argv, c.prompt)
-		if argv[0] != ClaudeInContainer {
+		if argv[0] != Binary {
 			t.Errorf("%s: argv[0] = %q", c.name, argv[0])
 		}
 	}
@@ -73,10 +73,27 @@ func TestClaudeArgsFieldByField(t *testing.T) {
 func TestClaudeArgsDropsBadSessionIDs(t *testing.T) {
 	a := &policy.Agent{Name: "a", Claude: policy.Claude{PermissionMode: "default"}}
 	for _, bad := range []string{"--dangerously-skip-permissions", "../../x", "0B9D9C5E-3F3C-4A5E-9A51-2C1D1E0F7A11", "x", "0b9d9c5e-3f3c-4a5e-9a51-2c1d1e0f7a11 --verbose"} {
-		for _, w := range ClaudeArgs(a, ClaudeJob{Prompt: "p", Resume: bad}) {
+		for _, w := range Args(a, Job{Prompt: "p", Resume: bad}) {
 			if strings.HasPrefix(w, "--resume") {
 				t.Errorf("resume %q reached argv as %q", bad, w)
 			}
+		}
+	}
+}
+
+func TestWithResume(t *testing.T) {
+	a := &policy.Agent{Name: "a", Claude: policy.Claude{PermissionMode: "default"}}
+	const id = "0b9d9c5e-3f3c-4a5e-9a51-2c1d1e0f7a11"
+	// A prompt of "--" must not be taken for the end of the options.
+	got := WithResume(Args(a, Job{Prompt: "--"}), id)
+	want := Args(a, Job{Prompt: "--", Resume: id})
+	if !slices.Equal(got, want) {
+		t.Errorf("WithResume = %q, want %q", got, want)
+	}
+	plain := Args(a, Job{Prompt: "p"})
+	for _, bad := range []string{"", "--verbose", "../x"} {
+		if got := WithResume(plain, bad); !slices.Equal(got, plain) {
+			t.Errorf("resume %q changed argv: %q", bad, got)
 		}
 	}
 }

@@ -1,0 +1,113 @@
+package kube
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// TestAgentTextStaysText: an agent writes its prompts (its own file). A
+// prompt that breaks out of its YAML string, or that names a variable
+// for Kubernetes to expand into the command line ($(ANTHROPIC_API_KEY)
+// would put a secret on it), reaches Claude Code as the agent wrote it
+// and adds no object.
+func TestAgentTextStaysText(t *testing.T) {
+	f, opts := load(t, fleets["networks"])
+	const evil = "$(ANTHROPIC_API_KEY) $$(HOME) ${GIT_TOKEN}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\n...\n"
+	for _, a := range f.Agents {
+		if a.Name == "quiet" {
+			a.DefaultPrompt, a.Claude.SystemPrompt = evil, evil
+			for i := range a.Schedules {
+				a.Schedules[i].Prompt = evil
+			}
+		}
+	}
+	e, err := Render(f.Agents, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := e.WriteYAML(&b, Header{}, opts); err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(b.String(), "\n---\n")[1:]
+	if len(docs) != len(e.Objects) {
+		t.Fatalf("%d documents for %d objects", len(docs), len(e.Objects))
+	}
+	found := 0
+	for _, d := range docs {
+		var cj CronJobSpec
+		var o struct {
+			Kind string
+			Spec *CronJobSpec
+		}
+		o.Spec = &cj
+		if err := yaml.Unmarshal([]byte(d), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Kind != "CronJob" || !strings.Contains(d, "herdctl.dev/agent: quiet") {
+			continue
+		}
+		cmd := cj.JobTemplate.Spec.Template.Spec.Containers[0].Command
+		// What the kubelet runs: $$ is $, and no $(NAME) is left to expand.
+		var run []string
+		for _, w := range cmd {
+			if strings.Contains(strings.ReplaceAll(w, "$$", ""), "$(") {
+				t.Errorf("a word Kubernetes would expand: %q", w)
+			}
+			run = append(run, strings.ReplaceAll(w, "$$", "$"))
+		}
+		if !slices.Contains(run, evil) || !slices.Contains(run, "--append-system-prompt="+evil) {
+			t.Errorf("the prompts do not reach Claude Code as written: %q", run)
+		}
+		found++
+	}
+	if found != 2 {
+		t.Errorf("found %d of quiet's CronJobs", found)
+	}
+}
+
+// TestRelayAgentsNeverSeeTheKey: a pod of an agent whose relay holds its
+// credential gets the placeholder, and no reference to the Secret's key:
+// only the egress Deployment reads it.
+func TestRelayAgentsNeverSeeTheKey(t *testing.T) {
+	for _, name := range []string{"networks", "sessions"} {
+		f, opts := load(t, fleets[name])
+		e, err := Render(f.Agents, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relayed := 0
+		for _, o := range e.Objects {
+			cj, ok := o.Spec.(CronJobSpec)
+			if !ok {
+				continue
+			}
+			c := cj.JobTemplate.Spec.Template.Spec.Containers[0]
+			placeholder := false
+			for _, v := range c.Env {
+				if v.Value == "sk-ant-herdctl-relay-holds-the-real-credential" {
+					placeholder = true
+				}
+			}
+			if !placeholder {
+				continue
+			}
+			relayed++
+			for _, v := range c.Env {
+				if ref := v.ValueFrom; ref != nil && ref.SecretKeyRef != nil && (ref.SecretKeyRef.Key == "ANTHROPIC_API_KEY" || ref.SecretKeyRef.Key == "CLAUDE_CODE_OAUTH_TOKEN") {
+					t.Errorf("%s %s: %s refers to the credential", name, o.Metadata.Name, v.Name)
+				}
+			}
+			if len(c.EnvFrom) > 0 {
+				t.Errorf("%s %s: takes the whole Secret", name, o.Metadata.Name)
+			}
+		}
+		if relayed == 0 {
+			t.Errorf("%s: no agent behind the relay", name)
+		}
+	}
+}

@@ -37,3 +37,17 @@ const (
 	FieldHookAttempts   = "HERDCTL_HOOK_ATTEMPTS"
 	FieldHookUnit       = "HERDCTL_HOOK_UNIT"
 )
+
+// JournalMatch is the journalctl match for the entries of a job (field
+// FieldJob) or an agent (FieldAgent): only those written by root (the
+// runner and the daemon), since any local user can log an entry with
+// HERDCTL_JOB=ID and make a job's events or egress decisions say what it
+// likes; and the output of the hook units named, which journald tags
+// itself (their _SYSTEMD_UNIT is its own, not the writer's).
+func JournalMatch(field, value string, hookUnits ...string) []string {
+	m := []string{field + "=" + value, "_UID=0"}
+	for _, u := range hookUnits {
+		m = append(m, "+", field+"="+value, "_SYSTEMD_UNIT="+u)
+	}
+	return m
+}

@@ -88,6 +88,10 @@ type Job struct {
 	// Redacted says the prompt and result were withheld from the caller:
 	// they are for root, group herdctl and the agent's user (not stored).
 	Redacted bool `json:"redacted,omitempty"`
+	// Clipped says the prompt and result were left out of a list of jobs
+	// to keep the reply within what one D-Bus message holds: GetJob has
+	// them (not stored).
+	Clipped bool `json:"clipped,omitempty"`
 	// Hooks are the runs of the agent's hooks after the job (filled by
 	// the daemon from the job's hook state, not stored in the record).
 	Hooks []HookRun `json:"hooks,omitempty"`

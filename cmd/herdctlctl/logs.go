@@ -312,9 +312,9 @@ func (r *journalReader) journalctl(ctx context.Context, q api.JournalQuery, foll
 		args = append(args, "-f")
 	}
 	if q.Job != "" {
-		args = append(args, state.FieldJob+"="+q.Job)
+		args = append(args, state.JournalMatch(state.FieldJob, q.Job)...)
 	} else {
-		args = append(args, state.FieldAgent+"="+q.Agent)
+		args = append(args, state.JournalMatch(state.FieldAgent, q.Agent)...)
 	}
 	cmd := exec.CommandContext(ctx, "journalctl", args...)
 	cmd.Stderr = os.Stderr

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/user"
@@ -270,12 +271,38 @@ func (m *manager) ListJobs(sender dbus.Sender, filter api.Dict) ([]api.Dict, *db
 		return nil, toDBus(err)
 	}
 	redact := m.b.redactFor(sender)
-	out := make([]api.Dict, len(js))
-	for i, j := range js {
+	out := make([]api.Dict, 0, len(js))
+	size := 0
+	for _, j := range js {
 		redact(j)
-		out[i] = api.Encode(j)
+		if size > listTextBytes && (j.Prompt != "" || j.Result != "") {
+			j.Prompt, j.Result, j.Clipped = "", "", true
+		}
+		n := jobSize(j)
+		if size+n > listReplyBytes {
+			m.b.d.Log.Warn("ListJobs reply cut at the size one D-Bus message holds", zap.Int("jobs", len(out)), zap.Int("asked", len(js)))
+			break
+		}
+		size += n
+		out = append(out, api.Encode(j))
 	}
 	return out, nil
+}
+
+// A reply over the bus's message limit (dbus-daemon's default is 32 MiB)
+// makes the bus drop the daemon's connection, for every client. ListJobs
+// leaves out prompts and results once listTextBytes of the reply are
+// spent (GetJob has them), and stops at listReplyBytes: page with limit
+// and offset.
+const (
+	listTextBytes  = 4 << 20
+	listReplyBytes = 16 << 20
+)
+
+// jobSize is about what a job takes in a reply.
+func jobSize(j *api.Job) int {
+	b, _ := json.Marshal(j)
+	return len(b) + 256
 }
 
 func (m *manager) ListSessions(agent string) ([]api.Dict, *dbus.Error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"os/user"
 	"strconv"
@@ -322,5 +323,42 @@ func TestBusRedactsPrompts(t *testing.T) {
 	code, out := g.ctl(ctl, uid, "job", "--json", gj.ID)
 	if code != 0 || !strings.Contains(out, "the group's plan") {
 		t.Errorf("a member of the group: exit %d\n%s", code, out)
+	}
+}
+
+// TestListJobsFitsTheBus: thousands of jobs with long results (an agent
+// on a one-minute schedule makes them in a day or two) are listed in one
+// reply the bus passes, instead of a reply over its limit, which makes
+// the bus drop the daemon for every client. Prompts and results past the
+// first few MiB are left out, and marked.
+func TestListJobsFitsTheBus(t *testing.T) {
+	r := newBusRig(t, false, "")
+	recs := state.Records{Layout: r.d.Layout}
+	result := strings.Repeat("r", 16<<10)
+	start := time.Now().Add(-time.Hour)
+	const n = 2100
+	for i := range n {
+		id := fmt.Sprintf("20260101-%06d-aaaaaa", i)
+		recs.Write(&api.Job{ID: id, Agent: "alpha", Status: state.StatusCompleted, Started: start.Add(time.Duration(i) * time.Second), Prompt: "p", Result: result})
+		r.d.jobChanged(id)
+	}
+	js, err := r.client.Jobs(context.Background(), api.JobFilter{})
+	if err != nil {
+		t.Fatalf("ListJobs of %d jobs: %v", n, err)
+	}
+	clipped := 0
+	for _, j := range js {
+		if j.Clipped {
+			clipped++
+			if j.Result != "" || j.Prompt != "" {
+				t.Fatalf("job %s is clipped and keeps its text", j.ID)
+			}
+		}
+	}
+	if len(js) != n || clipped == 0 || clipped == n {
+		t.Errorf("%d jobs listed, %d clipped", len(js), clipped)
+	}
+	if _, err := r.client.Status(context.Background()); err != nil {
+		t.Errorf("the daemon is gone from the bus: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/service/api"
@@ -19,11 +20,15 @@ import (
 )
 
 // Bounds of ReadJournal: a page holds at most journalPageBytes of
-// entries (the client asks again for more), and at most
-// journalReaders journalctl processes run at once.
+// entries (the client asks again for more), an entry over
+// journalEntryBytes comes as a stub that says so (a line an agent printed
+// can make one of tens of MiB, and a reply over the bus's limit makes the
+// bus daemon drop the daemon's connection), and at most journalReaders
+// journalctl processes run at once.
 const (
-	journalPageBytes = 1 << 20
-	journalReaders   = 4
+	journalPageBytes  = 1 << 20
+	journalEntryBytes = 256 << 10
+	journalReaders    = 4
 )
 
 // journalSlots bounds the journalctl processes ReadJournal runs.
@@ -59,7 +64,7 @@ func (d *Daemon) ReadJournal(ctx context.Context, q api.JournalQuery) (*api.Jour
 	default:
 		return nil, errorf(ErrBusy, "%d journal reads are under way: try again in a moment", journalReaders)
 	}
-	return readJournal(ctx, d.journalctl(), append(args, match), q.AfterCursor)
+	return readJournal(ctx, d.journalctl(), append(args, match...), q.AfterCursor)
 }
 
 func (d *Daemon) journalctl() string {
@@ -72,16 +77,22 @@ func (d *Daemon) journalctl() string {
 // journalMatch is the journalctl match for q's job or agent, which must
 // be known to the daemon: a job in the index (by id or unique prefix),
 // an agent of the fleet, one left out for errors, or one with jobs.
-func (d *Daemon) journalMatch(q api.JournalQuery) (string, error) {
+func (d *Daemon) journalMatch(q api.JournalQuery) ([]string, error) {
 	if (q.Job == "") == (q.Agent == "") {
-		return "", errorf(ErrInvalidArgs, "name a job or an agent, one of the two")
+		return nil, errorf(ErrInvalidArgs, "name a job or an agent, one of the two")
 	}
 	if q.Job != "" {
 		rec, err := d.findJob(q.Job)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		return state.FieldJob + "=" + rec.ID, nil
+		var units []string
+		for _, h := range d.hookRuns(rec.ID) {
+			if h.Unit != "" {
+				units = append(units, h.Unit)
+			}
+		}
+		return state.JournalMatch(state.FieldJob, rec.ID, units...), nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -93,9 +104,55 @@ func (d *Daemon) journalMatch(q api.JournalQuery) (string, error) {
 		known = j.Agent == q.Agent
 	}
 	if !known {
-		return "", errorf(ErrNotFound, "no agent %q in the fleet and no jobs of one: list agents with herdctlctl agents", q.Agent)
+		return nil, errorf(ErrNotFound, "no agent %q in the fleet and no jobs of one: list agents with herdctlctl agents", q.Agent)
 	}
-	return state.FieldAgent + "=" + q.Agent, nil
+	return state.JournalMatch(state.FieldAgent, q.Agent), nil
+}
+
+// readEntry reads one line of journalctl -o json; a line over
+// journalEntryBytes is read to its end but replaced by a stub with the
+// entry's cursor, time and event, and its size.
+func readEntry(r *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	size := 0
+	for {
+		chunk, err := r.ReadSlice('\n')
+		size += len(chunk)
+		if size <= journalEntryBytes+1 {
+			buf = append(buf, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		buf = bytes.TrimSuffix(buf, []byte("\n"))
+		if size > journalEntryBytes+1 {
+			return stubEntry(buf, size), err
+		}
+		return buf, err
+	}
+}
+
+// stubEntry stands for an entry too big to pass: the fields it keeps are
+// read from the entry's first bytes (journalctl writes __CURSOR and the
+// timestamps first).
+func stubEntry(head []byte, size int) []byte {
+	field := func(name string) string {
+		m := regexp.MustCompile(`"` + name + `":"([^"\\]{0,512})"`).FindSubmatch(head)
+		if m == nil {
+			return ""
+		}
+		return string(m[1])
+	}
+	stub := map[string]string{
+		"__CURSOR":             field("__CURSOR"),
+		"__REALTIME_TIMESTAMP": field("__REALTIME_TIMESTAMP"),
+		state.FieldJob:         field(state.FieldJob),
+		state.FieldAgent:       field(state.FieldAgent),
+		"MESSAGE": fmt.Sprintf("(an entry of %d bytes, too big to pass over D-Bus, is left out: as root, journalctl %s --cursor='%s', its first entry)",
+			size, strings.Join(state.JournalctlArgs(), " "), field("__CURSOR")),
+	}
+	b, _ := json.Marshal(stub)
+	return b
 }
 
 // readJournal runs journalctl with args and returns what it printed,
@@ -117,8 +174,7 @@ func readJournal(ctx context.Context, journalctl string, args []string, after st
 	size := 0
 	r := bufio.NewReaderSize(out, 64<<10)
 	for {
-		line, rerr := r.ReadBytes('\n')
-		line = bytes.TrimSuffix(line, []byte("\n"))
+		line, rerr := readEntry(r)
 		if len(line) > 0 {
 			if size+len(line) > journalPageBytes && len(page.Entries) > 0 {
 				page.More = true

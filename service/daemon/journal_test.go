@@ -57,16 +57,17 @@ func TestReadJournal(t *testing.T) {
 	if err != nil || len(p.Entries) != 3 || p.Cursor != "s=1;i=3" || p.More {
 		t.Fatalf("a job by prefix: %+v, %v", p, err)
 	}
-	if got := args(); got != "--no-pager --all -o json --quiet HERDCTL_JOB="+id {
+	// Only root's entries: anyone can log HERDCTL_JOB=ID.
+	if got := args(); got != "--no-pager --all -o json --quiet HERDCTL_JOB="+id+" _UID=0" {
 		t.Errorf("journalctl %s", got)
 	}
 	if _, err := r.d.ReadJournal(ctx, api.JournalQuery{Agent: "alpha", AfterCursor: "s=1;i=3"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := args(); got != "--no-pager --all -o json --quiet --after-cursor=s=1;i=3 HERDCTL_AGENT=alpha" {
+	if got := args(); got != "--no-pager --all -o json --quiet --after-cursor=s=1;i=3 HERDCTL_AGENT=alpha _UID=0" {
 		t.Errorf("journalctl %s", got)
 	}
-	if _, err := r.d.ReadJournal(ctx, api.JournalQuery{Agent: "beta", Lines: 5}); err != nil || !strings.HasSuffix(args(), "--lines=5 HERDCTL_AGENT=beta") {
+	if _, err := r.d.ReadJournal(ctx, api.JournalQuery{Agent: "beta", Lines: 5}); err != nil || !strings.HasSuffix(args(), "--lines=5 HERDCTL_AGENT=beta _UID=0") {
 		t.Errorf("the last 5: journalctl %s, %v", args(), err)
 	}
 
@@ -91,5 +92,15 @@ func TestReadJournal(t *testing.T) {
 		t.Errorf("a big journal: %d entries, more %v, %v", len(p.Entries), p.More, err)
 	} else if want := fmt.Sprintf("s=1;i=%d", len(p.Entries)); p.Cursor != want {
 		t.Errorf("cursor %s, want %s", p.Cursor, want)
+	}
+
+	// One entry of 40 MiB (an agent's line of backslashes, escaped by
+	// journalctl): a reply that big would make the bus drop the daemon.
+	// It comes as a stub that says so, and keeps its cursor.
+	r.d.Journalctl, _ = fakeJournalctl(t, 2, 40<<20)
+	p, err = r.d.ReadJournal(ctx, api.JournalQuery{Job: id})
+	if err != nil || len(p.Entries) != 2 || len(strings.Join(p.Entries, "")) > journalPageBytes || p.Cursor != "s=1;i=2" ||
+		!strings.Contains(p.Entries[0], "left out") || !strings.Contains(p.Entries[0], `"__CURSOR":"s=1;i=1"`) {
+		t.Errorf("huge entries: %d entries, %d bytes, cursor %s, %v\n%.300s", len(p.Entries), len(strings.Join(p.Entries, "")), p.Cursor, err, strings.Join(p.Entries, "\n"))
 	}
 }

@@ -13,18 +13,19 @@ import { follow } from "./job.js";
 const RECENT = 12;
 
 function bubble(who, text, extra) {
-    return h("li", { class: "msg msg-" + who },
+    return h("li", { class: "msg msg-" + who + (Array.isArray(text) || text instanceof Node ? " msg-failed" : "") },
              h("span", { class: "who" }, who === "user" ? "You" : "Agent"),
              h("div", { class: "body" }, text), extra || null);
 }
 
 // answer is what a finished job says back: its result, or why it has none.
+// A job that did not complete says so first, whatever its result says:
+// an agent can print a result line of its own and then fail.
 function answer(j) {
-    if (j.result)
-        return j.result;
     if (j.status === "completed")
-        return "(no answer)";
-    return `(${j.status.replace("_", " ")}${j.exit_reason ? ": " + j.exit_reason : ""})`;
+        return j.result || "(no answer)";
+    const status = h("strong", { class: "failed" }, `${j.status.replace("_", " ")}${j.exit_reason && j.exit_reason !== j.status ? ": " + j.exit_reason : ""}`);
+    return j.result ? [status, h("br"), j.result] : status;
 }
 
 export function chatPage(main, name, options) {

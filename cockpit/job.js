@@ -14,7 +14,7 @@ function entryLine(e) {
     const t = us ? new Date(us / 1000).toLocaleTimeString() : "";
     const kind = api.entryText(e.HERDCTL_EVENT) || "log";
     return h("li", { class: "event event-" + kind.replace(/[^a-z_]/g, "") },
-             h("time", {}, t), " ", h("span", { class: "kind" }, kind), " ",
+             h("time", {}, t), h("span", { class: "kind" }, kind),
              h("span", { class: "line" }, api.entryText(e.MESSAGE)));
 }
 
@@ -90,6 +90,12 @@ export function jobPage(main, id) {
 
     let ticker = null;
     const render = () => api.job(id).then(j => {
+        if (j.id !== id) {
+            // A unique prefix of an id finds the job: show it under its
+            // own address, so the page never names another id.
+            window.cockpit.location.replace(["job", j.id]);
+            return;
+        }
         crumbs([[j.agent, href(["agent", j.agent])], id]);
         const running = !api.finished(j.status);
         replace(head,

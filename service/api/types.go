@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"time"
 
 	"github.com/herdctl/herdctl/state"
@@ -89,6 +90,15 @@ type ConfigValue struct {
 	Field string `json:"field"`
 	Value string `json:"value"`
 	From  string `json:"from"`
+}
+
+// Withheld stands for a value the caller may not read.
+const Withheld = "(withheld: for root, group herdctl and the agent's user)"
+
+// PromptField reports whether a ShowAgent field is one of the agent's
+// prompts, which ShowAgent withholds as ListJobs does a job's prompt.
+func PromptField(field string) bool {
+	return field == "system_prompt" || field == "default_prompt" || strings.HasSuffix(field, ".prompt")
 }
 
 // ConfigError is one error in the fleet's configuration.

@@ -377,13 +377,22 @@ func (m *manager) Trigger(sender dbus.Sender, agent, schedule, prompt string, op
 	return j.ID, nil
 }
 
-func (m *manager) ShowAgent(name string) ([]api.Dict, *dbus.Error) {
+// ShowAgent withholds the agent's prompts (system_prompt, default_prompt,
+// a schedule's prompt) from a caller who may not read them, as ListJobs
+// does a job's: they are for root, group herdctl and the agent's user.
+func (m *manager) ShowAgent(sender dbus.Sender, name string) ([]api.Dict, *dbus.Error) {
 	vs, err := m.b.d.ShowAgent(name)
 	if err != nil {
 		return nil, toDBus(err)
 	}
+	uid, derr := m.b.caller(sender)
+	owner, owned := m.b.d.AgentUID(name)
+	mayRead := derr == nil && (uid == 0 || m.b.inGroup(uid) || (owned && owner == uid))
 	out := make([]api.Dict, len(vs))
 	for i := range vs {
+		if !mayRead && api.PromptField(vs[i].Field) && vs[i].Value != "" {
+			vs[i].Value = api.Withheld
+		}
 		out[i] = api.Encode(&vs[i])
 	}
 	return out, nil

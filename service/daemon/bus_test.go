@@ -219,6 +219,14 @@ func TestBusRefusesOtherUsers(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &js) != nil {
 		t.Errorf("jobs --json as nobody: exit %d\n%s", code, out)
 	}
+	// An agent's prompts are withheld from others, as a job's are.
+	code, out = r.ctl(ctl, uid, "show", "--json", "alpha")
+	if code != 0 || strings.Contains(out, `"hello"`) || !strings.Contains(out, "withheld") {
+		t.Errorf("show alpha as nobody: exit %d\n%s", code, out)
+	}
+	if code, out := r.ctl(ctl, 0, "show", "--json", "alpha"); code != 0 || !strings.Contains(out, `"hello"`) {
+		t.Errorf("show alpha as root: exit %d\n%s", code, out)
+	}
 	for _, args := range [][]string{{"trigger", "alpha"}, {"cancel", "20260101-000000-aaaaaa"}, {"reload"}} {
 		code, out := r.ctl(ctl, uid, args...)
 		if code != 4 || !strings.Contains(out, "group herdctl") {

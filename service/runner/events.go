@@ -91,13 +91,17 @@ func ParseEvent(line []byte) Event {
 		ev.Summary = "output: " + clip(string(line))
 		return ev
 	}
-	ev.Type, ev.Subtype, ev.SessionID = r.Type, r.Subtype, r.SessionID
-	switch r.Type {
+	// Any process in the container can write a line into Claude Code's
+	// stdout: the types it prints are kept, the runner's own kinds are not
+	// (an agent could otherwise label its line "egress" or
+	// "job_finished"), and what is shown is one clipped line.
+	ev.Type, ev.Subtype, ev.SessionID = streamType(r.Type), clip(r.Subtype), r.SessionID
+	switch ev.Type {
 	case "system":
 		if r.Subtype == "init" {
-			ev.Summary = fmt.Sprintf("session %s started: model %s, %d tools", r.SessionID, r.Model, len(r.Tools))
+			ev.Summary = clip(fmt.Sprintf("session %s started: model %s, %d tools", r.SessionID, r.Model, len(r.Tools)))
 		} else {
-			ev.Summary = "system: " + r.Subtype
+			ev.Summary = "system: " + ev.Subtype
 		}
 	case "assistant", "user":
 		ev.Summary, ev.Tool = summarizeMessage(r.Type, r.Message)
@@ -114,21 +118,32 @@ func ParseEvent(line []byte) Event {
 		var res Result
 		if err := json.Unmarshal(line, &res); err == nil {
 			ev.Result = &res
-			ev.Summary = fmt.Sprintf("result: %s, %d turns, $%.2f", res.Subtype, res.NumTurns, res.TotalCostUSD)
+			ev.Summary = clip(fmt.Sprintf("result: %s, %d turns, $%.2f", res.Subtype, res.NumTurns, res.TotalCostUSD))
 			if res.IsError {
 				ev.Summary += " (error)"
 			}
 		}
 	default:
-		ev.Summary = r.Type
-		if r.Subtype != "" {
-			ev.Summary += ": " + r.Subtype
+		ev.Summary = clip(r.Type)
+		if ev.Subtype != "" {
+			ev.Summary += ": " + ev.Subtype
 		}
 	}
 	if ev.Summary == "" {
-		ev.Summary = r.Type
+		ev.Summary = ev.Type
 	}
 	return ev
+}
+
+// streamTypes are the event types of Claude Code's stream-json; any other
+// type a line names is "other".
+var streamTypes = map[string]bool{"system": true, "assistant": true, "user": true, "result": true, "stream_event": true}
+
+func streamType(t string) string {
+	if streamTypes[t] {
+		return t
+	}
+	return "other"
 }
 
 func summarizeMessage(kind string, msg json.RawMessage) (string, string) {

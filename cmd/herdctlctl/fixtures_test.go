@@ -57,6 +57,19 @@ func agents() []api.Agent {
 	}
 }
 
+// disabledAgents are agents() with gardener (two schedules) and scribe
+// (manual only) disabled by the operator: their timers are stopped.
+func disabledAgents() []api.Agent {
+	as := agents()
+	for _, i := range []int{0, 2} {
+		as[i].Disabled = true
+		for j := range as[i].Schedules {
+			as[i].Schedules[j].NextRun, as[i].Schedules[j].TimerUnit = time.Time{}, "inactive"
+		}
+	}
+	return as
+}
+
 // hostileAgents have descriptions and paths an agent chose.
 func hostileAgents() []api.Agent {
 	as := []api.Agent{

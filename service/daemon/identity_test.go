@@ -42,7 +42,9 @@ func TestReplacedAgentThatNeverRan(t *testing.T) {
 	r.start()
 	mine := filepath.Join(r.dir, "mine/agent.toml")
 	r.write("mine/agent.toml", strings.Replace(betaAgent, `name = "beta"`, `name = "alpha"`, 1))
-	without := func(fleet, entry string) string { return strings.Replace(fleet, "[[agents]]\npath = \""+entry+"\"\n", "", 1) }
+	without := func(fleet, entry string) string {
+		return strings.Replace(fleet, "[[agents]]\npath = \""+entry+"\"\n", "", 1)
+	}
 
 	// alpha's file in the fleet beside the new one: the owner keeps it.
 	r.write("herdctl.toml", testFleet+"\n[[agents]]\npath = \"mine/agent.toml\"\n")

@@ -57,13 +57,13 @@ func TestReadJournal(t *testing.T) {
 	if err != nil || len(p.Entries) != 3 || p.Cursor != "s=1;i=3" || p.More {
 		t.Fatalf("a job by prefix: %+v, %v", p, err)
 	}
-	if got := args(); got != "--no-pager --all -o json --quiet HERDCTL_JOB="+id {
+	if got := args(); got != "--namespace=+herdctl --no-pager --all -o json --quiet HERDCTL_JOB="+id {
 		t.Errorf("journalctl %s", got)
 	}
 	if _, err := r.d.ReadJournal(ctx, api.JournalQuery{Agent: "alpha", AfterCursor: "s=1;i=3"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := args(); got != "--no-pager --all -o json --quiet --after-cursor=s=1;i=3 HERDCTL_AGENT=alpha" {
+	if got := args(); got != "--namespace=+herdctl --no-pager --all -o json --quiet --after-cursor=s=1;i=3 HERDCTL_AGENT=alpha" {
 		t.Errorf("journalctl %s", got)
 	}
 	if _, err := r.d.ReadJournal(ctx, api.JournalQuery{Agent: "beta", Lines: 5}); err != nil || !strings.HasSuffix(args(), "--lines=5 HERDCTL_AGENT=beta") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // packages finds the .deb and .rpm "make package" built.
@@ -170,7 +171,7 @@ func TestPackageInstall(t *testing.T) {
 		t.Errorf("garden.md: %q %v", b, err)
 	}
 	var events int
-	for _, line := range strings.Split(m.Run("journalctl", "--no-pager", "-o", "json", "HERDCTL_AGENT=gardener", "HERDCTL_JOB="+done.ID), "\n") {
+	for _, line := range strings.Split(m.Run("journalctl", "--namespace="+state.JournalNamespace, "--no-pager", "-o", "json", "HERDCTL_AGENT=gardener", "HERDCTL_JOB="+done.ID), "\n") {
 		var e map[string]any
 		if json.Unmarshal([]byte(line), &e) == nil && e["HERDCTL_EVENT"] != nil {
 			events++

@@ -28,8 +28,11 @@ const (
 	DefaultLogBudgetDaily = 64 << 20
 	// DefaultFleetLogDaily bounds all jobs' journal entries in a day.
 	DefaultFleetLogDaily = 512 << 20
-	DefaultContainerd    = "/run/containerd/containerd.sock"
-	DefaultNamespace     = "herdctl"
+	// DefaultRetention is how long job records and the rest are kept
+	// when [fleet] retention is not set.
+	DefaultRetention  = 90 * 24 * time.Hour
+	DefaultContainerd = "/run/containerd/containerd.sock"
+	DefaultNamespace  = "herdctl"
 )
 
 // HostImage is the name of the built-in image: the host's own /usr,

@@ -424,7 +424,7 @@ func TestEscapeSuite(t *testing.T) {
 		{Tool: "Bash", Input: map[string]any{"command": v + `head -c 1073741824 /dev/zero | tr '\0' x | fold -w 65536 > /proc/1/fd/1; V flood INFO "writing 1 GiB to the runner through /proc/1/fd/1: exit $?"`}}, {Text: "done"}})
 	entries, err := m.Try("journalctl", "--namespace="+state.JournalNamespace, "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID, "MESSAGE_ID="+state.MessageIDJobFinished)
 	lines, _ := m.Try("sh", "-c", "journalctl --namespace="+state.JournalNamespace+" --no-pager -o cat HERDCTL_JOB="+j.ID+" | wc -l")
-	record("1 GiB of output written straight to the runner's pipe (64 KiB lines)", "the runner and journald survive; at most 64 MiB reaches the journal; the job record is intact and says what was dropped",
+	record("1 GiB of output written straight to the runner's pipe (64 KiB lines)", "the runner and journald survive; at most 16 MiB (log_budget) reaches the jobs' journal; the job record is intact and says what was dropped",
 		fmt.Sprintf("%s; job %s (%s), %d bytes not logged; %s journal entries for the job; journald still answers: %q", orNone(verdicts(stand)["flood"][1]),
 			j.Status, j.ExitReason, j.OutputDropped, strings.TrimSpace(lines), strings.TrimSpace(entries)),
 		api.Finished(j.Status) && err == nil && strings.Contains(entries, j.ID) && j.OutputDropped > 0)

@@ -80,6 +80,7 @@ type Daemon struct {
 	// applied (state.ScheduleSince); only applyFleet uses it.
 	schedSince map[string]map[string]time.Time
 	jobs       map[string]*api.Job // the job index, kept by watchJobs
+	retention  time.Duration       // [fleet] retention, 0 for the default
 	queue      []queued
 	hooks      hookRunner
 }
@@ -143,6 +144,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		return nil
 	}
 	d.keepConfigs(fleet)
+	d.keepRetention(fleet.Config.Retention)
 	if err := d.applyFleet(ctx, fleet.Config.Name, fleet.Agents, fleet.Broken); err != nil {
 		return err
 	}
@@ -261,6 +263,7 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		return errorf(ErrInvalidConfig, "%v", err)
 	}
 	d.keepConfigs(fleet)
+	d.keepRetention(fleet.Config.Retention)
 	d.mu.Lock()
 	before := len(d.agents)
 	d.mu.Unlock()

@@ -70,6 +70,17 @@ func disabledAgents() []api.Agent {
 	return as
 }
 
+// pruneResult is a prune of two old jobs, a day file and a transcript
+// whose path an agent chose, with one that could not be removed.
+func pruneResult(dry bool) *api.PruneResult {
+	return &api.PruneResult{DryRun: dry, Cutoff: ago(90 * 24 * time.Hour),
+		Jobs:        []string{"20260801-090000-4fa9c2", "20260802-090000-00ab12"},
+		DayFiles:    []string{"/var/lib/herdctl/agents/gardener/cost-today"},
+		Transcripts: []string{"/var/lib/herdctl/agents/gardener/home/.claude/projects/-workspace\x1b[2J/5f0c8a4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f.jsonl"},
+		Bytes:       123456,
+		Errors:      []string{"job 20260803-090000-eeeeee: permission denied"}}
+}
+
 // hostileAgents have descriptions and paths an agent chose.
 func hostileAgents() []api.Agent {
 	as := []api.Agent{

@@ -97,7 +97,7 @@ func TestZshCompletionInStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	zsh := string(b)
-	spec := regexp.MustCompile(`'(--?[a-z]+)(?:=-?)?\[`)
+	spec := regexp.MustCompile(`'(--?[a-z][a-z-]*)(?:=-?)?\[`)
 	for _, cmd := range commands() {
 		if cmd.name == completeCommand {
 			continue

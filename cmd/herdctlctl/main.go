@@ -45,14 +45,16 @@ Commands:
   enable AGENT      undo disable
   logs JOB|AGENT    journal entries of a job or an agent (-f, -n)
   reload            reread the fleet and wait for the verdict
+  prune             remove what ended longer ago than the retention
+                    (--older-than, --dry-run)
   validate [FILE]   check a fleet file and every agent file it lists
                     (works without the daemon)
   help              show this help
 
 Reading (status, agents, agent, show, jobs, job, sessions, cost, logs as
 journalctl allows) is open to every user; trigger, cancel, disable,
-enable and reload need root or membership in group herdctl. The daemon is
-reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it). Output
+enable, reload and prune need root or membership in group herdctl. The
+daemon is reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it). Output
 is coloured on a terminal unless NO_COLOR is set or TERM is dumb.
 
 Example:
@@ -95,6 +97,7 @@ func commands() []command {
 		{"enable", flagsOf(enableFlags("enable")), runEnable(true)},
 		{"logs", flagsOf(logsFlags), runLogs},
 		{"reload", flagsOf(reloadFlags), runReload},
+		{"prune", flagsOf(pruneFlags), runPrune},
 		{"validate", flagsOf(validateFlags), runValidate},
 		// Hidden: what the shell completions ask (complete.go).
 		{completeCommand, flagsOf(completeFlags), runComplete},

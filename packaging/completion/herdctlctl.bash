@@ -25,6 +25,7 @@ _herdctlctl_flags() {
 	trigger) echo "--schedule --prompt --resume --queue --wait -f --json --help" ;;
 	logs) echo "-f -n --json --help" ;;
 	reload) echo "--quiet --json --help" ;;
+	prune) echo "--older-than --dry-run --quiet --json --help" ;;
 	esac
 }
 
@@ -44,7 +45,7 @@ _herdctlctl() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload validate help" -- "$cur"))
+			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload prune validate help" -- "$cur"))
 		fi
 		return
 	fi

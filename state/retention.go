@@ -63,3 +63,14 @@ func (l Layout) JobStateSize(id string) int64 {
 func (l Layout) TranscriptsDir(agent string) string {
 	return filepath.Join(l.AgentHome(agent), ".claude", "projects")
 }
+
+// PruneRunDir is root's while the agents' transcripts are pruned: the
+// sessions to keep, and what was removed.
+func (l Layout) PruneRunDir() string { return filepath.Join(l.RuntimeDir, "prune") }
+
+// PruneKeepFile lists the sessions to keep, one id a line.
+func (l Layout) PruneKeepFile() string { return filepath.Join(l.PruneRunDir(), "keep") }
+
+// PruneResultFile is what the transcripts' prune removed (TranscriptPrune
+// as JSON).
+func (l Layout) PruneResultFile() string { return filepath.Join(l.PruneRunDir(), "result.json") }

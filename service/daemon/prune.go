@@ -2,21 +2,19 @@ package daemon
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sys/unix"
 
-	"github.com/herdctl/herdctl/internal/safepath"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
 	"github.com/herdctl/herdctl/state"
+	"github.com/herdctl/herdctl/units"
 )
 
 // keepRetention remembers the fleet's [fleet] retention for Prune.
@@ -106,21 +104,14 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 	// Every agent with a state directory, in the fleet or not: a removed
 	// agent's transcripts age out too. The session each resumes next
 	// stays.
-	entries, _ := os.ReadDir(d.Layout.AgentsDir())
-	for _, e := range entries {
-		if e.IsDir() {
-			sessions[d.Layout.ReadLastSession(e.Name()).ID] = true
-		}
+	delete(sessions, "")
+	tp, err := d.pruneTranscripts(ctx, res.Cutoff, sessions, o.DryRun)
+	if err != nil {
+		res.Errors = append(res.Errors, "transcripts: "+err.Error())
 	}
-	for _, e := range entries {
-		if !e.IsDir() || ctx.Err() != nil {
-			continue
-		}
-		paths, n, errs := pruneTranscripts(d.Layout.TranscriptsDir(e.Name()), res.Cutoff, sessions, o.DryRun)
-		res.Transcripts = append(res.Transcripts, paths...)
-		res.Bytes += n
-		res.Errors = append(res.Errors, errs...)
-	}
+	res.Transcripts = append(res.Transcripts, tp.Removed...)
+	res.Bytes += tp.Bytes
+	res.Errors = append(res.Errors, tp.Errors...)
 	if !o.DryRun && (len(res.Jobs) > 0 || len(res.DayFiles) > 0 || len(res.Transcripts) > 0) {
 		d.Log.Info("pruned", zap.Int("jobs", len(res.Jobs)), zap.Int("day_files", len(res.DayFiles)),
 			zap.Int("transcripts", len(res.Transcripts)), zap.Int64("bytes", res.Bytes), zap.Time("cutoff", res.Cutoff))
@@ -128,65 +119,49 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 	return res, ctx.Err()
 }
 
-// pruneTranscripts removes, in dir (an agent's
-// ~/.claude/projects, which the agent's uid writes), every
-// projects/<directory>/<session>.jsonl last written before cutoff whose
-// session is not in keep. Nothing is followed: both directories are
-// opened without symbolic links (safepath), and each file is looked at
-// and removed relative to its directory's descriptor, never by a path
-// the agent could swap.
-func pruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun bool) (removed []string, bytes int64, errs []string) {
-	projects, err := openDir(dir)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err.Error())
-		}
-		return nil, 0, errs
-	}
-	names, _ := projects.Readdirnames(-1)
-	projects.Close()
-	sort.Strings(names)
-	for _, project := range names {
-		pdir := filepath.Join(dir, project)
-		f, err := openDir(pdir)
-		if err != nil {
-			continue // not a directory, or a link: not Claude Code's
-		}
-		files, _ := f.Readdirnames(-1)
-		sort.Strings(files)
-		for _, name := range files {
-			session, ok := strings.CutSuffix(name, ".jsonl")
-			if !ok || !state.IsSessionID(session) || keep[session] {
-				continue
-			}
-			var st unix.Stat_t
-			if unix.Fstatat(int(f.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-				continue
-			}
-			if !time.Unix(st.Mtim.Unix()).Before(cutoff) {
-				continue
-			}
-			if !dryRun {
-				if err := unix.Unlinkat(int(f.Fd()), name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-					errs = append(errs, fmt.Sprintf("%s: %v", filepath.Join(pdir, name), err))
-					continue
-				}
-			}
-			removed = append(removed, filepath.Join(pdir, name))
-			bytes += st.Size
-		}
-		f.Close()
-	}
-	return removed, bytes, errs
-}
 
-// openDir opens a directory an agent may control for listing, without
-// following a symbolic link anywhere on its path.
-func openDir(path string) (*os.File, error) {
-	h, err := safepath.OpenDir(path)
-	if err != nil {
-		return nil, err
+// pruneTranscripts prunes the agents' transcripts (state.PruneAllTranscripts).
+// The daemon itself may only read the agents' homes (its sandbox keeps
+// CAP_DAC_READ_SEARCH alone), so a dry run looks in process and a real one
+// runs herdctl prune-transcripts in a transient unit of its own
+// (units.TranscriptPruneProperties), which may remove the agents' files
+// and nothing else; with no systemd to ask (d.Hooks nil: tests) it runs in
+// process.
+func (d *Daemon) pruneTranscripts(ctx context.Context, cutoff time.Time, keep map[string]bool, dryRun bool) (state.TranscriptPrune, error) {
+	if dryRun || d.Hooks == nil {
+		return d.Layout.PruneAllTranscripts(cutoff, keep, dryRun), nil
 	}
-	defer h.Close()
-	return safepath.Reopen(h, unix.O_RDONLY|unix.O_DIRECTORY)
+	var none state.TranscriptPrune
+	dir := d.Layout.PruneRunDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return none, err
+	}
+	defer os.RemoveAll(dir)
+	ids := make([]string, 0, len(keep))
+	for id := range keep {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	if err := state.WriteFileAtomic(d.Layout.PruneKeepFile(), []byte(strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
+		return none, err
+	}
+	argv := []string{d.hookProgram(), "prune-transcripts", "--before=" + cutoff.UTC().Format(time.RFC3339Nano),
+		"--keep=" + d.Layout.PruneKeepFile(), "--out=" + d.Layout.PruneResultFile()}
+	result, err := d.Hooks.RunTransient(ctx, units.TranscriptPruneUnit, units.TranscriptPruneProperties(argv, d.Layout))
+	if err != nil {
+		return none, err
+	}
+	if result != "done" {
+		d.Hooks.ResetFailed(ctx, units.TranscriptPruneUnit)
+		return none, fmt.Errorf("%s: %s (journalctl -u %s)", units.TranscriptPruneUnit, result, units.TranscriptPruneUnit)
+	}
+	b, err := state.ReadFileCapped(d.Layout.PruneResultFile(), 64<<20)
+	if err != nil {
+		return none, err
+	}
+	var out state.TranscriptPrune
+	if err := json.Unmarshal(b, &out); err != nil {
+		return none, fmt.Errorf("%s: %w", d.Layout.PruneResultFile(), err)
+	}
+	return out, nil
 }

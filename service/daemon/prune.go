@@ -119,7 +119,6 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 	return res, ctx.Err()
 }
 
-
 // pruneTranscripts prunes the agents' transcripts (state.PruneAllTranscripts).
 // The daemon itself may only read the agents' homes (its sandbox keeps
 // CAP_DAC_READ_SEARCH alone), so a dry run looks in process and a real one

@@ -82,8 +82,30 @@ Example:
 			}
 		}
 	}()
+	// A lost system bus (dbus restarted) takes the bus name and systemd's
+	// signals with it: the daemon exits with an error, and systemd
+	// (Restart=on-failure) starts it again, which takes its name back.
+	// Running jobs are units of their own and go on.
+	lost := make(chan struct{})
+	go func() {
+		select {
+		case <-conn.Context().Done():
+		case <-d.Hooks.(*daemon.SystemdConn).Lost():
+		case <-ctx.Done():
+			return
+		}
+		close(lost)
+		stop()
+	}()
 	log.Info("herdctl ready", zap.String("config_file", *cfg))
-	return d.Serve(ctx, reload, daemon.Notify)
+	err = d.Serve(ctx, reload, daemon.Notify)
+	select {
+	case <-lost:
+		log.Error("the connection to the system bus was lost (dbus restarted?): exiting, to be started again by systemd")
+		return errors.New("the system bus connection was lost: systemd starts herdctl again (Restart=on-failure)")
+	default:
+		return err
+	}
 }
 
 // daemonOptions are the flags the daemon and teardown share.

@@ -8,6 +8,13 @@ import (
 	"github.com/herdctl/herdctl/state"
 )
 
+// PruneTimer and PruneService are the packaged units that run herdctlctl
+// prune once a day; herdctl.service wants the timer.
+const (
+	PruneTimer   = "herdctl-prune.timer"
+	PruneService = "herdctl-prune.service"
+)
+
 // TranscriptPruneUnit is the transient unit that removes old Claude Code
 // transcripts from the agents' homes (herdctl prune-transcripts): the
 // daemon's sandbox may read the agents' files but not remove them.

@@ -36,7 +36,7 @@ func TestBench(t *testing.T) {
 	for _, f := range []struct {
 		ids string
 		run func()
-	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P3 P4 P8 P9", b.p3p4}, {"P7", b.p7}, {"P10", b.p10}, {"P11", b.p11}} {
+	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P3 P4 P8 P9", b.p3p4}, {"P7", b.p7}, {"P10", b.p10}, {"P11", b.p11}, {"P12", b.p12}} {
 		if only == "1" || slices.ContainsFunc(strings.Split(only, ","), func(id string) bool { return slices.Contains(strings.Fields(f.ids), id) }) {
 			f.run()
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/godbus/dbus/v5"
@@ -71,6 +72,19 @@ Example:
 	if _, err := daemon.ServeBus(conn, d, *group); err != nil {
 		return err
 	}
+	// SIGUSR1 logs the daemon's own figures (make bench's soak reads them):
+	// systemctl kill -s USR1 herdctl.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fds, _ := os.ReadDir("/proc/self/fd")
+			log.Info("runtime", zap.Int("goroutines", runtime.NumGoroutine()), zap.Uint64("heap_bytes", ms.HeapAlloc),
+				zap.Uint64("sys_bytes", ms.Sys), zap.Int("open_files", len(fds)))
+		}
+	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := make(chan struct{}, 1)

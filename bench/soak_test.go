@@ -65,7 +65,7 @@ func (b *bench) daemonFigures() daemonFigures {
 // max_concurrent.
 func (b *bench) p12() {
 	jobs, reloads := soakCounts()
-	b.times(20, "herdctlctl trigger --wait trivial") // warm up: the daemon's steady state
+	b.times(20, "herdctlctl trigger --wait --queue trivial") // warm up: the daemon's steady state
 	before := b.daemonFigures()
 	start := time.Now()
 	out := b.m.Sh(fmt.Sprintf(`for i in $(seq %d); do o=$(herdctlctl trigger --wait --queue trivial 2>&1) || echo "FAIL $o" | tail -1; done`, jobs))

@@ -22,6 +22,9 @@ func soakCounts() (jobs, reloads int) {
 	return jobs, reloads
 }
 
+// soakChunk is how many jobs or reloads one command in the machine runs.
+const soakChunk = 250
+
 // daemonFigures are what the daemon says of itself on SIGUSR1 (its
 // "runtime" entry: goroutines, open_files, heap_bytes) and its RSS.
 type daemonFigures struct {
@@ -68,14 +71,21 @@ func (b *bench) p12() {
 	b.times(20, "herdctlctl trigger --wait --queue trivial") // warm up: the daemon's steady state
 	before := b.daemonFigures()
 	start := time.Now()
-	out := b.m.Sh(fmt.Sprintf(`for i in $(seq %d); do o=$(herdctlctl trigger --wait --queue trivial 2>&1) || echo "FAIL $o" | tail -1; done`, jobs))
+	// In chunks: one command in the machine may take 3 minutes at most.
+	var out string
+	for done := 0; done < jobs; done += soakChunk {
+		out += b.m.Sh(fmt.Sprintf(`for i in $(seq %d); do o=$(herdctlctl trigger --wait --queue trivial 2>&1) || echo "FAIL $o" | tail -1; done`, min(soakChunk, jobs-done)))
+	}
 	failed := strings.Count(out, "FAIL")
 	if failed > 0 {
 		b.t.Logf("failed jobs:\n%s", tail(out, 2000))
 	}
 	jobTime := time.Since(start)
 	start = time.Now()
-	out = b.m.Sh(fmt.Sprintf(`for i in $(seq %d); do printf 'name = "a0000"\ndescription = "soak %%s"\n' $i > /srv/herdctl/gen/a0000/agent.toml; herdctlctl reload --quiet >/dev/null 2>&1 || echo FAIL; done`, reloads))
+	out = ""
+	for done := 0; done < reloads; done += soakChunk {
+		out += b.m.Sh(fmt.Sprintf(`for i in $(seq %d %d); do printf 'name = "a0000"\ndescription = "soak %%s"\n' $i > /srv/herdctl/gen/a0000/agent.toml; herdctlctl reload --quiet >/dev/null 2>&1 || echo FAIL; done`, done+1, min(done+soakChunk, reloads)))
+	}
 	reloadTime := time.Since(start)
 	after := b.daemonFigures()
 

@@ -98,6 +98,6 @@ install:
 clean:
 	rm -rf bin dist
 
-# P1-P11 in the nspawn machine; bench/runner.sh is the runner alone.
+# P1-P12 in the nspawn machine; bench/runner.sh is the runner alone.
 bench: deps package
 	bash bench/run.sh

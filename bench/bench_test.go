@@ -36,7 +36,7 @@ func TestBench(t *testing.T) {
 	for _, f := range []struct {
 		ids string
 		run func()
-	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P3 P4 P8 P9", b.p3p4}, {"P7", b.p7}, {"P10", b.p10}, {"P11", b.p11}} {
+	}{{"P1", b.p1}, {"P2", b.p2}, {"P5", b.p5}, {"P6", b.p6}, {"P3 P4 P8 P9", b.p3p4}, {"P7", b.p7}, {"P10", b.p10}, {"P11", b.p11}, {"P12", b.p12}} {
 		if only == "1" || slices.ContainsFunc(strings.Split(only, ","), func(id string) bool { return slices.Contains(strings.Fields(f.ids), id) }) {
 			f.run()
 		}
@@ -200,7 +200,7 @@ func (b *bench) p5() {
 			b.t.Fatalf("printer job: %v\n%s", err, out)
 		}
 		time.Sleep(time.Second)
-		n, _ := strconv.ParseFloat(strings.TrimSpace(b.m.Sh("journalctl --no-pager -o cat HERDCTL_JOB="+j.ID+" HERDCTL_EVENT=bench | wc -l")), 64)
+		n, _ := strconv.ParseFloat(strings.TrimSpace(b.m.Sh("journalctl --namespace="+state.JournalNamespace+" --no-pager -o cat HERDCTL_JOB="+j.ID+" HERDCTL_EVENT=bench | wc -l")), 64)
 		return n, j
 	}
 	got, j := count()
@@ -513,7 +513,7 @@ func (b *bench) p10() {
 		if err := json.NewDecoder(strings.NewReader(out[strings.Index(out, "{"):])).Decode(&j); err != nil {
 			b.t.Fatalf("%s: %v\n%s", agent, err, out)
 		}
-		log := b.m.Run("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID)
+		log := b.m.Run("journalctl", "--namespace="+state.JournalNamespace, "--no-pager", "-o", "cat", "HERDCTL_JOB="+j.ID)
 		why = append(why, fmt.Sprintf("%s: job %s %s %s; its journal ends:\n%s", agent, j.ID, j.Status, j.ExitReason, tail(log, 15)))
 		for _, l := range strings.Split(log, "\n") {
 			var v float64

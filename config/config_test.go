@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fleetDir writes a fleet into a temp dir: files maps relative paths to
@@ -88,6 +89,10 @@ func TestLoadErrors(t *testing.T) {
 			"herdctl.toml:2:1: defaults.docker.memory: invalid size \"lots\": write a number with k, m or g, e.g. 512m or 2g"},
 		{"docker disabled", "[[agents]]\npath = \"a.toml\"\n", agentA + "[docker]\nenabled = false\n",
 			"a.toml:4:1: docker.enabled: herdctl always runs agents in a container; remove enabled = false"},
+		{"retention unit", "[fleet]\nretention = \"90 days\"\n[[agents]]\npath = \"a.toml\"\n", agentA,
+			"herdctl.toml:2:1: fleet.retention: invalid duration \"90 days\": write a number and a unit s, m, h or d, e.g. 90s, 15m, 72h, 2d"},
+		{"retention under a day", "[fleet]\nretention = \"90m\"\n[[agents]]\npath = \"a.toml\"\n", agentA,
+			"herdctl.toml:2:1: fleet.retention: 90m is shorter than a day: keep job records at least 1d (the default is 90d)"},
 		{"mcp server", "[[agents]]\npath = \"a.toml\"\n", agentA + "[mcp_servers.fs]\nargs = [\"x\"]\n",
 			"a.toml:3:2: mcp_servers.fs: set exactly one of command (a program run inside the agent's container) or url"},
 		{"mcp headers without url", "[[agents]]\npath = \"a.toml\"\n", agentA + "[mcp_servers.fs]\ncommand = \"fs\"\nheaders = { Authorization = \"x\" }\n",
@@ -112,6 +117,14 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("got  %s\nwant %s", err, c.want)
 			}
 		})
+	}
+}
+
+// TestRetention: [fleet] retention is read as schedules' durations are.
+func TestRetention(t *testing.T) {
+	f, err := load(t, map[string]string{"herdctl.toml": "[fleet]\nretention = \"30d\"\n[[agents]]\npath = \"a.toml\"\n", "a.toml": agentA}, nil)
+	if err != nil || f.Retention != 30*24*time.Hour {
+		t.Fatalf("retention: %v %v", f, err)
 	}
 }
 

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// MinRetention is the shortest [fleet] retention: a day, so that a
+// slip of the unit ("90m") cannot prune the day's jobs.
+const MinRetention = 24 * time.Hour
+
 // ParseDuration reads durations as schedules write them: a number and a
 // unit, s, m, h or d, possibly several in a row ("90s", "15m", "72h",
 // "2d", "1h30m").

@@ -39,6 +39,8 @@ type Fleet struct {
 	Containerd  Containerd
 	// LogBudgetDaily is [fleet] log_budget_daily in bytes, 0 when unset.
 	LogBudgetDaily int64
+	// Retention is [fleet] retention, 0 when unset.
+	Retention time.Duration
 	// Chat is the fleet's [chat] table: the endpoints of the platforms.
 	Chat   FleetChat
 	Agents []*AgentConfig

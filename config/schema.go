@@ -29,6 +29,9 @@ type FleetInfo struct {
 	// LogBudgetDaily bounds what all jobs together may put into the
 	// journal in a day.
 	LogBudgetDaily string `toml:"log_budget_daily"`
+	// Retention is how long job records, hook results, day files and
+	// transcripts are kept (herdctlctl prune).
+	Retention string `toml:"retention"`
 }
 
 // AgentEntry lists one agent file and the fleet's overrides for it.

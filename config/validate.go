@@ -84,6 +84,15 @@ func checkFleet(f *Fleet, raw *FleetFile, doc *document) Errors {
 			errs = append(errs, Errorf(at("fleet.log_budget_daily"), "%v", err))
 		}
 	}
+	if raw.Fleet.Retention != "" {
+		var err error
+		switch f.Retention, err = ParseDuration(raw.Fleet.Retention); {
+		case err != nil:
+			errs = append(errs, Errorf(at("fleet.retention"), "%v", err))
+		case f.Retention < MinRetention:
+			errs = append(errs, Errorf(at("fleet.retention"), "%s is shorter than a day: keep job records at least 1d (the default is 90d)", raw.Fleet.Retention))
+		}
+	}
 	if f.ClaudePath != "" && !filepath.IsAbs(f.ClaudePath) {
 		errs = append(errs, Errorf(at("claude_path"), "must be an absolute path, e.g. /usr/bin/claude"))
 	}

@@ -118,7 +118,7 @@ func TestCeilings(t *testing.T) {
 		{"max_concurrent over", "", "[instances]\nmax_concurrent = 2\n", false},
 		{"max_concurrent within the fleet's", "[defaults.instances]\nmax_concurrent = 4\n", "[instances]\nmax_concurrent = 3\n", true},
 		{"disk over", "", "[docker]\ndisk = \"11g\"\n", false},
-		{"log budget over", "", "log_budget = \"65m\"\n", false},
+		{"log budget over", "", "log_budget = \"17m\"\n", false},
 		{"daily log budget under", "", "log_budget_daily = \"10m\"\n", true},
 		{"daily cost under the fleet's", "[defaults]\nmax_cost_usd_per_day = 5\n", "max_cost_usd_per_day = 2.5\n", true},
 		{"daily cost over the fleet's", "[defaults]\nmax_cost_usd_per_day = 5\n", "max_cost_usd_per_day = 5.01\n", false},

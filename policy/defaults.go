@@ -15,12 +15,24 @@ const (
 	DefaultTimeout        = time.Hour
 	DefaultDisk           = 10 << 30
 	DefaultInodes         = 1 << 20
-	DefaultLogBudget      = 64 << 20
-	DefaultLogBudgetDaily = 256 << 20
+	// Journal budgets, counted as journald stores entries (see
+	// service/runner's entryCost). The agent's day is the most it can
+	// write in any window, 30 seconds from a 1-second schedule included:
+	// 64 MiB keeps one agent under 100 MiB with room for journald storing
+	// half again what is counted. A job's 16 MiB is several times what a
+	// long Claude Code session logs (one entry per stream-json event), and
+	// lets four such jobs a day. The fleet's 512 MiB a day is half the
+	// jobs' namespace's default cap (1G, packaging/journald), so one day's
+	// worst leaves the day before in the journal.
+	DefaultLogBudget      = 16 << 20
+	DefaultLogBudgetDaily = 64 << 20
 	// DefaultFleetLogDaily bounds all jobs' journal entries in a day.
-	DefaultFleetLogDaily = 1 << 30
-	DefaultContainerd    = "/run/containerd/containerd.sock"
-	DefaultNamespace     = "herdctl"
+	DefaultFleetLogDaily = 512 << 20
+	// DefaultRetention is how long job records and the rest are kept
+	// when [fleet] retention is not set.
+	DefaultRetention  = 90 * 24 * time.Hour
+	DefaultContainerd = "/run/containerd/containerd.sock"
+	DefaultNamespace  = "herdctl"
 )
 
 // HostImage is the name of the built-in image: the host's own /usr,

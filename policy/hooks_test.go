@@ -234,7 +234,7 @@ path = "a/agent.toml"
 	if len(f.Broken) > 0 {
 		t.Fatal(f.Errs())
 	}
-	got := Preflight(f.Config, f.Agents).Error()
+	got := Preflight(f.Config, f.Agents, Options{}).Error()
 	for _, want := range []string{
 		"hooks.after_run[0]: the shell hook's program " + prog + " is not executable (chmod +x it)",
 		"hooks.on_error[0]: the webhook to hooks.example.org is plain http",

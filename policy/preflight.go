@@ -15,8 +15,11 @@ import (
 // network = "host", a fleet or env file others can write or read, hard
 // links not protected by the kernel. Each finding says what to do.
 // herdctlctl validate prints them; the daemon logs them at each reload and
-// shows them in status.
-func Preflight(f *config.Fleet, agents []*Agent) config.Errors {
+// shows them in status. opts.PrivateTmp says the caller is herdctl.service,
+// whose /tmp and /var/tmp are its own: a claude there cannot be checked
+// from it (jobs run without PrivateTmp= and see the host's), and the
+// finding says so instead of calling it missing.
+func Preflight(f *config.Fleet, agents []*Agent, opts Options) config.Errors {
 	var out config.Errors
 	warn := func(loc config.Location, format string, args ...any) {
 		out = append(out, config.Errorf(loc, format, args...))
@@ -33,7 +36,10 @@ func Preflight(f *config.Fleet, agents []*Agent) config.Errors {
 				warn(config.Location{File: f.File, Line: 1, Col: 1, Field: "claude_path"}, "claude is not on PATH: install Claude Code (npm install -g @anthropic-ai/claude-code) or set claude_path; every Claude agent's job fails until then")
 			case p != "" && !claudeChecked[p]:
 				claudeChecked[p] = true
-				if msg := executable(p); msg != "" {
+				msg := executable(p)
+				if t := privateTmpDir(p, opts); msg != "" && t != "" {
+					warn(config.Location{File: f.File, Line: 1, Col: 1, Field: "claude_path"}, "claude at %s was not checked: it is under %s, which herdctl.service does not see (PrivateTmp=: it has a %s of its own); jobs see the host's %s and run it if it is there, but systemd-tmpfiles cleans %s: install Claude Code under /usr/local or /opt, or check it with herdctlctl validate as root", p, t, t, t, t)
+				} else if msg != "" {
 					warn(config.Location{File: f.File, Line: 1, Col: 1, Field: "claude_path"}, "claude at %s %s: every Claude agent's job fails until it is fixed", p, msg)
 				}
 			}

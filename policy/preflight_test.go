@@ -33,7 +33,7 @@ func TestPreflight(t *testing.T) {
 		{Name: "script", Command: []string{"/bin/true"}, Container: Container{Network: NetworkNone}},
 	}
 	var got []string
-	for _, e := range Preflight(f, agents) {
+	for _, e := range Preflight(f, agents, Options{}) {
 		got = append(got, e.Error())
 	}
 	all := strings.Join(got, "\n")
@@ -62,9 +62,26 @@ func TestPreflight(t *testing.T) {
 	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
 	a := claude("ok", NetworkEgress, map[string]string{"ANTHROPIC_API_KEY": "k"})
 	a.Claude.Path = exe
-	for _, e := range Preflight(f, []*Agent{a}) {
+	for _, e := range Preflight(f, []*Agent{a}, Options{}) {
 		if !strings.Contains(e.Error(), "protected_hardlinks") {
 			t.Errorf("sound fleet: %v", e)
 		}
+	}
+}
+
+// TestPreflightPrivateTmp: the daemon (PrivateTmp=) does not call a claude
+// under /var/tmp missing, which jobs, seeing the host's /var/tmp, run; it
+// says it could not look and why. herdctlctl validate, on the host, looks.
+func TestPreflightPrivateTmp(t *testing.T) {
+	f := &config.Fleet{File: "/etc/herdctl/herdctl.toml", EnvFile: "/etc/herdctl/herdctl.env"}
+	a := &Agent{Name: "a", Claude: Claude{Path: "/var/tmp/herdctl-test-absent/claude"},
+		Container: Container{Network: NetworkEgress, Env: map[string]string{"ANTHROPIC_API_KEY": "k"}}}
+	daemon := Preflight(f, []*Agent{a}, Options{PrivateTmp: true}).Error()
+	if strings.Contains(daemon, "cannot be found") || !strings.Contains(daemon, "was not checked: it is under /var/tmp, which herdctl.service does not see") {
+		t.Errorf("from the daemon:\n%s", daemon)
+	}
+	host := Preflight(f, []*Agent{a}, Options{}).Error()
+	if !strings.Contains(host, "/var/tmp/herdctl-test-absent/claude cannot be found") {
+		t.Errorf("from the host:\n%s", host)
 	}
 }

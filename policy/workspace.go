@@ -59,6 +59,20 @@ func resolveWorkspace(f *config.Fleet, a *config.AgentConfig, opts Options) (str
 	return real, nil
 }
 
+// privateTmpDir is the temporary directory (/tmp or /var/tmp) that holds
+// p when the daemon has its own (opts.PrivateTmp), else "": what the
+// daemon sees there is not what the host and jobs see.
+func privateTmpDir(p string, opts Options) string {
+	if opts.PrivateTmp {
+		for _, t := range []string{"/tmp", "/var/tmp"} {
+			if within(p, t) {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
 func refuseWorkspace(dir string, f *config.Fleet, opts Options) string {
 	if dir == "/" {
 		return "is the root directory: give each agent a directory of its own"
@@ -68,12 +82,8 @@ func refuseWorkspace(dir string, f *config.Fleet, opts Options) string {
 			return "is a home directory root: make a directory for the agent inside it instead"
 		}
 	}
-	if opts.PrivateTmp {
-		for _, t := range []string{"/tmp", "/var/tmp"} {
-			if within(dir, t) {
-				return fmt.Sprintf("is under %s, which herdctl.service cannot see (PrivateTmp=: it has a %s of its own): put the workspace under /srv or /var/lib", t, t)
-			}
-		}
+	if t := privateTmpDir(dir, opts); t != "" {
+		return fmt.Sprintf("is under %s, which herdctl.service cannot see (PrivateTmp=: it has a %s of its own): put the workspace under /srv or /var/lib", t, t)
 	}
 	for _, t := range systemTrees {
 		if within(dir, t) {

@@ -47,6 +47,35 @@ func (l Layout) ClaimIdentity(agent, agentFile string) error {
 	return WriteFileAtomic(p, []byte("agent_file="+agentFile+"\n"), 0o644)
 }
 
+// NeverRan reports whether agent's state holds nothing a job of it made:
+// no home (the runner makes it as a job starts, right after claiming the
+// name) and no session. What the daemon keeps there for the name (its
+// identity, the schedules' rhythm, the disabled marker) is not the
+// agent's. Such a name has nothing another agent file could take.
+func (l Layout) NeverRan(agent string) bool {
+	for _, p := range []string{l.AgentHome(agent), l.AgentSession(agent)} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			return false
+		}
+	}
+	return true
+}
+
+// ReclaimIdentity binds agent's state directory to agentFile in place of
+// the file it was bound to, only while the name never ran (NeverRan):
+// an example agent that came with the package and was replaced before
+// its first job does not hold its name against the operator's own file.
+// The caller checks that the old file is no longer in the fleet.
+func (l Layout) ReclaimIdentity(agent, agentFile string) error {
+	if !l.NeverRan(agent) {
+		return l.ClaimIdentity(agent, agentFile)
+	}
+	if err := os.MkdirAll(l.AgentDir(agent), 0o755); err != nil {
+		return err
+	}
+	return WriteFileAtomic(l.AgentIdentity(agent), []byte("agent_file="+agentFile+"\n"), 0o644)
+}
+
 // IdentityOwner is the agent file agent's state is bound to, "" when
 // none is yet.
 func (l Layout) IdentityOwner(agent string) string {

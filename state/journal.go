@@ -11,11 +11,21 @@ const (
 	FieldEventJSON = "HERDCTL_EVENT_JSON"
 )
 
+// JournalNamespace is the journald namespace jobs log into (journalctl
+// --namespace=herdctl): systemd-journald@herdctl has its own files and
+// its own size cap, so no agent can push the host's own logs out of the
+// main journal. The daemon, hooks and the chat bridge log to the main one.
+const JournalNamespace = "herdctl"
+
 // JournalctlArgs are what every reading of job entries with journalctl
-// starts with (herdctlctl's own, and the daemon's for ReadJournal): JSON,
-// and --all, without which journalctl writes null for a field over 4096
-// bytes (an agent's long answer).
-func JournalctlArgs() []string { return []string{"--no-pager", "--all", "-o", "json"} }
+// starts with (herdctlctl's own, and the daemon's for ReadJournal): the
+// jobs' namespace interleaved with the main journal ("+", so the daemon's
+// own entries about a job or agent come too), JSON, and --all, without
+// which journalctl writes null for a field over 4096 bytes (an agent's
+// long answer).
+func JournalctlArgs() []string {
+	return []string{"--namespace=+" + JournalNamespace, "--no-pager", "--all", "-o", "json"}
+}
 
 // Message ids of the job start and end journal entries, fixed forever so
 // journalctl MESSAGE_ID=... finds every job's start or end.

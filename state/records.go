@@ -2,9 +2,11 @@ package state
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -119,7 +121,15 @@ func (r Records) Write(rec *Job) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(r.Layout.JobRecord(rec.ID), append(b, '\n'), RecordMode)
+	return diskFull(WriteFileAtomic(r.Layout.JobRecord(rec.ID), append(b, '\n'), RecordMode), r.Layout.StateDir)
+}
+
+// diskFull says what to do when err is a full disk under dir.
+func diskFull(err error, dir string) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: the filesystem of %s is full; free space there (herdctlctl prune --older-than 30d removes older job records and transcripts)", err, dir)
+	}
+	return err
 }
 
 // Read loads one record.

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"syscall"
@@ -59,5 +60,17 @@ func TestRecordsAndPrompts(t *testing.T) {
 	}
 	if _, ok, err := l.TakePrompt(id); ok || err != nil {
 		t.Errorf("a prompt is taken once: %v %v", ok, err)
+	}
+}
+
+// TestDiskFull: a full disk says where and what to do; other errors are
+// left as they are.
+func TestDiskFull(t *testing.T) {
+	err := diskFull(&os.PathError{Op: "write", Path: "/var/lib/herdctl/jobs/.x", Err: syscall.ENOSPC}, "/var/lib/herdctl")
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "the filesystem of /var/lib/herdctl is full; free space there (herdctlctl prune") {
+		t.Errorf("full: %v", err)
+	}
+	if other := os.ErrPermission; diskFull(other, "/x") != other {
+		t.Error("another error was changed")
 	}
 }

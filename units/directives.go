@@ -61,7 +61,11 @@ func (j JobService) directives() []directive {
 		unitDirective("Description", j.Description, sd.PropDescription(j.Description)),
 		unitDirective("Documentation", "man:herdctl(8)", prop("Documentation", []string{"man:herdctl(8)"})),
 		unitDirective("Wants", "containerd.service", sd.PropWants("containerd.service")),
-		unitDirective("After", "containerd.service", sd.PropAfter("containerd.service")),
+		// The jobs' journal namespace: the runner writes there itself
+		// (LogNamespace= would give the unit a mount namespace, and the
+		// runner's binds for the container must be the host's).
+		unitDirective("Requires", JournalSocket, sd.PropRequires(JournalSocket)),
+		unitDirective("After", "containerd.service "+JournalSocket, sd.PropAfter("containerd.service", JournalSocket)),
 		unitDirective("X-Herdctl-Agent", j.Agent, sd.Property{}),
 		unitDirective("X-Herdctl-Schedule", j.Schedule, sd.Property{}),
 		serviceDirective("Type", "exec", sd.PropType("exec")),
@@ -86,7 +90,7 @@ func (j JobService) directives() []directive {
 		// not pass it on: a burst no job reaches in a second is what works.)
 		serviceDirective("LogRateLimitIntervalSec", "1s", prop("LogRateLimitIntervalUSec", uint64(time.Second.Microseconds()))),
 		serviceDirective("LogRateLimitBurst", fmt.Sprint(LogRateLimitBurst), prop("LogRateLimitBurst", uint32(LogRateLimitBurst))),
-		serviceDirective("SyslogIdentifier", "herdctl-job", prop("SyslogIdentifier", "herdctl-job")),
+		serviceDirective("SyslogIdentifier", JobIdentifier, prop("SyslogIdentifier", JobIdentifier)),
 	)
 	return append(ds, sandbox...)
 }

@@ -56,6 +56,13 @@ type JobService struct {
 	EnvFile string
 }
 
+// JobIdentifier is the SYSLOG_IDENTIFIER of what a job's runner prints.
+const JobIdentifier = "herdctl-job"
+
+// JournalSocket is the socket unit of the jobs' journald namespace
+// (state.JournalNamespace), which every job unit requires.
+const JournalSocket = "systemd-journald@" + state.JournalNamespace + ".socket"
+
 // LogRateLimitBurst is the journal entries a job unit may log per second.
 const LogRateLimitBurst = 1000000
 

@@ -10,8 +10,10 @@ import (
 	"github.com/herdctl/herdctl/chat"
 	"github.com/herdctl/herdctl/containerd"
 	"github.com/herdctl/herdctl/internal/cli"
+	"github.com/herdctl/herdctl/internal/nsjournal"
 	"github.com/herdctl/herdctl/service/runner"
 	"github.com/herdctl/herdctl/state"
+	"github.com/herdctl/herdctl/units"
 )
 
 func runJob(args []string) error {
@@ -53,6 +55,13 @@ Example:
 	}
 	o.Unit = os.Getenv("HERDCTL_UNIT")
 	o.Invocation = os.Getenv("INVOCATION_ID")
+	if o.Invocation != "" {
+		// A job unit: what the runner prints goes where its entries go,
+		// the jobs' journal namespace, not the main journal.
+		if err := nsjournal.RedirectStdio(state.JournalNamespace, units.JobIdentifier); err != nil {
+			fmt.Fprintf(os.Stderr, "herdctl-runner: stdout and stderr stay in the main journal: %v\n", err)
+		}
+	}
 	a, err := l.ReadSnapshot(o.Agent)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/godbus/dbus/v5"
@@ -71,6 +72,19 @@ Example:
 	if _, err := daemon.ServeBus(conn, d, *group); err != nil {
 		return err
 	}
+	// SIGUSR1 logs the daemon's own figures (make bench's soak reads them):
+	// systemctl kill -s USR1 herdctl.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fds, _ := os.ReadDir("/proc/self/fd")
+			log.Info("runtime", zap.Int("goroutines", runtime.NumGoroutine()), zap.Uint64("heap_bytes", ms.HeapAlloc),
+				zap.Uint64("sys_bytes", ms.Sys), zap.Int("open_files", len(fds)))
+		}
+	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := make(chan struct{}, 1)
@@ -82,8 +96,30 @@ Example:
 			}
 		}
 	}()
+	// A lost system bus (dbus restarted) takes the bus name and systemd's
+	// signals with it: the daemon exits with an error, and systemd
+	// (Restart=on-failure) starts it again, which takes its name back.
+	// Running jobs are units of their own and go on.
+	lost := make(chan struct{})
+	go func() {
+		select {
+		case <-conn.Context().Done():
+		case <-d.Hooks.(*daemon.SystemdConn).Lost():
+		case <-ctx.Done():
+			return
+		}
+		close(lost)
+		stop()
+	}()
 	log.Info("herdctl ready", zap.String("config_file", *cfg))
-	return d.Serve(ctx, reload, daemon.Notify)
+	err = d.Serve(ctx, reload, daemon.Notify)
+	select {
+	case <-lost:
+		log.Error("the connection to the system bus was lost (dbus restarted?): exiting, to be started again by systemd")
+		return errors.New("the system bus connection was lost: systemd starts herdctl again (Restart=on-failure)")
+	default:
+		return err
+	}
 }
 
 // daemonOptions are the flags the daemon and teardown share.

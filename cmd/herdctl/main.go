@@ -21,6 +21,7 @@ Commands:
   hook webhook       send one webhook (what the daemon's webhook units run)
   image import FILE  load an OCI image archive for agents that name an image
   job run            run one job of an agent (herdctl-runner run)
+  prune-transcripts  remove old transcripts (what herdctlctl prune's unit runs)
   teardown           stop and remove every herdctl timer, job unit and container
   units              render the systemd units the daemon would write, for review
   help               show this help (--version: the version)
@@ -31,12 +32,13 @@ Run "herdctl COMMAND --help" for a command's options. See herdctl(8).
 func main() {
 	cli.Main("herdctl", func() error {
 		return cli.Dispatch("herdctl", usage, os.Args[1:], map[string]func([]string) error{
-			"daemon":   runDaemon,
-			"hook":     runHook,
-			"image":    forward("image"),
-			"job":      forwardJob,
-			"teardown": runTeardown,
-			"units":    runUnits,
+			"daemon":            runDaemon,
+			"hook":              runHook,
+			"image":             forward("image"),
+			"job":               forwardJob,
+			"prune-transcripts": runPruneTranscripts,
+			"teardown":          runTeardown,
+			"units":             runUnits,
 		})
 	})
 }

@@ -58,7 +58,11 @@ func printAgents(w io.Writer, colour bool, now time.Time, as []api.Agent) error 
 				next = s.NextRun
 			}
 		}
-		t.addCols(col{text: a.Name}, col{text: fmt.Sprint(len(a.Schedules))}, col{text: since(next, now)},
+		nextCol := since(next, now)
+		if a.Disabled {
+			nextCol = "disabled"
+		}
+		t.addCols(col{text: a.Name}, col{text: fmt.Sprint(len(a.Schedules))}, col{text: nextCol},
 			col{text: fmt.Sprintf("%d/%d", a.Running, a.MaxConcurrent)}, col{text: orDash(a.LastJob)},
 			col{orDash(a.LastStatus), statusColour(a.LastStatus)}, col{text: cell(a.Description, freeTextWidth)})
 	}
@@ -113,6 +117,9 @@ func printAgent(w io.Writer, colour bool, now time.Time, a api.Agent) error {
 		fmt.Fprintf(&b, "%s\n", paint(colour, bold, safe(a.Name)))
 		f.addText("Description", desc)
 	}
+	if a.Disabled {
+		f.addColour("State", "disabled: no timers, no triggers (herdctlctl enable "+safe(a.Name)+")", yellow)
+	}
 	f.add("File", a.File)
 	f.add("Workspace", fmt.Sprintf("%s (%s)", a.Workspace, orDash(a.WorkspaceMode)))
 	f.add("Container", fmt.Sprintf("image %s, network %s, user %s", orDash(a.Image), orDash(a.Network), orDash(a.User)))
@@ -134,7 +141,7 @@ func printAgent(w io.Writer, colour bool, now time.Time, a api.Agent) error {
 		t.add("SCHEDULE", "WHEN", "TIMEOUT", "TIMER", "STATE", "NEXT", "LAST")
 		for _, s := range a.Schedules {
 			t.add(s.Name, schedDesc(s), human(s.Timeout), orDash(s.Timer), orDash(s.TimerUnit),
-				nextRun(s, now), lastRun(s.LastRun, now))
+				nextRun(a, s, now), lastRun(s.LastRun, now))
 		}
 		t.write(&b, colour)
 	}

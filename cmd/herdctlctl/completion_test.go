@@ -100,7 +100,7 @@ func TestBashCompletion(t *testing.T) {
 		want  []string
 	}{
 		{"every command", []string{"herdctlctl", ""},
-			[]string{"agent", "agents", "cancel", "cost", "disable", "enable", "export", "help", "import", "job", "jobs", "logs", "reload", "sessions", "show", "status", "trigger", "validate"}},
+			[]string{"agent", "agents", "cancel", "cost", "disable", "enable", "export", "help", "import", "job", "jobs", "logs", "prune", "reload", "sessions", "show", "status", "trigger", "validate"}},
 		{"a command by its start", []string{"herdctlctl", "ag"}, []string{"agent", "agents"}},
 		{"the global options", []string{"herdctlctl", "--"}, []string{"--help", "--version"}},
 		{"agents for status", []string{"herdctlctl", "status", ""}, []string{"$(touch PWNED)", "gardener", "homelab"}},

@@ -57,6 +57,30 @@ func agents() []api.Agent {
 	}
 }
 
+// disabledAgents are agents() with gardener (two schedules) and scribe
+// (manual only) disabled by the operator: their timers are stopped.
+func disabledAgents() []api.Agent {
+	as := agents()
+	for _, i := range []int{0, 2} {
+		as[i].Disabled = true
+		for j := range as[i].Schedules {
+			as[i].Schedules[j].NextRun, as[i].Schedules[j].TimerUnit = time.Time{}, "inactive"
+		}
+	}
+	return as
+}
+
+// pruneResult is a prune of two old jobs, a day file and a transcript
+// whose path an agent chose, with one that could not be removed.
+func pruneResult(dry bool) *api.PruneResult {
+	return &api.PruneResult{DryRun: dry, Cutoff: ago(90 * 24 * time.Hour),
+		Jobs:        []string{"20260801-090000-4fa9c2", "20260802-090000-00ab12"},
+		DayFiles:    []string{"/var/lib/herdctl/agents/gardener/cost-today"},
+		Transcripts: []string{"/var/lib/herdctl/agents/gardener/home/.claude/projects/-workspace\x1b[2J/5f0c8a4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f.jsonl"},
+		Bytes:       123456,
+		Errors:      []string{"job 20260803-090000-eeeeee: permission denied"}}
+}
+
 // hostileAgents have descriptions and paths an agent chose.
 func hostileAgents() []api.Agent {
 	as := []api.Agent{

@@ -36,9 +36,12 @@ func lastRun(t, now time.Time) string {
 	return since(t, now)
 }
 
-// nextRun is when a schedule runs next: "disabled" when it does not.
-func nextRun(s api.Schedule, now time.Time) string {
-	if !s.Enabled {
+// nextRun is when a schedule of agent a runs next: "disabled" when the
+// schedule or the whole agent is (a disabled agent's timers are stopped,
+// so without this its schedules would show "-", like an agent with no
+// timer at all).
+func nextRun(a api.Agent, s api.Schedule, now time.Time) string {
+	if !s.Enabled || a.Disabled {
 		return "disabled"
 	}
 	return since(s.NextRun, now)

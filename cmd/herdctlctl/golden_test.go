@@ -89,7 +89,16 @@ func printerCases() []printerCase {
 			v.Running = nil
 			return printStatus(w, c, now, v)
 		}},
+		{"status-disabled", func(w io.Writer, c bool) error {
+			v := healthyStatus()
+			v.AgentList = disabledAgents()
+			return printStatus(w, c, now, v)
+		}},
+		{"prune", func(w io.Writer, c bool) error { return printPrune(w, now, pruneResult(false), false) }},
+		{"prune-dry-quiet", func(w io.Writer, c bool) error { return printPrune(w, now, pruneResult(true), true) }},
 		{"agents", func(w io.Writer, c bool) error { return printAgents(w, c, now, agents()) }},
+		{"agents-disabled", func(w io.Writer, c bool) error { return printAgents(w, c, now, disabledAgents()) }},
+		{"agent-operator-disabled", func(w io.Writer, c bool) error { return printAgent(w, c, now, disabledAgents()[0]) }},
 		{"agents-hostile", func(w io.Writer, c bool) error { return printAgents(w, c, now, hostileAgents()) }},
 		{"agents-empty", func(w io.Writer, c bool) error { return printAgents(w, c, now, nil) }},
 		{"agent", func(w io.Writer, c bool) error { return printAgent(w, c, now, agents()[0]) }},

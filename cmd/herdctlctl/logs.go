@@ -37,11 +37,12 @@ and the daemon's entries about the agent; a message of several lines goes
 on indented under its first. A job id selects HERDCTL_JOB=ID, anything
 else HERDCTL_AGENT=NAME; a unique prefix of a job id names the job. The
 daemon is asked whether the job or agent exists (exit 2 if not).
-Who may read: root and groups adm and systemd-journal read the journal
-with journalctl(1) themselves; members of group herdctl without those
+Jobs log into journald's namespace herdctl, read beside the main journal.
+Who may read: root and group systemd-journal read both with journalctl(1)
+themselves; members of group herdctl without those
 groups get the same entries from the daemon (D-Bus ReadJournal), which
 -f polls twice a second.
-Equivalent: journalctl HERDCTL_JOB=ID -o json.
+Equivalent: journalctl --namespace=+herdctl HERDCTL_JOB=ID -o json.
 
 Example:
   herdctlctl logs gardener -n 50
@@ -200,8 +201,8 @@ func formatEntry(colour bool, loc *time.Location, e entry) string {
 }
 
 // journalReader reads the entries of a job or an agent: with
-// journalctl when this user may read the system journal (root, groups
-// adm or systemd-journal), else from the daemon (ReadJournal, for root
+// journalctl when this user may read the main journal and the jobs'
+// namespace (root, group systemd-journal), else from the daemon (ReadJournal, for root
 // and group herdctl), which pages and is polled to follow. It hands
 // every entry to print and keeps the last one's cursor, and whether a
 // job's end was among them.
@@ -223,17 +224,23 @@ var mayReadJournal = func() bool {
 	if os.Geteuid() == 0 {
 		return true
 	}
-	for _, dir := range []string{"/var/log/journal", "/run/log/journal"} {
-		files, _ := filepath.Glob(dir + "/*/system.journal")
-		if len(files) > 0 {
-			f, err := os.Open(files[0])
-			if err == nil {
+	// The main journal (the daemon's entries) and the jobs' namespace
+	// (MACHINE-ID.herdctl), whose files journald makes without the
+	// main journal's ACL for group adm.
+	for _, glob := range []string{"/*/system.journal", "/*." + state.JournalNamespace + "/system.journal"} {
+		for _, dir := range []string{"/var/log/journal", "/run/log/journal"} {
+			files, _ := filepath.Glob(dir + glob)
+			if len(files) > 0 {
+				f, err := os.Open(files[0])
+				if err != nil {
+					return false
+				}
 				f.Close()
+				break
 			}
-			return err == nil
 		}
 	}
-	return true // no system journal found: journalctl will say what is wrong
+	return true // what was found is readable: journalctl says what else is wrong
 }
 
 func newJournalReader(cl *api.Client, print func([]byte, entry)) *journalReader {
@@ -258,7 +265,7 @@ func (r *journalReader) read(ctx context.Context, q api.JournalQuery, follow boo
 				return nil
 			}
 			if api.ErrorName(err) == api.ErrAccessDenied {
-				return cli.Exitf(cli.ExitDenied, "permission denied: reading the fleet's journal needs root, group %s, or groups adm or systemd-journal", adminGroup)
+				return cli.Exitf(cli.ExitDenied, "permission denied: reading the fleet's journal needs root, group %s, or group systemd-journal", adminGroup)
 			}
 			return daemonError(err)
 		}
@@ -339,7 +346,7 @@ func (r *journalReader) journalctl(ctx context.Context, q api.JournalQuery, foll
 		}
 	}
 	if werr := cmd.Wait(); werr != nil && err == nil && ctx.Err() == nil {
-		err = fmt.Errorf("journalctl: %w (reading the journal needs root, or group adm or systemd-journal)", werr)
+		err = fmt.Errorf("journalctl: %w (reading the jobs' journal namespace needs root, or group systemd-journal)", werr)
 	}
 	return err
 }

@@ -45,6 +45,8 @@ Commands:
   enable AGENT      undo disable
   logs JOB|AGENT    journal entries of a job or an agent (-f, -n)
   reload            reread the fleet and wait for the verdict
+  prune             remove what ended longer ago than the retention
+                    (--older-than, --dry-run)
   validate [FILE]   check a fleet file and every agent file it lists
                     (works without the daemon)
   import FLEET.yaml bring a fleet of the original (YAML) herdctl over:
@@ -57,8 +59,8 @@ Commands:
 
 Reading (status, agents, agent, show, jobs, job, sessions, cost, logs as
 journalctl allows) is open to every user; trigger, cancel, disable,
-enable and reload need root or membership in group herdctl. The daemon is
-reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it). Output
+enable, reload and prune need root or membership in group herdctl. The
+daemon is reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it). Output
 is coloured on a terminal unless NO_COLOR is set or TERM is dumb.
 
 Example:
@@ -101,6 +103,7 @@ func commands() []command {
 		{"enable", flagsOf(enableFlags("enable")), runEnable(true)},
 		{"logs", flagsOf(logsFlags), runLogs},
 		{"reload", flagsOf(reloadFlags), runReload},
+		{"prune", flagsOf(pruneFlags), runPrune},
 		{"validate", flagsOf(validateFlags), runValidate},
 		{"import", flagsOf(importFlags), runImport},
 		{"export", flagsOf(exportFlags), runExport},

@@ -173,7 +173,11 @@ func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
 	for _, a := range v.AgentList {
 		last := col{orDash(a.LastStatus), statusColour(a.LastStatus)}
 		if len(a.Schedules) == 0 {
-			t.addCols(col{text: a.Name}, col{text: "-"}, col{text: "manual only"}, col{text: "-"}, col{text: "-"},
+			next := "-"
+			if a.Disabled {
+				next = "disabled"
+			}
+			t.addCols(col{text: a.Name}, col{text: "-"}, col{text: "manual only"}, col{text: next}, col{text: "-"},
 				col{text: orDash(a.LastJob)}, last)
 		}
 		for i, s := range a.Schedules {
@@ -183,7 +187,7 @@ func printStatus(w io.Writer, colour bool, now time.Time, v statusView) error {
 			} else {
 				job.text = orDash(a.LastJob)
 			}
-			t.addCols(col{text: a.Name}, col{text: s.Name}, col{text: schedDesc(s)}, col{text: nextRun(s, now)},
+			t.addCols(col{text: a.Name}, col{text: s.Name}, col{text: schedDesc(s)}, col{text: nextRun(a, s, now)},
 				col{text: lastRun(s.LastRun, now)}, job, last)
 		}
 	}

@@ -73,7 +73,7 @@ func runValidate(c *ctl, args []string) error {
 		for _, a := range agents {
 			v.Schedules += len(a.Schedules)
 		}
-		if w := policy.Preflight(f, agents); len(w) > 0 {
+		if w := policy.Preflight(f, agents, policy.Options{}); len(w) > 0 {
 			v.Warnings = api.ConfigErrorsOf(w)
 		}
 	}

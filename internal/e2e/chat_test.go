@@ -711,7 +711,7 @@ func TestChat(t *testing.T) {
 			"systemctl show":   "systemctl show herdctl-chat herdctl",
 			"ps":               "ps -eo user,pid,args",
 			"environments":     "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'",
-			"the journal":      "journalctl --no-pager -o json",
+			"the journal":      "journalctl --namespace='*' --no-pager -o json",
 			"job records":      "cat /var/lib/herdctl/jobs/*.json",
 			"agent snapshots":  "cat /run/herdctl/agents/*.json /var/lib/herdctl/lastgood/*.json",
 			"the bridge state": "cat /var/lib/herdctl-chat/state.json",

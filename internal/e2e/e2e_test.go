@@ -145,8 +145,8 @@ func TestSystem(t *testing.T) {
 			t.Fatalf("writer job: %+v", js)
 		}
 		j := js[0]
-		byJob := m.Run("journalctl", "--no-pager", "-o", "json", "HERDCTL_JOB="+j.ID)
-		byUnit := m.Run("journalctl", "--no-pager", "-o", "json", "-u", j.Unit)
+		byJob := m.Run("journalctl", "--namespace="+state.JournalNamespace, "--no-pager", "-o", "json", "HERDCTL_JOB="+j.ID)
+		byUnit := m.Run("journalctl", "--namespace="+state.JournalNamespace, "--no-pager", "-o", "json", "-u", j.Unit)
 		for what, out := range map[string]string{"HERDCTL_JOB": byJob, "-u " + j.Unit: byUnit} {
 			if !strings.Contains(out, `"HERDCTL_TOOL":"Write"`) || !strings.Contains(out, state.MessageIDJobFinished) {
 				t.Errorf("journalctl %s lacks the job's events:\n%.2000s", what, out)

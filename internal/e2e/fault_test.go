@@ -9,6 +9,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 const faultFleet = `version = 1
@@ -172,6 +173,141 @@ func TestFaults(t *testing.T) {
 		m.CtlJSON(&js, "jobs", "--json", "--agent=catcher", "--limit=0")
 		if len(js) != 1 || js[0].Schedule != "hourly" { // steady is not due
 			t.Errorf("catch-up runs: %d, want exactly 1: %+v", len(js), js)
+		}
+	})
+}
+
+const unattendedFleet = `version = 1
+[fleet]
+name = "unattended"
+[defaults.docker]
+user = "1000:1000"
+[[agents]]
+path = "/srv/herdctl/napper/agent.toml"
+  [agents.overrides]
+  command = ["/bin/sleep", "8"]
+  [agents.overrides.instances]
+  max_concurrent = 10
+[[agents]]
+path = "/srv/herdctl/slow/agent.toml"
+  [agents.overrides]
+  command = ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do echo slow-line-$i; i=$((i+1)); sleep 0.25; done"]
+`
+
+// TestFaultsUnattended: what a host left alone for a year meets. The
+// daemon SIGKILLed while 10 jobs run (they finish and each is recorded
+// once), journald restarted mid-job (no entry lost), dbus restarted
+// (herdctl takes its bus name back), and /var/lib/herdctl full (a
+// trigger fails with the reason, no half-written file is left, the
+// daemon keeps serving and recovers once there is space).
+func TestFaultsUnattended(t *testing.T) {
+	m := testbed.HerdctlMachine(t, unattendedFleet, map[string]string{
+		"/srv/herdctl/napper/agent.toml": "name = \"napper\"\n",
+		"/srv/herdctl/slow/agent.toml":   "name = \"slow\"\n",
+	})
+	m.Boot()
+	m.Start()
+	finished := func(ids []string) bool {
+		for _, id := range ids {
+			if j := record(m, id); j == nil || !api.Finished(j.Status) {
+				return false
+			}
+		}
+		return true
+	}
+	daemonUp := func(pid string) bool {
+		out, _ := m.Try("systemctl", "show", "-p", "MainPID", "herdctl")
+		active, _ := m.Try("systemctl", "is-active", "herdctl")
+		code, _ := m.ExitCode("herdctlctl", "status")
+		return out != pid && strings.TrimSpace(active) == "active" && code == 0
+	}
+
+	t.Run("kill -9 of the daemon while 10 jobs run", func(t *testing.T) {
+		var ids []string
+		for range 10 {
+			ids = append(ids, strings.TrimSpace(m.Run("herdctlctl", "trigger", "napper")))
+		}
+		m.Eventually(60*time.Second, "10 jobs running", func() bool {
+			for _, id := range ids {
+				if j := record(m, id); j == nil || j.Status != api.StatusRunning {
+					return false
+				}
+			}
+			return true
+		})
+		pid := m.Run("systemctl", "show", "-p", "MainPID", "herdctl")
+		m.Run("systemctl", "kill", "-s", "KILL", "herdctl")
+		m.Eventually(60*time.Second, "the daemon back", func() bool { return daemonUp(pid) })
+		m.Eventually(90*time.Second, "the 10 jobs recorded", func() bool { return finished(ids) })
+		for _, id := range ids {
+			if j := record(m, id); j.Status != api.StatusCompleted {
+				t.Errorf("job %s: %s %s", id, j.Status, j.ExitReason)
+			}
+			ends := strings.TrimSpace(m.Sh("journalctl --namespace=" + state.JournalNamespace + " --no-pager -o cat HERDCTL_JOB=" + id + " MESSAGE_ID=" + state.MessageIDJobFinished + " | wc -l"))
+			if ends != "1" {
+				t.Errorf("job %s: %s end entries, want 1", id, ends)
+			}
+		}
+		if js := jobs(m, "napper"); len(js) != 10 {
+			t.Errorf("%d jobs of napper recorded, want 10", len(js))
+		}
+		m.Eventually(30*time.Second, "no container left", func() bool { return containers(m) == "" })
+	})
+
+	t.Run("journald restarted mid-job", func(t *testing.T) {
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "slow"))
+		m.Eventually(30*time.Second, "the job running", func() bool {
+			j := record(m, id)
+			return j != nil && j.Status == api.StatusRunning
+		})
+		time.Sleep(2 * time.Second)
+		m.Run("systemctl", "restart", "systemd-journald@"+state.JournalNamespace, "systemd-journald")
+		m.Eventually(60*time.Second, "the job recorded", func() bool { return finished([]string{id}) })
+		time.Sleep(time.Second)
+		n := strings.TrimSpace(m.Sh("journalctl --namespace=" + state.JournalNamespace + " --no-pager -o cat HERDCTL_JOB=" + id + " | grep -c slow-line- || true"))
+		if n != "40" {
+			t.Errorf("%s of the job's 40 lines in the journal after journald restarted", n)
+		}
+	})
+
+	t.Run("dbus restarted", func(t *testing.T) {
+		pid := m.Run("systemctl", "show", "-p", "MainPID", "herdctl")
+		m.Run("systemctl", "restart", "dbus")
+		m.Eventually(60*time.Second, "herdctl back on the bus", func() bool { return daemonUp(pid) })
+		if out, err := m.Try("busctl", "status", "dev.herdctl.Manager1"); err != nil {
+			t.Errorf("busctl status dev.herdctl.Manager1: %v\n%s", err, out)
+		}
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "napper"))
+		m.Eventually(60*time.Second, "a job after dbus restarted", func() bool { return finished([]string{id}) })
+	})
+
+	t.Run("/var/lib/herdctl full", func(t *testing.T) {
+		m.Run("systemctl", "stop", "herdctl")
+		m.Run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "herdctl-full", "/var/lib/herdctl")
+		m.Run("systemctl", "start", "herdctl")
+		m.Sh("dd if=/dev/zero of=/var/lib/herdctl/filler bs=64k 2>/dev/null || true")
+		code, out := m.ExitCode("herdctlctl", "trigger", "napper")
+		t.Logf("trigger on a full disk: exit %d: %s", code, out)
+		if code == 0 || !strings.Contains(out, "no space left") {
+			t.Errorf("trigger on a full disk: exit %d\n%s", code, out)
+		}
+		if code, out := m.ExitCode("herdctlctl", "status"); code != 0 {
+			t.Errorf("status on a full disk: exit %d\n%s", code, out)
+		}
+		if left := strings.TrimSpace(m.Sh("find /var/lib/herdctl -name '.*' -type f")); left != "" {
+			t.Errorf("half-written files left:\n%s", left)
+		}
+		m.Run("rm", "/var/lib/herdctl/filler")
+		// The records are on the machine's tmpfs now, out of the host's
+		// sight: ask the daemon.
+		id := strings.TrimSpace(m.Run("herdctlctl", "trigger", "napper"))
+		var j api.Job
+		m.Eventually(60*time.Second, "a job once there is space", func() bool {
+			m.CtlJSON(&j, "job", "--json", id)
+			return api.Finished(j.Status)
+		})
+		if j.Status != api.StatusCompleted {
+			t.Errorf("job once there is space: %+v", j)
 		}
 	})
 }

@@ -373,7 +373,7 @@ found=$(nobody grep -rlsIf /run/hookpat.nobody /run /var/lib /var/log /etc /srv 
 echo "world-readable files: $(printf '%s' "$found" | grep -c .)"
 echo "command lines: $(grep -lsaf /root/hookpat /proc/[0-9]*/cmdline | wc -l)"
 echo "environments: $(grep -lsaf /root/hookpat /proc/[0-9]*/environ | wc -l)"
-echo "journal entries: $(journalctl --no-pager -o export | grep -caf /root/hookpat)"
+echo "journal entries: $(journalctl --namespace='*' --no-pager -o export | grep -caf /root/hookpat)"
 rm -f /run/hookpat.nobody`)
 	return out
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // The outside fleet: mallory is the attacker, an agent whose uid (1000)
@@ -87,7 +88,7 @@ func triggerWait(m *testbed.Machine, agent, prompt string) *api.Job {
 
 // jobOutput is what a job printed, as the journal holds it.
 func jobOutput(m *testbed.Machine, id string) string {
-	out, _ := m.Try("journalctl", "--no-pager", "-o", "cat", "HERDCTL_JOB="+id)
+	out, _ := m.Try("journalctl", "--namespace="+state.JournalNamespace, "--no-pager", "-o", "cat", "HERDCTL_JOB="+id)
 	return out
 }
 
@@ -406,7 +407,7 @@ model = "--dangerously-skip-permissions"
 	entries := 0
 	for i := 0; i < 5; i++ {
 		j := triggerWait(m, "mallory", "flood")
-		n, _ := strconv.Atoi(strings.TrimSpace(m.Sh("journalctl --no-pager -o cat HERDCTL_JOB=" + j.ID + " | wc -l")))
+		n, _ := strconv.Atoi(strings.TrimSpace(m.Sh("journalctl --namespace=" + state.JournalNamespace + " --no-pager -o cat HERDCTL_JOB=" + j.ID + " | wc -l")))
 		entries += n
 	}
 	record("five jobs each print 1 MiB (1000-byte lines) under a 2 MiB daily journal budget", "the agent's jobs stop filling the journal at its day's budget",

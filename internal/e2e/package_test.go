@@ -12,6 +12,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 // packages finds the .deb and .rpm "make package" built.
@@ -49,6 +50,8 @@ func TestPackagesAgree(t *testing.T) {
 			switch {
 			case strings.HasPrefix(f, "/usr/share/doc/"):
 				continue // Debian's copyright and changelog
+			case f == "/usr/share/licenses/herdctl/LICENSE":
+				continue // rpm's licence file; Debian's copyright names common-licenses
 			case strings.HasSuffix(f, "/_herdctlctl"):
 				f = "zsh completion"
 			}
@@ -58,6 +61,12 @@ func TestPackagesAgree(t *testing.T) {
 	}
 	if d, r := normalize(debFiles), normalize(rpmFiles); !slices.Equal(d, r) {
 		t.Errorf("file lists differ:\ndeb %v\nrpm %v", d, r)
+	}
+	if l := strings.TrimSpace(output(t, "rpm", "-qp", "--queryformat", "%{LICENSE}", rpm)); l != "Apache-2.0" {
+		t.Errorf("rpm licence %q, want Apache-2.0", l)
+	}
+	if c := output(t, "sh", "-c", "dpkg-deb --fsys-tarfile "+deb+" | tar -xO ./usr/share/doc/herdctl/copyright"); !strings.Contains(c, "License: Apache-2.0") {
+		t.Errorf("the deb's copyright names no Apache-2.0:\n%s", c)
 	}
 	scripts := output(t, "rpm", "-qp", "--scripts", rpm)
 	for _, s := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet", "herdctl teardown", "systemd-sysusers"} {
@@ -162,7 +171,7 @@ func TestPackageInstall(t *testing.T) {
 		t.Errorf("garden.md: %q %v", b, err)
 	}
 	var events int
-	for _, line := range strings.Split(m.Run("journalctl", "--no-pager", "-o", "json", "HERDCTL_AGENT=gardener", "HERDCTL_JOB="+done.ID), "\n") {
+	for _, line := range strings.Split(m.Run("journalctl", "--namespace="+state.JournalNamespace, "--no-pager", "-o", "json", "HERDCTL_AGENT=gardener", "HERDCTL_JOB="+done.ID), "\n") {
 		var e map[string]any
 		if json.Unmarshal([]byte(line), &e) == nil && e["HERDCTL_EVENT"] != nil {
 			events++

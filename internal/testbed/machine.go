@@ -268,7 +268,11 @@ func HerdctlMachine(t *testing.T, fleet string, files map[string]string) *Machin
 	m.CopyFile(herdctlctl, "/usr/bin/herdctlctl", 0o755)
 	m.CopyFile(filepath.Join(repoRoot(), "packaging/herdctl.service"), "/usr/lib/systemd/system/herdctl.service", 0o644)
 	m.CopyFile(filepath.Join(repoRoot(), "packaging", units.ReapUnit), "/usr/lib/systemd/system/"+units.ReapUnit, 0o644)
+	for _, u := range []string{units.PruneService, units.PruneTimer} {
+		m.CopyFile(filepath.Join(repoRoot(), "packaging", u), "/usr/lib/systemd/system/"+u, 0o644)
+	}
 	m.CopyFile(filepath.Join(repoRoot(), "packaging/dbus/dev.herdctl.Manager1.conf"), "/usr/share/dbus-1/system.d/dev.herdctl.Manager1.conf", 0o644)
+	m.CopyFile(filepath.Join(repoRoot(), "packaging/journald/herdctl.conf"), "/usr/lib/systemd/journald@herdctl.conf.d/50-herdctl.conf", 0o644)
 	// The chat bridge: started by its path unit when an agent has chat
 	// (its user is the test's to make: systemd-sysusers with the
 	// packaged sysusers.conf).

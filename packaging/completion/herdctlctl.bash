@@ -27,6 +27,7 @@ _herdctlctl_flags() {
 	reload) echo "--quiet --json --help" ;;
 	import) echo "--out --user --dry-run --force --json --help" ;;
 	export) echo "--namespace --image --secret --json --help" ;;
+	prune) echo "--older-than --dry-run --quiet --json --help" ;;
 	esac
 }
 
@@ -46,7 +47,7 @@ _herdctlctl() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload validate import export help" -- "$cur"))
+			COMPREPLY=($(compgen -W "status agents agent show jobs job sessions cost trigger cancel disable enable logs reload prune validate import export help" -- "$cur"))
 		fi
 		return
 	fi

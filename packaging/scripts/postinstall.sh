@@ -31,6 +31,8 @@ chmod 0600 /etc/herdctl/herdctl.env
 [ -d /run/systemd/system ] || exit 0 # not booted with systemd (an image build)
 
 systemctl daemon-reload || true
+# The jobs' journal namespace reads its drop-in (size cap) as it starts.
+systemctl try-restart systemd-journald@herdctl.service >/dev/null 2>&1 || true
 # dbus-broker does not always notice a new policy file by itself.
 busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null 2>&1 || true
 

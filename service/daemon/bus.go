@@ -377,6 +377,25 @@ func (m *manager) Trigger(sender dbus.Sender, agent, schedule, prompt string, op
 	return j.ID, nil
 }
 
+// Prune removes what is older than the retention, for root and group
+// herdctl (Daemon.Prune).
+func (m *manager) Prune(sender dbus.Sender, options api.Dict) (api.Dict, *dbus.Error) {
+	if err := m.b.authorize(sender, "prune job records"); err != nil {
+		return nil, err
+	}
+	var o api.PruneOptions
+	if err := api.Decode(options, &o); err != nil {
+		return nil, dbusError(api.ErrInvalidArgs, "bad options: %v", err)
+	}
+	c, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	r, err := m.b.d.Prune(c, o)
+	if err != nil {
+		return nil, toDBus(err)
+	}
+	return api.Encode(r), nil
+}
+
 // ShowAgent withholds the agent's prompts (system_prompt, default_prompt,
 // a schedule's prompt) from a caller who may not read them, as ListJobs
 // does a job's: they are for root, group herdctl and the agent's user.
@@ -478,6 +497,7 @@ func managerIntrospection(props []introspect.Property) introspect.Interface {
 			{Name: "Disable", Args: []introspect.Arg{in("agent", "s")}},
 			{Name: "Enable", Args: []introspect.Arg{in("agent", "s")}},
 			{Name: "Reload"},
+			{Name: api.MethodPrune, Args: []introspect.Arg{in("options", "a{sv}"), out("pruned", "a{sv}")}},
 			{Name: api.MethodReportChat, Args: []introspect.Arg{in("connectors", "aa{sv}"), out("snapshot", "s")}},
 			{Name: "Validate", Args: []introspect.Arg{in("path", "s"), out("errors", "aa{sv}")}},
 		},

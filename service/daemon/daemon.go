@@ -80,6 +80,7 @@ type Daemon struct {
 	// applied (state.ScheduleSince); only applyFleet uses it.
 	schedSince map[string]map[string]time.Time
 	jobs       map[string]*api.Job // the job index, kept by watchJobs
+	retention  time.Duration       // [fleet] retention, 0 for the default
 	queue      []queued
 	hooks      hookRunner
 }
@@ -143,6 +144,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		return nil
 	}
 	d.keepConfigs(fleet)
+	d.keepRetention(fleet.Config.Retention)
 	if err := d.applyFleet(ctx, fleet.Config.Name, fleet.Agents, fleet.Broken); err != nil {
 		return err
 	}
@@ -194,10 +196,28 @@ func (d *Daemon) load() (*policy.Fleet, error) {
 // to a removed agent's name does not get its home. The others' names are
 // claimed as they first come into the fleet, not at their first job, so
 // that an agent that has not run yet cannot be taken over either.
+//
+// A name bound to a file that is no longer in the fleet (neither loaded
+// nor left out for errors) and that never ran (state.NeverRan: no home,
+// no session) goes to the new file: there is nothing of the old agent's
+// to take, and the package's example agent replaced by the operator's
+// own must not hold its name.
 func (d *Daemon) checkIdentities(f *policy.Fleet) {
+	inFleet := map[string]bool{}
+	for _, a := range f.Agents {
+		inFleet[a.File] = true
+	}
+	for _, b := range f.Broken {
+		inFleet[b.File] = true
+	}
 	ok := f.Agents[:0]
 	for _, a := range f.Agents {
-		if err := d.Layout.ClaimIdentity(a.Name, a.File); err != nil {
+		err := d.Layout.ClaimIdentity(a.Name, a.File)
+		var idErr *state.ErrIdentity
+		if errors.As(err, &idErr) && !inFleet[idErr.Have] && d.Layout.NeverRan(a.Name) {
+			err = d.Layout.ReclaimIdentity(a.Name, a.File)
+		}
+		if err != nil {
 			f.Broken = append(f.Broken, config.BrokenAgent{Entry: config.Location{File: a.File, Line: 1, Col: 1, Field: "name"}, File: a.File, Name: a.Name,
 				Errors: config.Errors{config.Errorf(config.Location{File: a.File, Line: 1, Col: 1, Field: "name"}, "%v", err)}})
 			continue
@@ -243,6 +263,7 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		return errorf(ErrInvalidConfig, "%v", err)
 	}
 	d.keepConfigs(fleet)
+	d.keepRetention(fleet.Config.Retention)
 	d.mu.Lock()
 	before := len(d.agents)
 	d.mu.Unlock()

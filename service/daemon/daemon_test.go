@@ -574,6 +574,9 @@ func TestRenamedAgentDoesNotTakeAnothersHome(t *testing.T) {
 	if err := r.d.Layout.ClaimIdentity("beta", filepath.Join(r.dir, "beta/agent.toml")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(r.d.Layout.AgentHome("beta"), 0o700); err != nil { // beta ran
+		t.Fatal(err)
+	}
 	// alpha's file now says it is beta; beta's entry is gone.
 	r.write("herdctl.toml", strings.Replace(testFleet, "[[agents]]\npath = \"beta/agent.toml\"\n", "", 1))
 	r.write("alpha/agent.toml", strings.Replace(alphaAgent, `name = "alpha"`, `name = "beta"`, 1))

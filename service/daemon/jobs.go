@@ -98,7 +98,7 @@ func (d *Daemon) view(ctx context.Context, rec *api.Job, ustate map[string]UnitS
 	}
 	if j.Status == state.StatusRunning && !d.stillRunning(ctx, &j, ustate) {
 		j.Status = state.StatusFailed
-		j.ExitReason = "the job's unit ended without the runner recording an outcome: see journalctl -u " + j.Unit
+		j.ExitReason = "the job's unit ended without the runner recording an outcome: see journalctl --namespace=" + state.JournalNamespace + " -u " + j.Unit
 	}
 	return &j
 }

@@ -58,13 +58,13 @@ func TestReadJournal(t *testing.T) {
 		t.Fatalf("a job by prefix: %+v, %v", p, err)
 	}
 	// Only root's entries: anyone can log HERDCTL_JOB=ID.
-	if got := args(); got != "--no-pager --all -o json --quiet HERDCTL_JOB="+id+" _UID=0" {
+	if got := args(); got != "--namespace=+herdctl --no-pager --all -o json --quiet HERDCTL_JOB="+id+" _UID=0" {
 		t.Errorf("journalctl %s", got)
 	}
 	if _, err := r.d.ReadJournal(ctx, api.JournalQuery{Agent: "alpha", AfterCursor: "s=1;i=3"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := args(); got != "--no-pager --all -o json --quiet --after-cursor=s=1;i=3 HERDCTL_AGENT=alpha _UID=0" {
+	if got := args(); got != "--namespace=+herdctl --no-pager --all -o json --quiet --after-cursor=s=1;i=3 HERDCTL_AGENT=alpha _UID=0" {
 		t.Errorf("journalctl %s", got)
 	}
 	if _, err := r.d.ReadJournal(ctx, api.JournalQuery{Agent: "beta", Lines: 5}); err != nil || !strings.HasSuffix(args(), "--lines=5 HERDCTL_AGENT=beta _UID=0") {

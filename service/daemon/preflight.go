@@ -11,7 +11,7 @@ import (
 // stops a fleet: it names what would make jobs fail or weaken the
 // sandbox, and what to do.
 func (d *Daemon) preflight(f *policy.Fleet) {
-	w := policy.Preflight(f.Config, f.Agents)
+	w := policy.Preflight(f.Config, f.Agents, d.policyOptions())
 	for _, e := range w {
 		d.Log.Warn(e.Error(), zap.String("config_file", e.File), zap.Int("config_line", e.Line),
 			zap.Int("config_column", e.Col), zap.String("config_field", e.Field))

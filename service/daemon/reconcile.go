@@ -50,7 +50,7 @@ func (d *Daemon) reconcile(ctx context.Context) error {
 		rec.Finished = &end
 		rec.Status = state.StatusFailed
 		rec.ExitReason = "the job's unit ended without the runner recording an outcome"
-		rec.Error = fmt.Sprintf("found by reconcile at daemon start; see journalctl -u %s", rec.Unit)
+		rec.Error = fmt.Sprintf("found by reconcile at daemon start; see journalctl --namespace=%s -u %s", state.JournalNamespace, rec.Unit)
 		if err := d.records().Write(&rec); err != nil {
 			errs = append(errs, err)
 			continue

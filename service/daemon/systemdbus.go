@@ -50,6 +50,9 @@ func ConnectSystemd(ctx context.Context) (*SystemdConn, error) {
 	return s, nil
 }
 
+// Lost is closed when the connection to the bus is gone (dbus restarted).
+func (s *SystemdConn) Lost() <-chan struct{} { return s.conn.Context().Done() }
+
 // Close closes the connection.
 func (s *SystemdConn) Close() {
 	s.conn.Close()

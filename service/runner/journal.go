@@ -6,6 +6,9 @@ import (
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/journal"
+
+	"github.com/herdctl/herdctl/internal/nsjournal"
+	"github.com/herdctl/herdctl/state"
 )
 
 // Priorities used for job entries (syslog levels).
@@ -20,9 +23,14 @@ type Sink interface {
 	Send(message string, priority int, fields map[string]string) error
 }
 
-// NewSink writes to journald through its native protocol when journald
-// is there, and JSON lines to fallback otherwise (unit tests, a shell).
+// NewSink writes to the jobs' journald namespace (state.JournalNamespace)
+// through its native protocol when its socket is there (a job unit
+// requires it), to the main journal when only that is (the runner run
+// by hand), and JSON lines to fallback otherwise (unit tests, a shell).
 func NewSink(fallback io.Writer) Sink {
+	if w := nsjournal.New(state.JournalNamespace); w.Available() {
+		return w
+	}
 	if journal.Enabled() {
 		return journaldSink{}
 	}

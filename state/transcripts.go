@@ -1,0 +1,118 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/herdctl/herdctl/internal/safepath"
+)
+
+// TranscriptPrune is what pruning the agents' transcripts removed, or
+// would remove.
+type TranscriptPrune struct {
+	Removed []string `json:"removed"`
+	Bytes   int64    `json:"bytes"`
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// PruneAllTranscripts prunes the transcripts of every agent with a state
+// directory (those removed from the fleet too) with PruneTranscripts.
+// keep gets each agent's next session (ReadLastSession) added.
+func (l Layout) PruneAllTranscripts(cutoff time.Time, keep map[string]bool, dryRun bool) TranscriptPrune {
+	var out TranscriptPrune
+	entries, _ := os.ReadDir(l.AgentsDir())
+	for _, e := range entries {
+		if e.IsDir() {
+			keep[l.ReadLastSession(e.Name()).ID] = true
+		}
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		paths, n, errs := PruneTranscripts(l.TranscriptsDir(e.Name()), cutoff, keep, dryRun)
+		out.Removed = append(out.Removed, paths...)
+		out.Bytes += n
+		out.Errors = append(out.Errors, errs...)
+	}
+	return out
+}
+
+// PruneTranscripts removes, in dir (an agent's
+// ~/.claude/projects, which the agent's uid writes), every
+// projects/<directory>/<session>.jsonl last written before cutoff whose
+// session is not in keep. Nothing is followed: both directories are
+// opened without symbolic links (safepath), and each file is looked at
+// and removed relative to its directory's descriptor, never by a path
+// the agent could swap.
+func PruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun bool) (removed []string, bytes int64, errs []string) {
+	projects, err := openAgentDir(dir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err.Error())
+		}
+		return nil, 0, errs
+	}
+	names, _ := projects.Readdirnames(-1)
+	sort.Strings(names)
+	var dirs []string
+	for _, name := range names {
+		// Only real directories: Claude Code makes no links here, and a
+		// link to another place is never followed, whoever owns it.
+		var st unix.Stat_t
+		if unix.Fstatat(int(projects.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			dirs = append(dirs, name)
+		}
+	}
+	projects.Close()
+	for _, project := range dirs {
+		pdir := filepath.Join(dir, project)
+		f, err := openAgentDir(pdir)
+		if err != nil {
+			continue // not a directory, or a link: not Claude Code's
+		}
+		files, _ := f.Readdirnames(-1)
+		sort.Strings(files)
+		for _, name := range files {
+			session, ok := strings.CutSuffix(name, ".jsonl")
+			if !ok || !IsSessionID(session) || keep[session] {
+				continue
+			}
+			var st unix.Stat_t
+			if unix.Fstatat(int(f.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+				continue
+			}
+			if !time.Unix(st.Mtim.Unix()).Before(cutoff) {
+				continue
+			}
+			if !dryRun {
+				if err := unix.Unlinkat(int(f.Fd()), name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+					errs = append(errs, fmt.Sprintf("%s: %v", filepath.Join(pdir, name), err))
+					continue
+				}
+			}
+			removed = append(removed, filepath.Join(pdir, name))
+			bytes += st.Size
+		}
+		f.Close()
+	}
+	return removed, bytes, errs
+}
+
+// openDir opens a directory an agent may control for listing, without
+// following a symbolic link anywhere on its path.
+func openAgentDir(path string) (*os.File, error) {
+	h, err := safepath.OpenDir(path)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	return safepath.Reopen(h, unix.O_RDONLY|unix.O_DIRECTORY)
+}

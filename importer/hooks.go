@@ -69,7 +69,7 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 				continue
 			}
 			s, _ := m.str(e, f)
-			hk.Channel = m.fleetValue(s)
+			hk.Channel = m.fleetValueOf(e, f, s, strings.ToUpper(typ)+"_"+varSuffix(f))
 		case "command":
 			if typ != "shell" {
 				m.unmapped(e, f, "only a shell hook runs a command")
@@ -93,7 +93,7 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 			hk.Command = argv
 		case "url":
 			s, _ := m.str(e, f)
-			hk.URL = m.fleetValue(s)
+			hk.URL = m.fleetValueOf(e, f, s, varSuffix(f))
 		case "timeout":
 			n, err := e.asInt(f)
 			m.fail(err)

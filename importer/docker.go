@@ -215,8 +215,10 @@ func (m *mapper) expiry(e *value, field string) string {
 	return fmt.Sprintf("%dh", n)
 }
 
-// tokenRef is a token the original names by its variable: a reference.
-func (m *mapper) tokenRef(e *value, field string) string {
+// tokenRef is a token the original names by its variable: a reference,
+// suffix naming the importer's own variable when the agent file named it
+// (an agent file may not pick a variable of the env file for the fleet).
+func (m *mapper) tokenRef(e *value, field, suffix string) string {
 	name, ok := m.str(e, field)
 	if !ok {
 		return ""
@@ -224,6 +226,11 @@ func (m *mapper) tokenRef(e *value, field string) string {
 	if !refRe.MatchString("${" + name + "}") {
 		m.fail(config.Errorf(e.loc(field), "%q is not a variable name", name))
 		return ""
+	}
+	if m.fromAgentFile(e) {
+		own := envName(m.name, suffix)
+		m.note(e, field, "review %s: the agent file named the variable %s, and an agent file may not pick a variable of the env file: the fleet's overrides reference %s instead; set it in the env file to the token", field, name, own)
+		name = own
 	}
 	return m.fleetValue("${" + name + "}")
 }
@@ -246,7 +253,7 @@ func (m *mapper) mapDiscord(v *value) {
 		e := v.field[k]
 		switch k {
 		case "bot_token_env":
-			d.BotToken = m.tokenRef(e, p+"."+k)
+			d.BotToken = m.tokenRef(e, p+"."+k, "DISCORD_BOT_TOKEN")
 		case "guilds":
 			if e.kind != kindList {
 				m.fail(config.Errorf(e.loc(p+"."+k), "must be a list"))
@@ -309,14 +316,17 @@ func (m *mapper) mapSlack(v *value) {
 	s := &config.SlackChat{}
 	p := "chat.slack"
 	var users []string
-	bot, app := "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" // the original's defaults
+	// The original's defaults: named by the importer, from no file (so
+	// never the agent file's choice); valid names, so never reported.
+	bot := &value{kind: kindScalar, str: "SLACK_BOT_TOKEN"}
+	app := &value{kind: kindScalar, str: "SLACK_APP_TOKEN"}
 	for _, k := range v.keys {
 		e := v.field[k]
 		switch k {
 		case "bot_token_env":
-			bot, _ = m.str(e, p+"."+k)
+			bot = e
 		case "app_token_env":
-			app, _ = m.str(e, p+"."+k)
+			app = e
 		case "channels":
 			s.Channels, s.AutoChannels = m.mapChannels(e, p)
 		case "session_expiry_hours":
@@ -337,8 +347,8 @@ func (m *mapper) mapSlack(v *value) {
 			m.unmapped(e, p+"."+k, "herdctl's chat bridge has no such setting")
 		}
 	}
-	s.BotToken = m.tokenRef(&value{kind: kindScalar, str: bot, file: v.file, line: v.line, col: v.col}, p+".bot_token_env")
-	s.AppToken = m.tokenRef(&value{kind: kindScalar, str: app, file: v.file, line: v.line, col: v.col}, p+".app_token_env")
+	s.BotToken = m.tokenRef(bot, p+".bot_token_env", "SLACK_BOT_TOKEN")
+	s.AppToken = m.tokenRef(app, p+".app_token_env", "SLACK_APP_TOKEN")
 	if len(users) == 0 {
 		users = m.usersRef(v, p+".users", "slack")
 	}

@@ -62,7 +62,7 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 				continue
 			}
 			// The token stays in the env file: the fleet names it.
-			hk.Token = m.tokenRef(e, f)
+			hk.Token = m.tokenRef(e, f, strings.ToUpper(typ)+"_BOT_"+varSuffix(hp)+"_TOKEN")
 		case "channel_id", "channel":
 			if typ != "discord" && typ != "slack" {
 				m.unmapped(e, f, "only discord and slack hooks post to a channel")

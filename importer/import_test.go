@@ -67,11 +67,11 @@ func TestImportCases(t *testing.T) {
 				"agents/a.yaml": "name: a\ndescription: \"uses ${SECRET_KEY}\"\nmodel: sonnet\n" +
 					"chat:\n  discord:\n    bot_token_env: A_TOKEN\n    dm:\n      allowlist: [\"42\"]\n",
 			},
-			want: []string{"[agents.overrides]\nsystem_prompt = \"Hello ${WHO:-world}\"", `bot_token = "${A_TOKEN}"`, `guild = "${GUILD}"`,
+			want: []string{"[agents.overrides]\nsystem_prompt = \"Hello ${WHO:-world}\"", `bot_token = "${A_DISCORD_BOT_TOKEN}"`, `guild = "${GUILD}"`,
 				`users = ["42"]`, `KEY = "${SECRET_KEY}"`, `#   GUILD=   # set in the .env beside the original fleet`,
 				`#   WHO=   # optional`, "name = \"a\"\ndescription = \"uses ${SECRET_KEY}\"\nmodel = \"sonnet\""},
 			not:   []string{"s3cr3t", "123456789012345678"},
-			notes: []string{"review description: its ${VAR} came from the agent file"},
+			notes: []string{"review description: its ${VAR} came from the agent file", "review chat.discord.bot_token_env: the agent file named the variable A_TOKEN"},
 		},
 		{
 			name: "a path through a variable from the environment",

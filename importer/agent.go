@@ -27,9 +27,41 @@ type mapper struct {
 	review    []string
 }
 
-// fromAgentFile says whether v was written in the agent's own file (not
-// the fleet's defaults or overrides).
-func (m *mapper) fromAgentFile(v *value) bool { return m.agentFile != "" && v.file == m.agentFile }
+// fromAgentFile says whether v, or any entry of it, was written in the
+// agent's own file (not the fleet's defaults or overrides). The original's
+// merge mixes a mapping's entries from both files, so a mapping is judged
+// by its entries, never by its own position.
+func (m *mapper) fromAgentFile(v *value) bool {
+	if v == nil || m.agentFile == "" {
+		return false
+	}
+	if v.kind == kindMap && len(v.keys) > 0 {
+		for _, k := range v.keys {
+			if m.fromAgentFile(v.field[k]) {
+				return true
+			}
+		}
+		return false
+	}
+	return v.file == m.agentFile
+}
+
+// allFromAgentFile says whether v and every entry of it came from the
+// agent's own file.
+func (m *mapper) allFromAgentFile(v *value) bool {
+	if v == nil || m.agentFile == "" {
+		return false
+	}
+	if v.kind == kindMap && len(v.keys) > 0 {
+		for _, k := range v.keys {
+			if !m.allFromAgentFile(v.field[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return v.file == m.agentFile
+}
 
 // reviewed records that the fleet-only option at path came from the
 // agent file.
@@ -37,6 +69,74 @@ func (m *mapper) reviewed(v *value, path string) {
 	if m.fromAgentFile(v) && !slices.Contains(m.review, path) {
 		m.review = append(m.review, path)
 	}
+}
+
+// fleetOnlyMsg is why a fleet-only option an agent file wrote is not
+// carried over.
+const fleetOnlyMsg = "only a fleet may set it, in the original as in herdctl: an agent file that sets it cannot widen its own container; if the fleet's owner means it, set it in the fleet's [agents.overrides.docker]"
+
+// fleetPart returns what the fleet file wrote of e, the value of the
+// fleet-only option p, and lists what the agent file wrote of it as not
+// mapped: a mapping entry by entry, since the original's merge mixes both
+// files' entries in one mapping. It returns nil when nothing is left.
+func (m *mapper) fleetPart(e *value, p string) *value {
+	if m.allFromAgentFile(e) {
+		m.unmapped(e, p, fleetOnlyMsg)
+		return nil
+	}
+	if e.kind != kindMap || !m.fromAgentFile(e) {
+		return e
+	}
+	out := &value{kind: kindMap, field: map[string]*value{}, file: e.file, line: e.line, col: e.col}
+	for _, k := range e.keys {
+		if x := m.fleetPart(e.field[k], p+"."+k); x != nil {
+			out.set(k, x)
+		}
+	}
+	return out
+}
+
+// notExpanded notes that the string of the option at field, which the
+// agent file wrote, holds a ${VAR} the original would have expanded:
+// herdctl expands none in an agent file, and an agent file may not pick
+// a variable of the fleet's env file for the fleet to expand.
+func (m *mapper) notExpanded(v *value, field string) {
+	m.note(v, field, "review %s: its ${VAR} came from the agent file, where herdctl expands no variable: it is kept as literal text (an agent file may not pick a secret of the env file); if the fleet's owner means the variable, write it in the fleet's [agents.overrides]", field)
+}
+
+// fleetValueOf writes s, the string v holds at field, for the fleet
+// file. A reference the fleet file wrote stays one. A ${VAR} the agent
+// file wrote does not: the agent would pick any variable of the env file
+// for the fleet to expand. The value becomes a reference to a variable
+// the importer names itself (the agent's name and suffix), which the
+// operator sets; any other "${" of the agent file's stays literal text.
+func (m *mapper) fleetValueOf(v *value, field, s, suffix string) string {
+	if !m.fromAgentFile(v) {
+		return m.fleetValue(s)
+	}
+	if len(refs(s)) == 0 {
+		return strings.ReplaceAll(s, "${", "$${")
+	}
+	name := envName(m.name, suffix)
+	m.note(v, field, "review %s: the agent file wrote %q, and herdctl expands no ${VAR} an agent file chose (it could name any secret of the env file): the fleet's overrides reference %s instead; set it in the env file to the whole value", field, s, name)
+	return m.fleetValue("${" + name + "}")
+}
+
+// varSuffix makes the suffix of a variable's name from a field path:
+// "hooks.after_run[0].url" → HOOKS_AFTER_RUN_0_URL.
+func varSuffix(field string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToUpper(field) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			under = false
+		} else if !under && b.Len() > 0 {
+			b.WriteByte('_')
+			under = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "_")
 }
 
 func (m *mapper) unmapped(v *value, field, why string) {
@@ -53,24 +153,34 @@ func (m *mapper) fail(err *config.Error) {
 	}
 }
 
-// pick says where the option at path goes, holding the strings vals: the
-// fleet's overrides when policy says only the fleet may set it, or when a
-// value references a variable (only the fleet file expands ${VAR}); the
-// agent file otherwise. It returns the strings as they are to be written
-// there.
-func (m *mapper) pick(path string, vals ...string) (*config.Agent, []string) {
+// pick says where the option at path, written as v and holding the
+// strings vals, goes: the fleet's overrides when policy says only the
+// fleet may set it, or when the fleet file wrote it with a variable in it
+// (only the fleet file expands ${VAR}); the agent file otherwise. A ${VAR}
+// the agent file wrote stays in the agent file as literal text, never a
+// reference of the fleet's. It returns the strings as they are to be
+// written there.
+func (m *mapper) pick(v *value, path string, vals ...string) (*config.Agent, []string) {
 	refd := false
 	for _, s := range vals {
 		if len(refs(s)) > 0 {
 			refd = true
 		}
 	}
-	if !policy.FleetOnly(path) && !refd {
+	agent := m.fromAgentFile(v)
+	if !policy.FleetOnly(path) && (!refd || agent) {
+		if refd {
+			m.notExpanded(v, path)
+		}
 		return m.file, vals
 	}
 	out := make([]string, len(vals))
 	for i, s := range vals {
-		out[i] = m.fleetValue(s)
+		f := path
+		if len(vals) > 1 {
+			f = fmt.Sprintf("%s[%d]", path, i)
+		}
+		out[i] = m.fleetValueOf(v, f, s, varSuffix(f))
 	}
 	return m.over, out
 }
@@ -116,7 +226,7 @@ func (m *mapper) mapAgent(eff *value) {
 				m.unmapped(v, key, fmt.Sprintf("permission mode %q has no counterpart in Claude Code's CLI; the default applies", s))
 				continue
 			}
-			dst, out := m.pick(key, s)
+			dst, out := m.pick(v, key, s)
 			switch key {
 			case "description":
 				dst.Description = out[0]
@@ -136,7 +246,7 @@ func (m *mapper) mapAgent(eff *value) {
 		case "allowed_tools", "denied_tools":
 			list, err := v.asStrings(key)
 			m.fail(err)
-			dst, out := m.pick(key, list...)
+			dst, out := m.pick(v, key, list...)
 			if key == "allowed_tools" {
 				dst.AllowedTools = out
 			} else {
@@ -159,7 +269,6 @@ func (m *mapper) mapAgent(eff *value) {
 				m.limit(v.field[k], "instances.max_concurrent", n).Instances.MaxConcurrent = int(n)
 			}
 		case "working_directory", "workspace":
-			m.reviewed(v, key)
 			m.mapWorkspace(v, key)
 		case "docker":
 			m.mapDocker(v)
@@ -205,7 +314,7 @@ func (m *mapper) limit(v *value, path string, n int64) *config.Agent {
 		m.reviewed(v, path)
 		return m.over
 	}
-	dst, _ := m.pick(path)
+	dst, _ := m.pick(v, path)
 	return dst
 }
 
@@ -235,7 +344,7 @@ func (m *mapper) mapSchedules(v *value) {
 			if !ok {
 				return
 			}
-			dst, out := m.pick(p+"."+field, str)
+			dst, out := m.pick(e, p+"."+field, str)
 			f(schedule(dst, name), out[0])
 		}
 		schedule(m.file, name)
@@ -321,7 +430,13 @@ func (m *mapper) mapMCP(v *value) {
 		e := v.field[name]
 		p := "mcp_servers." + name
 		var s config.MCPServer
-		var all []string
+		// Every string of the server, with the value that wrote it: the
+		// original's merge may mix the fleet's entries and the agent's.
+		type written struct {
+			s string
+			v *value
+		}
+		var all []written
 		for _, k := range e.keys {
 			f := e.field[k]
 			switch k {
@@ -329,18 +444,22 @@ func (m *mapper) mapMCP(v *value) {
 				s.Type, _ = m.str(f, p+"."+k)
 			case "command":
 				s.Command, _ = m.str(f, p+"."+k)
+				all = append(all, written{s.Command, f})
 			case "url":
 				s.URL, _ = m.str(f, p+"."+k)
+				all = append(all, written{s.URL, f})
 			case "args":
 				var err *config.Error
 				s.Args, err = f.asStrings(p + "." + k)
 				m.fail(err)
-				all = append(all, s.Args...)
+				for _, x := range s.Args {
+					all = append(all, written{x, f})
+				}
 			case "env", "headers":
 				mp, err := f.asStringMap(p + "." + k)
 				m.fail(err)
-				for _, x := range mp {
-					all = append(all, x)
+				for _, x := range f.keys {
+					all = append(all, written{mp[x], f.field[x]})
 				}
 				if k == "env" {
 					s.Env = mp
@@ -359,30 +478,33 @@ func (m *mapper) mapMCP(v *value) {
 				m.unmapped(f, p+"."+k, "unknown to the original's schema and to herdctl")
 			}
 		}
-		all = append(all, s.Command, s.URL)
-		dst, _ := m.pick(p)
+		dst, _ := m.pick(e, p)
 		if dst.MCPServers == nil {
 			dst.MCPServers = map[string]config.MCPServer{}
 		}
 		dst.MCPServers[name] = s
 		refd := false
 		for _, x := range all {
-			for ref, required := range refs(x) {
+			for ref, required := range refs(x.s) {
 				if slices.Contains(policy.CredentialVars, ref) {
 					m.unmapped(e, p, "${"+ref+"} is not passed into the container: herdctl hands Claude Code its credentials itself, and with network egress the agent never holds them")
 					continue
 				}
-				m.reviewed(e, "docker.env."+ref)
+				if m.fromAgentFile(x.v) {
+					// The agent would pick a variable of the env file
+					// for its own container: only the fleet may pass one.
+					m.unmapped(x.v, p, "${"+ref+"} is not passed into the container: the agent file wrote it, and an agent file may not pick a variable of the env file; if the fleet's owner means it, add "+ref+" = \"${"+ref+"}\" to the fleet's [agents.overrides.docker] env")
+					continue
+				}
 				refd = true
 				val := "${" + ref + ":-}"
 				if required {
 					val = "${" + ref + "}"
 				}
-				d, out := m.pick("docker.env", val)
-				if d.Docker.Env == nil {
-					d.Docker.Env = map[string]string{}
+				if m.over.Docker.Env == nil {
+					m.over.Docker.Env = map[string]string{}
 				}
-				d.Docker.Env[ref] = out[0]
+				m.over.Docker.Env[ref] = m.fleetValue(val)
 				m.res.useVar(ref, required)
 			}
 		}
@@ -414,12 +536,13 @@ func (m *mapper) mapWorkspace(v *value, key string) {
 	if !ok {
 		return
 	}
+	m.reviewed(wd, key)
 	if len(refs(s)) == 0 && !filepath.IsAbs(s) {
 		rel := s
 		s = filepath.Join(m.agentDir, s)
 		m.note(wd, key, "%q is relative to the agent file's directory, as the original resolves it: written as %s", rel, s)
 	}
-	m.over.WorkingDirectory = m.fleetValue(s)
+	m.over.WorkingDirectory = m.fleetValueOf(wd, key, s, varSuffix(key))
 }
 
 // mapSession maps the SDK's session settings that have a counterpart.
@@ -446,7 +569,7 @@ func (m *mapper) mapSession(v *value) {
 		case "model":
 			if m.file.Model == "" && m.over.Model == "" {
 				s, _ := m.str(e, "session.model")
-				dst, out := m.pick("model", s)
+				dst, out := m.pick(e, "model", s)
 				dst.Model = out[0]
 			}
 		default:

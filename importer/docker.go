@@ -18,12 +18,14 @@ func (m *mapper) mapDocker(v *value) {
 	for _, k := range v.keys {
 		e := v.field[k]
 		p := "docker." + k
-		if policy.FleetOnly(p) && m.fromAgentFile(e) {
+		if policy.FleetOnly(p) {
 			// The original refuses these in an agent file too
 			// (AgentDockerSchema is strict): carrying one over would let
-			// an agent that wrote it widen its own container.
-			m.unmapped(e, p, "only a fleet may set it, in the original as in herdctl: an agent file that sets it cannot widen its own container; if the fleet's owner means it, set it in the fleet's [agents.overrides.docker]")
-			continue
+			// an agent that wrote it widen its own container. Of a
+			// mapping (env) the fleet's entries stay, each judged alone.
+			if e = m.fleetPart(e, p); e == nil {
+				continue
+			}
 		}
 		switch k {
 		case "enabled":
@@ -33,7 +35,7 @@ func (m *mapper) mapDocker(v *value) {
 		case "ephemeral":
 			b, err := e.asBool(p)
 			m.fail(err)
-			dst, _ := m.pick(p)
+			dst, _ := m.pick(e, p)
 			dst.Docker.Ephemeral = &b
 		case "memory":
 			s, ok := m.str(e, p)
@@ -41,7 +43,10 @@ func (m *mapper) mapDocker(v *value) {
 				continue
 			}
 			dst := m.over
-			if len(refs(s)) > 0 {
+			if len(refs(s)) > 0 && m.fromAgentFile(e) {
+				m.unmapped(e, p, "the agent file wrote a ${VAR} here, and herdctl expands none in an agent file (an agent file may not pick a variable of the env file): write the size, or set it in the fleet's [agents.overrides.docker]")
+				continue
+			} else if len(refs(s)) > 0 {
 				s = m.fleetValue(s)
 			} else if n, err := config.ParseBytes(s); err != nil {
 				m.fail(config.Errorf(e.loc(p), "%v", err))
@@ -71,7 +76,7 @@ func (m *mapper) mapDocker(v *value) {
 			if !ok {
 				continue
 			}
-			dst, out := m.pick(p, s)
+			dst, out := m.pick(e, p, s)
 			switch k {
 			case "workspace_mode":
 				dst.Docker.WorkspaceMode = out[0]
@@ -84,7 +89,7 @@ func (m *mapper) mapDocker(v *value) {
 		case "tmpfs", "volumes":
 			list, err := e.asStrings(p)
 			m.fail(err)
-			dst, out := m.pick(p, list...)
+			dst, out := m.pick(e, p, list...)
 			if k == "tmpfs" {
 				dst.Docker.Tmpfs = out
 			} else {
@@ -93,14 +98,24 @@ func (m *mapper) mapDocker(v *value) {
 		case "labels", "env":
 			mp, err := e.asStringMap(p)
 			m.fail(err)
-			var vals []string
-			for _, x := range mp {
-				vals = append(vals, x)
+			// The fleet's overrides take the whole mapping when policy
+			// says so, or when the fleet file wrote a variable in it.
+			toFleet := policy.FleetOnly(p)
+			for _, key := range e.keys {
+				if x := e.field[key]; !m.fromAgentFile(x) && len(refs(mp[key])) > 0 {
+					toFleet = true
+				}
 			}
-			dst, _ := m.pick(p, vals...)
-			if dst == m.over {
-				for key, x := range mp {
-					mp[key] = m.fleetValue(x)
+			dst := m.file
+			if toFleet {
+				dst = m.over
+			}
+			for _, key := range e.keys {
+				x, f := e.field[key], p+"."+key
+				if toFleet {
+					mp[key] = m.fleetValueOf(x, f, mp[key], varSuffix(f))
+				} else if len(refs(mp[key])) > 0 {
+					m.notExpanded(x, f)
 				}
 			}
 			if k == "labels" {
@@ -168,7 +183,7 @@ func (m *mapper) mapChannels(list *value, p string) (channels, auto []string) {
 			switch ck {
 			case "id":
 				s, _ := m.str(c.field[ck], f)
-				id = m.fleetValue(s)
+				id = m.fleetValueOf(c.field[ck], f, s, varSuffix(f))
 			case "mode":
 				mode, _ = m.str(c.field[ck], f)
 				if mode != "auto" && mode != "mention" {
@@ -200,8 +215,10 @@ func (m *mapper) expiry(e *value, field string) string {
 	return fmt.Sprintf("%dh", n)
 }
 
-// tokenRef is a token the original names by its variable: a reference.
-func (m *mapper) tokenRef(e *value, field string) string {
+// tokenRef is a token the original names by its variable: a reference,
+// suffix naming the importer's own variable when the agent file named it
+// (an agent file may not pick a variable of the env file for the fleet).
+func (m *mapper) tokenRef(e *value, field, suffix string) string {
 	name, ok := m.str(e, field)
 	if !ok {
 		return ""
@@ -209,6 +226,11 @@ func (m *mapper) tokenRef(e *value, field string) string {
 	if !refRe.MatchString("${" + name + "}") {
 		m.fail(config.Errorf(e.loc(field), "%q is not a variable name", name))
 		return ""
+	}
+	if m.fromAgentFile(e) {
+		own := envName(m.name, suffix)
+		m.note(e, field, "review %s: the agent file named the variable %s, and an agent file may not pick a variable of the env file: the fleet's overrides reference %s instead; set it in the env file to the token", field, name, own)
+		name = own
 	}
 	return m.fleetValue("${" + name + "}")
 }
@@ -231,7 +253,7 @@ func (m *mapper) mapDiscord(v *value) {
 		e := v.field[k]
 		switch k {
 		case "bot_token_env":
-			d.BotToken = m.tokenRef(e, p+"."+k)
+			d.BotToken = m.tokenRef(e, p+"."+k, "DISCORD_BOT_TOKEN")
 		case "guilds":
 			if e.kind != kindList {
 				m.fail(config.Errorf(e.loc(p+"."+k), "must be a list"))
@@ -248,7 +270,7 @@ func (m *mapper) mapDiscord(v *value) {
 					switch gk {
 					case "id":
 						id, _ := m.str(ge, gp+".id")
-						d.Guild = m.fleetValue(id)
+						d.Guild = m.fleetValueOf(ge, gp+".id", id, varSuffix(gp+".id"))
 					case "channels":
 						d.Channels, d.AutoChannels = m.mapChannels(ge, gp)
 					default:
@@ -265,8 +287,8 @@ func (m *mapper) mapDiscord(v *value) {
 				case "allowlist":
 					list, err := de.asStrings(p + ".dm.allowlist")
 					m.fail(err)
-					for _, u := range list {
-						users = append(users, m.fleetValue(u))
+					for i, u := range list {
+						users = append(users, m.fleetValueOf(de, fmt.Sprintf("%s.dm.allowlist[%d]", p, i), u, fmt.Sprintf("DISCORD_%d_USER", i+1)))
 					}
 				case "enabled":
 					if b, err := de.asBool(p + ".dm.enabled"); err == nil && !b {
@@ -294,14 +316,17 @@ func (m *mapper) mapSlack(v *value) {
 	s := &config.SlackChat{}
 	p := "chat.slack"
 	var users []string
-	bot, app := "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" // the original's defaults
+	// The original's defaults: named by the importer, from no file (so
+	// never the agent file's choice); valid names, so never reported.
+	bot := &value{kind: kindScalar, str: "SLACK_BOT_TOKEN"}
+	app := &value{kind: kindScalar, str: "SLACK_APP_TOKEN"}
 	for _, k := range v.keys {
 		e := v.field[k]
 		switch k {
 		case "bot_token_env":
-			bot, _ = m.str(e, p+"."+k)
+			bot = e
 		case "app_token_env":
-			app, _ = m.str(e, p+"."+k)
+			app = e
 		case "channels":
 			s.Channels, s.AutoChannels = m.mapChannels(e, p)
 		case "session_expiry_hours":
@@ -311,8 +336,8 @@ func (m *mapper) mapSlack(v *value) {
 				if dk == "allowlist" {
 					list, err := e.field[dk].asStrings(p + ".dm.allowlist")
 					m.fail(err)
-					for _, u := range list {
-						users = append(users, m.fleetValue(u))
+					for i, u := range list {
+						users = append(users, m.fleetValueOf(e.field[dk], fmt.Sprintf("%s.dm.allowlist[%d]", p, i), u, fmt.Sprintf("SLACK_%d_USER", i+1)))
 					}
 				} else {
 					m.unmapped(e.field[dk], p+".dm."+dk, "herdctl's users may always talk to the agent by DM, and nobody else may")
@@ -322,8 +347,8 @@ func (m *mapper) mapSlack(v *value) {
 			m.unmapped(e, p+"."+k, "herdctl's chat bridge has no such setting")
 		}
 	}
-	s.BotToken = m.tokenRef(&value{kind: kindScalar, str: bot, file: v.file, line: v.line, col: v.col}, p+".bot_token_env")
-	s.AppToken = m.tokenRef(&value{kind: kindScalar, str: app, file: v.file, line: v.line, col: v.col}, p+".app_token_env")
+	s.BotToken = m.tokenRef(bot, p+".bot_token_env", "SLACK_BOT_TOKEN")
+	s.AppToken = m.tokenRef(app, p+".app_token_env", "SLACK_APP_TOKEN")
 	if len(users) == 0 {
 		users = m.usersRef(v, p+".users", "slack")
 	}

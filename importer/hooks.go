@@ -62,14 +62,14 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 				continue
 			}
 			// The token stays in the env file: the fleet names it.
-			hk.Token = m.tokenRef(e, f)
+			hk.Token = m.tokenRef(e, f, strings.ToUpper(typ)+"_BOT_"+varSuffix(hp)+"_TOKEN")
 		case "channel_id", "channel":
 			if typ != "discord" && typ != "slack" {
 				m.unmapped(e, f, "only discord and slack hooks post to a channel")
 				continue
 			}
 			s, _ := m.str(e, f)
-			hk.Channel = m.fleetValue(s)
+			hk.Channel = m.fleetValueOf(e, f, s, strings.ToUpper(typ)+"_"+varSuffix(f))
 		case "command":
 			if typ != "shell" {
 				m.unmapped(e, f, "only a shell hook runs a command")
@@ -93,7 +93,7 @@ func (m *mapper) mapHook(h *value, hp string) (config.Hook, bool) {
 			hk.Command = argv
 		case "url":
 			s, _ := m.str(e, f)
-			hk.URL = m.fleetValue(s)
+			hk.URL = m.fleetValueOf(e, f, s, varSuffix(f))
 		case "timeout":
 			n, err := e.asInt(f)
 			m.fail(err)

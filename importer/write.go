@@ -122,7 +122,9 @@ var ErrExists = errors.New("the output directory already holds a fleet")
 // Write writes the files into o.Out: the fleet file (mode 0644) and each
 // agent's directory (0755) and file (0644), owned by o.Owner. It refuses
 // to overwrite an earlier import without o.Force, and never follows a
-// symbolic link it finds in the output directory.
+// symbolic link it finds in the output directory: a directory under it
+// that is a link (o.Out/agents, o.Out/agents/NAME) is an error, a file
+// that is one is replaced.
 func Write(files []File, o WriteOptions) error {
 	if !o.Force {
 		for _, p := range []string{FleetFileName, "agents"} {
@@ -131,7 +133,12 @@ func Write(files []File, o WriteOptions) error {
 			}
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(o.Out, "agents"), 0o755); err != nil {
+	// DIR itself is the operator's to choose, a link or not; below it
+	// nothing is followed (mkdirOwned).
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return err
+	}
+	if err := mkdirOwned(filepath.Join(o.Out, "agents"), nil); err != nil {
 		return err
 	}
 	for _, f := range files {
@@ -149,6 +156,9 @@ func Write(files []File, o WriteOptions) error {
 	return nil
 }
 
+// mkdirOwned makes dir, whose parent Write has checked, or checks the
+// one there: a directory, not a symbolic link (which Write would write
+// through, and chown what it points to), then owned by owner.
 func mkdirOwned(dir string, owner *Owner) error {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
@@ -156,6 +166,10 @@ func mkdirOwned(dir string, owner *Owner) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(dir)
+		return fmt.Errorf("%s is a symbolic link (to %s): herdctlctl import writes through no link under --out; remove it (rm %s) and run the import again, or give the directory you mean as --out", dir, target, dir)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory (%v): remove it", dir, fi.Mode().Type())

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/herdctl/herdctl/config"
+	"github.com/herdctl/herdctl/state"
 )
 
 // FleetFileName is the imported fleet file's name in the output directory.
@@ -183,29 +184,11 @@ func mkdirOwned(dir string, owner *Owner) error {
 // writeFile replaces p with data: a new file beside it, renamed over it,
 // so a link at p is replaced, never followed.
 func writeFile(p string, data []byte, owner *Owner, owned bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
+	uid, gid := -1, -1
 	if owned && owner != nil {
-		if err := tmp.Chown(owner.UID, owner.GID); err != nil {
-			tmp.Close()
-			return err
-		}
+		uid, gid = owner.UID, owner.GID
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return state.WriteFileAtomicOwned(p, data, 0o644, uid, gid)
 }
 
 // Print writes the files to w, each under a line naming it: --dry-run.

@@ -179,8 +179,14 @@ func trimSuffix(s, suffix string) (string, bool) {
 
 // WriteFileAtomic writes data to path so that readers see the old file or
 // the new one, never a part: a temporary file in the same directory,
-// fsync, rename.
+// fsync, rename. A link at path is replaced, never followed.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return WriteFileAtomicOwned(path, data, perm, -1, -1)
+}
+
+// WriteFileAtomicOwned is WriteFileAtomic for a file that belongs to uid
+// and gid (-1: the writer's), owned before it takes path's place.
+func WriteFileAtomicOwned(path string, data []byte, perm os.FileMode, uid, gid int) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -196,6 +202,12 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		return err
+	}
+	if uid >= 0 || gid >= 0 {
+		if err := tmp.Chown(uid, gid); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()

@@ -118,17 +118,7 @@ func (r *Runner) RunPod(ctx context.Context, j PodJob) *state.Job {
 			r.Sink.Send("keeping the session for the next job: "+err.Error(), PriWarning, with(fields, state.FieldEvent, "session"))
 		}
 	}
-	msg := fmt.Sprintf("job %s of %s %s: %s", rec.ID, rec.Agent, rec.Status, rec.ExitReason)
-	if rec.Error != "" {
-		msg += ": " + rec.Error
-	}
-	pri := PriInfo
-	if rec.Status != state.StatusCompleted {
-		pri = PriErr
-	}
-	r.Sink.Send(msg, pri, with(fields, "MESSAGE_ID", state.MessageIDJobFinished, state.FieldEvent, "job_finished",
-		"HERDCTL_STATUS", rec.Status, state.FieldSession, rec.SessionID, "HERDCTL_DURATION_MS", strconv.FormatInt(rec.DurationMS, 10),
-		"HERDCTL_COST_USD", strconv.FormatFloat(rec.CostUSD, 'f', 6, 64), "HERDCTL_TURNS", strconv.Itoa(rec.Turns)))
+	r.logJobEnd(rec, fields, "HERDCTL_COST_USD", strconv.FormatFloat(rec.CostUSD, 'f', 6, 64), "HERDCTL_TURNS", strconv.Itoa(rec.Turns))
 	return rec
 }
 

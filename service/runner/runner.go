@@ -361,16 +361,7 @@ func (r *Runner) finish(rec *state.Job, records state.Records, fields map[string
 		r.Layout.WriteLastSession(rec.Agent, state.LastSession{ID: rec.SessionID, TotalCostUSD: rec.SessionCostUSD})
 	}
 	werr := records.Write(rec)
-	msg := fmt.Sprintf("job %s of %s %s: %s", rec.ID, rec.Agent, rec.Status, rec.ExitReason)
-	if rec.Error != "" {
-		msg += ": " + rec.Error
-	}
-	pri := PriInfo
-	if rec.Status != state.StatusCompleted {
-		pri = PriErr
-	}
-	r.Sink.Send(msg, pri, with(fields, "MESSAGE_ID", state.MessageIDJobFinished, state.FieldEvent, "job_finished",
-		"HERDCTL_STATUS", rec.Status, state.FieldSession, rec.SessionID, "HERDCTL_DURATION_MS", strconv.FormatInt(rec.DurationMS, 10)))
+	r.logJobEnd(rec, fields)
 	if runErr != nil {
 		return rec, runErr
 	}
@@ -458,4 +449,19 @@ func with(fields map[string]string, kv ...string) map[string]string {
 		}
 	}
 	return out
+}
+
+// logJobEnd writes the job's end entry (MessageIDJobFinished), with more
+// fields if given.
+func (r *Runner) logJobEnd(rec *state.Job, fields map[string]string, more ...string) {
+	msg := fmt.Sprintf("job %s of %s %s: %s", rec.ID, rec.Agent, rec.Status, rec.ExitReason)
+	if rec.Error != "" {
+		msg += ": " + rec.Error
+	}
+	pri := PriInfo
+	if rec.Status != state.StatusCompleted {
+		pri = PriErr
+	}
+	r.Sink.Send(msg, pri, with(fields, append([]string{"MESSAGE_ID", state.MessageIDJobFinished, state.FieldEvent, "job_finished",
+		"HERDCTL_STATUS", rec.Status, state.FieldSession, rec.SessionID, "HERDCTL_DURATION_MS", strconv.FormatInt(rec.DurationMS, 10)}, more...)...))
 }

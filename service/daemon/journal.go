@@ -134,10 +134,10 @@ func readEntry(r *bufio.Reader) ([]byte, error) {
 
 // stubEntry stands for an entry too big to pass: the fields it keeps are
 // read from the entry's first bytes (journalctl writes __CURSOR and the
-// timestamps first).
+// timestamps first, as "NAME" : "VALUE").
 func stubEntry(head []byte, size int) []byte {
 	field := func(name string) string {
-		m := regexp.MustCompile(`"` + name + `":"([^"\\]{0,512})"`).FindSubmatch(head)
+		m := regexp.MustCompile(`"` + name + `"\s*:\s*"([^"\\]{0,512})"`).FindSubmatch(head)
 		if m == nil {
 			return ""
 		}

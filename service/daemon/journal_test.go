@@ -25,7 +25,7 @@ printf '%%s\n' "$@" > %s
 pad=$(head -c %d /dev/zero | tr '\0' x)
 i=1
 while [ $i -le %d ]; do
-  printf '{"__CURSOR":"s=1;i=%%d","MESSAGE":"%%s"}\n' $i "$pad"
+  printf '{ "__CURSOR" : "s=1;i=%%d", "__REALTIME_TIMESTAMP" : "1765000000000000", "MESSAGE" : "%%s" }\n' $i "$pad"
   i=$((i+1))
 done
 `, argsFile, size, n)
@@ -100,7 +100,7 @@ func TestReadJournal(t *testing.T) {
 	r.d.Journalctl, _ = fakeJournalctl(t, 2, 40<<20)
 	p, err = r.d.ReadJournal(ctx, api.JournalQuery{Job: id})
 	if err != nil || len(p.Entries) != 2 || len(strings.Join(p.Entries, "")) > journalPageBytes || p.Cursor != "s=1;i=2" ||
-		!strings.Contains(p.Entries[0], "left out") || !strings.Contains(p.Entries[0], `"__CURSOR":"s=1;i=1"`) {
+		!strings.Contains(p.Entries[0], "left out") || !strings.Contains(p.Entries[0], `"__CURSOR":"s=1;i=1"`) || !strings.Contains(p.Entries[0], `"__REALTIME_TIMESTAMP":"1765000000000000"`) {
 		t.Errorf("huge entries: %d entries, %d bytes, cursor %s, %v\n%.300s", len(p.Entries), len(strings.Join(p.Entries, "")), p.Cursor, err, strings.Join(p.Entries, "\n"))
 	}
 }

@@ -99,7 +99,7 @@ EOF`)
 	if err := testbed.Within(ctx, 60*time.Second, chromedp.Navigate(page(base, "/job/"+id))); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, 60*time.Second, "the job's events", `[...document.querySelectorAll('#events li')].some(li => li.textContent.includes("All quiet here.")) && [...document.querySelectorAll('#events li')].some(li => li.textContent.includes("too big to pass"))`)
+	waitJS(t, ctx, 60*time.Second, "the job's events, the oversize one as a stub", `[...document.querySelectorAll('#events li')].some(li => li.textContent.includes("All quiet here.")) && [...document.querySelectorAll('#events li')].some(li => li.textContent.includes("too big to pass"))`)
 	events := evalJS[string](t, ctx, `[...document.querySelectorAll('#events li')].map(li => li.querySelector('.kind').textContent + " " + li.querySelector('.line').textContent).join("\n")`)
 	egressEmpty := !evalJS[bool](t, ctx, `document.querySelector('#no-egress').hidden`)
 	kinds := evalJS[string](t, ctx, `[...document.querySelectorAll('#events .kind')].map(k => k.textContent).join(" ")`)

@@ -111,47 +111,71 @@ func (d *Daemon) journalMatch(q api.JournalQuery) ([]string, error) {
 
 // readEntry reads one line of journalctl -o json; a line over
 // journalEntryBytes is read to its end but replaced by a stub with the
-// entry's cursor, time and event, and its size.
+// entry's cursor, time, job and agent, and its size. journalctl writes an
+// entry's fields in no set order, so they are looked for in all of it.
 func readEntry(r *bufio.Reader) ([]byte, error) {
 	var buf []byte
+	var stub *entryStub
 	size := 0
 	for {
 		chunk, err := r.ReadSlice('\n')
 		size += len(chunk)
-		if size <= journalEntryBytes+1 {
+		switch {
+		case stub != nil:
+			stub.scan(chunk)
+		case size <= journalEntryBytes+1:
 			buf = append(buf, chunk...)
+		default:
+			stub = &entryStub{fields: map[string]string{}}
+			stub.scan(buf)
+			stub.scan(chunk)
+			buf = nil
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		buf = bytes.TrimSuffix(buf, []byte("\n"))
-		if size > journalEntryBytes+1 {
-			return stubEntry(buf, size), err
+		if stub != nil {
+			return stub.entry(size), err
 		}
-		return buf, err
+		return bytes.TrimSuffix(buf, []byte("\n")), err
 	}
 }
 
-// stubEntry stands for an entry too big to pass: the fields it keeps are
-// read from the entry's first bytes (journalctl writes __CURSOR and the
-// timestamps first, as "NAME" : "VALUE").
-func stubEntry(head []byte, size int) []byte {
-	field := func(name string) string {
-		m := regexp.MustCompile(`"` + name + `"\s*:\s*"([^"\\]{0,512})"`).FindSubmatch(head)
-		if m == nil {
-			return ""
+// stubFields are what a stub keeps of an entry too big to pass.
+var stubFields = []string{"__CURSOR", "__REALTIME_TIMESTAMP", state.FieldJob, state.FieldAgent}
+
+// stubFieldRe finds one of them, as journalctl writes it ("NAME" : "VALUE").
+var stubFieldRe = regexp.MustCompile(`"(__CURSOR|__REALTIME_TIMESTAMP|` + state.FieldJob + `|` + state.FieldAgent + `)"\s*:\s*"([^"\\]{0,512})"`)
+
+// entryStub collects the stub's fields from an entry read in pieces; the
+// end of each piece is kept to be read again with the next, so that a
+// field cut between two is found whole.
+type entryStub struct {
+	fields map[string]string
+	carry  []byte
+}
+
+func (s *entryStub) scan(chunk []byte) {
+	text := append(s.carry, chunk...)
+	for _, m := range stubFieldRe.FindAllSubmatch(text, -1) {
+		if _, ok := s.fields[string(m[1])]; !ok {
+			s.fields[string(m[1])] = string(m[2])
 		}
-		return string(m[1])
 	}
-	stub := map[string]string{
-		"__CURSOR":             field("__CURSOR"),
-		"__REALTIME_TIMESTAMP": field("__REALTIME_TIMESTAMP"),
-		state.FieldJob:         field(state.FieldJob),
-		state.FieldAgent:       field(state.FieldAgent),
-		"MESSAGE": fmt.Sprintf("(an entry of %d bytes, too big to pass over D-Bus, is left out: as root, journalctl %s --cursor='%s', its first entry)",
-			size, strings.Join(state.JournalctlArgs(), " "), field("__CURSOR")),
+	keep := min(len(text), 1024)
+	s.carry = append([]byte(nil), text[len(text)-keep:]...)
+}
+
+func (s *entryStub) entry(size int) []byte {
+	out := map[string]string{}
+	for _, f := range stubFields {
+		if v := s.fields[f]; v != "" {
+			out[f] = v
+		}
 	}
-	b, _ := json.Marshal(stub)
+	out["MESSAGE"] = fmt.Sprintf("(an entry of %d bytes, too big to pass over D-Bus, is left out: as root, journalctl %s --cursor='%s', its first entry)",
+		size, strings.Join(state.JournalctlArgs(), " "), s.fields["__CURSOR"])
+	b, _ := json.Marshal(out)
 	return b
 }
 

@@ -15,7 +15,8 @@ import (
 )
 
 // fakeJournalctl is a journalctl that writes its arguments to a file and
-// prints n entries of size bytes each.
+// prints n entries of size bytes each, their fields in no set order, as
+// journalctl -o json writes them.
 func fakeJournalctl(t *testing.T, n, size int) (path, argsFile string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -25,7 +26,7 @@ printf '%%s\n' "$@" > %s
 pad=$(head -c %d /dev/zero | tr '\0' x)
 i=1
 while [ $i -le %d ]; do
-  printf '{ "__CURSOR" : "s=1;i=%%d", "__REALTIME_TIMESTAMP" : "1765000000000000", "MESSAGE" : "%%s" }\n' $i "$pad"
+  printf '{ "MESSAGE" : "%%s", "__CURSOR" : "s=1;i=%%d", "__REALTIME_TIMESTAMP" : "1765000000000000" }\n' "$pad" $i
   i=$((i+1))
 done
 `, argsFile, size, n)

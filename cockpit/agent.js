@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { h, replace, table, link, dl, href } from "./dom.js";
 import { badge, crumbs, section, debounce, notice, action } from "./ui.js";
-import { relative, money, stamp, duration, every, short, tokens } from "./format.js";
+import { relative, money, spent, stamp, duration, every, short, tokens } from "./format.js";
 
 const PAGE = 20;
 
@@ -28,7 +28,7 @@ function runForm(name, disabled) {
 function jobRows(js, now) {
     return js.map(j => [
         link(["job", j.id], j.id), j.schedule || j.trigger, badge(j.status), stamp(j.started), duration(j, now),
-        String(j.turns || 0), money(Math.max(j.cost_usd || 0, j.api_cost_usd || 0)), short(j.exit_reason, 80),
+        String(j.turns || 0), money(spent(j)), short(j.exit_reason, 80),
         api.finished(j.status) ? "" : action("Cancel", () => api.cancel(j.id), { "aria-label": "Cancel job " + j.id }),
     ]);
 }

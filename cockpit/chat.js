@@ -12,10 +12,10 @@ import { follow } from "./job.js";
 
 const RECENT = 12;
 
-function bubble(who, text, extra) {
-    return h("li", { class: "msg msg-" + who + (Array.isArray(text) || text instanceof Node ? " msg-failed" : "") },
+function bubble(who, text, failed) {
+    return h("li", { class: "msg msg-" + who + (failed ? " msg-failed" : "") },
              h("span", { class: "who" }, who === "user" ? "You" : "Agent"),
-             h("div", { class: "body" }, text), extra || null);
+             h("div", { class: "body" }, text));
 }
 
 // answer is what a finished job says back: its result, or why it has none.
@@ -77,7 +77,7 @@ export function chatPage(main, name, options) {
             js.reverse();
             replace(transcript, js.map(j => {
                 if (api.finished(j.status))
-                    return [bubble("user", j.prompt), bubble("agent", answer(j))];
+                    return [bubble("user", j.prompt), bubble("agent", answer(j), j.status !== "completed")];
                 if (!pending) {
                     const el = h("span", { class: "progress" }, "working…");
                     pending = { id: j.id, tail: progressOf(j.id, el) };

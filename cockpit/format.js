@@ -36,6 +36,12 @@ export function relative(us, now) {
     return ms >= 0 ? "in " + span(ms) : span(ms) + " ago";
 }
 
+// spent is what a job cost as budgets and herdctlctl count it (state's
+// Job.Spent): the larger of Claude Code's report and the relay's metering.
+export function spent(j) {
+    return Math.max(j.cost_usd || 0, j.api_cost_usd || 0);
+}
+
 // money is dollars with four decimals, as herdctlctl cost prints them.
 export function money(usd) {
     return "$" + (usd || 0).toFixed(4);

@@ -4,7 +4,7 @@
 import * as api from "./api.js";
 import { h, replace, table, link, dl, href } from "./dom.js";
 import { badge, crumbs, section, notice, action, pre } from "./ui.js";
-import { money, stamp, duration, tokens } from "./format.js";
+import { money, spent, stamp, duration, tokens } from "./format.js";
 
 const POLL_MS = 1000;
 
@@ -110,7 +110,7 @@ export function jobPage(main, id) {
                     ["Session", j.session_id ? [h("code", {}, j.session_id), " ", link(["chat", j.agent], "continue in chat", { session: j.session_id })] : null],
                     ["Resumed", j.resume], ["Turns", String(j.turns || 0)],
                     ["Tokens", `${tokens(j.input_tokens)} in, ${tokens(j.output_tokens)} out`],
-                    ["Cost", money(Math.max(j.cost_usd || 0, j.api_cost_usd || 0)) + (j.api_requests ? ` (relay metered ${money(j.api_cost_usd)} over ${j.api_requests} requests; Claude Code reported ${money(j.cost_usd)})` : "")],
+                    ["Cost", money(spent(j)) + (j.api_requests ? ` (relay metered ${money(j.api_cost_usd)} over ${j.api_requests} requests; Claude Code reported ${money(j.cost_usd)})` : "")],
                     ["Egress", j.egress_allowed || j.egress_denied ? `${j.egress_allowed || 0} allowed, ${j.egress_denied || 0} refused, ${tokens(j.egress_bytes_up)} bytes up, ${tokens(j.egress_bytes_down)} down` : null],
                     ["Output dropped", j.output_dropped ? `${tokens(j.output_dropped)} bytes over the journal budget` : null]]),
                 j.redacted ? h("p", { class: "muted" }, "The prompt and result are withheld: they are for root, group herdctl and the agent's user.") : null,

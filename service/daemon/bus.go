@@ -241,19 +241,27 @@ func (m *manager) GetAgent(name string) (api.Dict, *dbus.Error) {
 	return api.Encode(a), nil
 }
 
-// redactFor hides a job's prompt and result from a caller who may not
-// read them: they are for root, group herdctl and the agent's own user.
-func (b *Bus) redactFor(sender dbus.Sender) func(j *api.Job) {
+// mayReadFor says, for the caller, whether it may read an agent's text
+// (its prompts, its jobs' prompts and results): root, group herdctl and
+// the agent's own user may.
+func (b *Bus) mayReadFor(sender dbus.Sender) func(agent string) bool {
 	uid, derr := b.caller(sender)
 	privileged := derr == nil && (uid == 0 || b.inGroup(uid))
-	return func(j *api.Job) {
+	return func(agent string) bool {
 		if privileged {
-			return
+			return true
 		}
-		if owner, ok := b.d.AgentUID(j.Agent); ok && derr == nil && owner == uid {
-			return
-		}
-		if j.Prompt != "" || j.Result != "" {
+		owner, ok := b.d.AgentUID(agent)
+		return ok && derr == nil && owner == uid
+	}
+}
+
+// redactFor hides a job's prompt and result from a caller who may not
+// read them.
+func (b *Bus) redactFor(sender dbus.Sender) func(j *api.Job) {
+	mayRead := b.mayReadFor(sender)
+	return func(j *api.Job) {
+		if !mayRead(j.Agent) && (j.Prompt != "" || j.Result != "") {
 			j.Prompt, j.Result, j.Redacted = "", "", true
 		}
 	}
@@ -404,9 +412,7 @@ func (m *manager) ShowAgent(sender dbus.Sender, name string) ([]api.Dict, *dbus.
 	if err != nil {
 		return nil, toDBus(err)
 	}
-	uid, derr := m.b.caller(sender)
-	owner, owned := m.b.d.AgentUID(name)
-	mayRead := derr == nil && (uid == 0 || m.b.inGroup(uid) || (owned && owner == uid))
+	mayRead := m.b.mayReadFor(sender)(name)
 	out := make([]api.Dict, len(vs))
 	for i := range vs {
 		if !mayRead && api.PromptField(vs[i].Field) && vs[i].Value != "" {

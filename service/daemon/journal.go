@@ -145,7 +145,7 @@ func readEntry(r *bufio.Reader) ([]byte, error) {
 var stubFields = []string{"__CURSOR", "__REALTIME_TIMESTAMP", state.FieldJob, state.FieldAgent}
 
 // stubFieldRe finds one of them, as journalctl writes it ("NAME" : "VALUE").
-var stubFieldRe = regexp.MustCompile(`"(__CURSOR|__REALTIME_TIMESTAMP|` + state.FieldJob + `|` + state.FieldAgent + `)"\s*:\s*"([^"\\]{0,512})"`)
+var stubFieldRe = regexp.MustCompile(`"(` + strings.Join(stubFields, "|") + `)"\s*:\s*"([^"\\]{0,512})"`)
 
 // entryStub collects the stub's fields from an entry read in pieces; the
 // end of each piece is kept to be read again with the next, so that a

@@ -214,11 +214,15 @@ func (d *Daemon) runHooks(ctx context.Context) {
 }
 
 // catchUpHooks queues the hooks of the jobs that ended after the
-// watermark and before since without their hooks being taken care of:
-// they ended while no daemon ran. The first daemon (no watermark) starts
-// from now.
+// watermark without their hooks being taken care of: they ended while no
+// daemon ran, or while this one started, before runHooks listened. The
+// first daemon (no watermark) starts from its own start: a job that ended
+// between Start and runHooks was otherwise never queued.
 func (d *Daemon) catchUpHooks(since time.Time) {
 	mark := d.Layout.ReadHooksWatermark()
+	if mark.IsZero() {
+		mark = d.since
+	}
 	if !mark.IsZero() {
 		d.mu.Lock()
 		var ended []*api.Job

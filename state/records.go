@@ -34,6 +34,13 @@ func Finished(s string) bool {
 	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusTimedOut || s == StatusSkipped
 }
 
+// UnitActive says a unit in systemd's ActiveState s still runs, starts or
+// stops: a job's unit counts against its agent's max_concurrent until it
+// is none of these.
+func UnitActive(s string) bool {
+	return s == "active" || s == "activating" || s == "deactivating" || s == "reloading"
+}
+
 // Job is what herdctl remembers of one job, in JobsDir/ID.json: written by
 // the daemon when it queues or starts a manual job and by the runner as
 // the job runs and ends; read by the daemon, which serves it over D-Bus.

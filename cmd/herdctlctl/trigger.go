@@ -11,6 +11,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/cli"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 func interruptible() (context.Context, context.CancelFunc) {
@@ -154,21 +155,22 @@ func jobOutcome(j api.Job) string {
 }
 
 // waitJob waits for the job to end: woken by the daemon's JobFinished
-// signal, with a slow poll as a safety net.
+// signal, with a slow poll as a safety net. Then it waits, a little, for
+// the job's unit to stop as well: a runner records the job's end before
+// it has removed the container, and until the unit has stopped it counts
+// against max_concurrent, so a trigger right after --wait was refused.
 func waitJob(ctx context.Context, cl *api.Client, id string) (*api.Job, error) {
 	finished, stop := cl.JobFinished(id)
 	defer stop()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
-		cctx, cancel := callCtx()
-		j, err := cl.Job(cctx, id)
-		cancel()
+		j, err := getJob(cl, id)
 		if err != nil {
 			return nil, err
 		}
 		if api.Finished(j.Status) {
-			return j, nil
+			return waitUnitStopped(ctx, cl, j), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -177,6 +179,39 @@ func waitJob(ctx context.Context, cl *api.Client, id string) (*api.Job, error) {
 		case <-tick.C:
 		}
 	}
+}
+
+// unitStopWait bounds waitUnitStopped: a job unit's stop timeout is 30 s,
+// and a scheduled job's unit may already run the schedule's next job.
+const (
+	unitStopWait = 35 * time.Second
+	unitStopPoll = 100 * time.Millisecond
+)
+
+// waitUnitStopped polls until the ended job j's unit has stopped, for at
+// most unitStopWait, and returns the job as last read.
+func waitUnitStopped(ctx context.Context, cl *api.Client, j *api.Job) *api.Job {
+	deadline := time.Now().Add(unitStopWait)
+	for state.UnitActive(j.UnitState) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return j
+		case <-time.After(unitStopPoll):
+		}
+		next, err := getJob(cl, j.ID)
+		if err != nil {
+			return j
+		}
+		j = next
+	}
+	return j
+}
+
+// getJob is one GetJob call within the usual call timeout.
+func getJob(cl *api.Client, id string) (*api.Job, error) {
+	cctx, cancel := callCtx()
+	defer cancel()
+	return cl.Job(cctx, id)
 }
 
 // followJob prints the job's journal entries while waiting for it, then

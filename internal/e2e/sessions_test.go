@@ -8,6 +8,7 @@ import (
 
 	"github.com/herdctl/herdctl/internal/testbed"
 	"github.com/herdctl/herdctl/service/api"
+	"github.com/herdctl/herdctl/state"
 )
 
 const sessionsFleet = `version = 1
@@ -158,7 +159,13 @@ func TestSessionsTokenAndBudget(t *testing.T) {
 	})
 
 	t.Run("a tiny budget skips the next job", func(t *testing.T) {
-		m.ExitCode("herdctlctl", "trigger", "--wait", "spender")
+		// trigger --wait returns once the job's unit has stopped too: the
+		// next trigger at once is not refused for max_concurrent.
+		var j api.Job
+		m.CtlJSON(&j, "trigger", "--wait", "--json", "spender")
+		if state.UnitActive(j.UnitState) {
+			t.Errorf("trigger --wait returned with the job's unit %s", j.UnitState)
+		}
 		code, out := m.ExitCode("herdctlctl", "trigger", "--wait", "spender")
 		js := jobs(m, "spender")
 		if code == 0 || len(js) != 2 || js[0].Status != api.StatusSkipped || !strings.HasPrefix(js[0].ExitReason, "budget: ") {

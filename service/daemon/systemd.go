@@ -5,6 +5,8 @@ import (
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
+
+	"github.com/herdctl/herdctl/state"
 )
 
 // Systemd is what the daemon asks of systemd's manager. *SystemdConn is
@@ -36,5 +38,5 @@ type UnitState struct {
 
 // Active reports whether the unit runs or is about to.
 func (u UnitState) Active() bool {
-	return u.ActiveState == "active" || u.ActiveState == "activating" || u.ActiveState == "deactivating" || u.ActiveState == "reloading"
+	return state.UnitActive(u.ActiveState)
 }

@@ -303,6 +303,30 @@ func (d *Daemon) logConfigError(err error) {
 // applyFleet makes the units in the unit directory exactly the rendered
 // ones: agent snapshots first (a timer may fire at once), then the unit
 // files, one daemon-reload, then timers started, restarted or stopped.
+// unclaimedNames returns broken with the name of each broken agent left
+// out where another file holds it: an agent in the fleet, or the owner of
+// the name's state. A broken file's name is what its (agent-writable)
+// file says, and it must not pass for another agent in status, logs or
+// the web console: the entry is then known by its file alone, and its
+// errors say which name it claimed.
+func (d *Daemon) unclaimedNames(broken []config.BrokenAgent, byName map[string]*policy.Agent) []config.BrokenAgent {
+	out := make([]config.BrokenAgent, len(broken))
+	for i, b := range broken {
+		out[i] = b
+		if b.Name == "" {
+			continue
+		}
+		if a := byName[b.Name]; a != nil && a.File != b.File {
+			out[i].Name = ""
+		} else if !config.NameRe.MatchString(b.Name) {
+			continue // no agent can hold it, and it names no state directory
+		} else if owner := d.Layout.IdentityOwner(b.Name); owner != "" && owner != b.File {
+			out[i].Name = ""
+		}
+	}
+	return out
+}
+
 // broken are the agents left out for their errors, for status.
 func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*policy.Agent, broken []config.BrokenAgent) error {
 	want := map[string]string{}
@@ -429,6 +453,7 @@ func (d *Daemon) applyFleet(ctx context.Context, fleetName string, agents []*pol
 	}
 	written := len(errs) == 0
 
+	broken = d.unclaimedNames(broken, byName)
 	d.mu.Lock()
 	d.fleetName = fleetName
 	d.agents = byName

@@ -437,6 +437,32 @@ func TestBrokenAgentFileLeavesOnlyThatAgentOut(t *testing.T) {
 	}
 }
 
+// TestBrokenAgentCannotPassForAnother: a broken agent file is listed
+// under the name it claims only when no other file holds that name; one
+// that claims another agent's name is known by its file alone, so that
+// status, logs and the web console never show that other agent broken.
+func TestBrokenAgentCannotPassForAnother(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	for _, c := range []struct{ claim, want string }{
+		{"alpha", "alpha"}, // its own name
+		{"beta", ""},       // beta's, in the fleet
+	} {
+		r.write("alpha/agent.toml", strings.Replace(alphaAgent, `name = "alpha"`, `name = "`+c.claim+`"`, 1)+"[docker]\nnetwork = \"host\"\n")
+		r.d.Reload(context.Background())
+		st, _ := r.d.Status(context.Background())
+		if len(st.BrokenAgents) != 1 || st.BrokenAgents[0].Name != c.want || !strings.HasSuffix(st.BrokenAgents[0].File, "alpha/agent.toml") {
+			t.Errorf("alpha's file claiming %q: broken %+v, want the name %q", c.claim, st.BrokenAgents, c.want)
+		}
+	}
+	// beta leaves the fleet; its state stays bound to beta's file.
+	r.write("herdctl.toml", strings.Replace(testFleet, "[[agents]]\npath = \"beta/agent.toml\"\n", "", 1))
+	r.d.Reload(context.Background())
+	if st, _ := r.d.Status(context.Background()); len(st.BrokenAgents) != 1 || st.BrokenAgents[0].Name != "" {
+		t.Errorf("alpha's file claiming the name whose state is beta's file's: %+v", st.BrokenAgents)
+	}
+}
+
 // sameUnits says whether two sets of unit files are the same, timers
 // perhaps counting to their first elapse from another time.
 func sameUnits(a, b map[string]string) bool {

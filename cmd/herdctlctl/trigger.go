@@ -58,7 +58,8 @@ are gone from the agent's home starts afresh, and the job's log says so.
 When the agent already runs max_concurrent jobs the trigger is refused
 (exit 1) unless --queue, which starts it when a slot frees.
 
---wait waits for the job to end and prints the agent's final answer on
+--wait waits for the job to end (and its unit to stop, so that a trigger
+right after it finds the slot free) and prints the agent's final answer on
 standard output (--json: the finished job); -f also prints its events as
 they come (implies --wait). Then the exit status is the job's: 0
 completed, 1 failed, cancelled or timed out. Interrupting herdctlctl does

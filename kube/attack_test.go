@@ -111,3 +111,67 @@ func TestRelayAgentsNeverSeeTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentTextAnyCharacter: an agent's prompt may hold any character its
+// file can write as a TOML escape ("\u007f", "\u0085"; validate takes
+// them). The YAML export is written whole, every document reads back
+// (as kubectl reads it: sigs.k8s.io/yaml), and the prompt reaches Claude
+// Code as written. Before, DEL, a C1 control or U+FFFE/U+FFFF failed the
+// whole export ("control characters are not allowed"), and a NEL
+// (U+0085) reached Claude Code as a space.
+func TestAgentTextAnyCharacter(t *testing.T) {
+	var all strings.Builder
+	for r := rune(1); r <= 0xffff; r++ {
+		if r < 0xd800 || r > 0xdfff {
+			all.WriteRune(r)
+		}
+	}
+	all.WriteString("\U0001fffe\U0010ffff\U0001f600")
+	for _, evil := range []string{"hi \u007f there", "a\u0085b", "a\n\u0085kind: Evil\n", "\u009b31m\ufeff\ufffe\uffff", all.String()} {
+		f, opts := load(t, fleets["networks"])
+		for _, a := range f.Agents {
+			if a.Name == "quiet" {
+				a.DefaultPrompt = evil
+				for i := range a.Schedules {
+					a.Schedules[i].Prompt = evil
+				}
+			}
+		}
+		e, err := Render(f.Agents, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := e.WriteYAML(&b, Header{}, opts); err != nil {
+			t.Errorf("%.40q: %v", evil, err)
+			continue
+		}
+		docs := strings.Split(b.String(), "\n---\n")[1:]
+		if len(docs) != len(e.Objects) {
+			t.Fatalf("%d documents for %d objects", len(docs), len(e.Objects))
+		}
+		found := 0
+		for _, d := range docs {
+			var cj CronJobSpec
+			o := struct {
+				Kind     string
+				Metadata Meta
+				Spec     *CronJobSpec
+			}{Spec: &cj}
+			if err := yaml.Unmarshal([]byte(d), &o); err != nil {
+				t.Fatalf("%.40q: %v", evil, err)
+			}
+			if o.Kind != "CronJob" || o.Metadata.Labels[LabelAgent] != "quiet" {
+				continue
+			}
+			found++
+			cmd := cj.JobTemplate.Spec.Template.Spec.Containers[0].Command
+			if got := strings.ReplaceAll(cmd[len(cmd)-1], "$$", "$"); got != evil {
+				t.Errorf("the prompt %.40q reaches Claude Code as %.40q", evil, got)
+			}
+		}
+		if found != 2 {
+			t.Errorf("%.40q: found %d of quiet's CronJobs", evil, found)
+		}
+	}
+}

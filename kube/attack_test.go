@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/herdctl/herdctl/policy"
 )
 
 // TestAgentTextStaysText: an agent writes its prompts (its own file). A
@@ -173,5 +175,62 @@ func TestAgentTextAnyCharacter(t *testing.T) {
 		if found != 2 {
 			t.Errorf("%.40q: found %d of quiet's CronJobs", evil, found)
 		}
+	}
+}
+
+// TestAgentTmpfsOneMountAPath: an agent file may list tmpfs mounts (a
+// narrowing option), on its own home or twice on one path ("/x" and
+// "/x/.", which validate takes). On one host the later mount hides the
+// earlier; Kubernetes refuses a pod with two mounts on one path ("must be
+// unique"), so the agent's CronJob failed kubectl apply. The pod has one
+// mount a path, the last, and a volume for each mount.
+func TestAgentTmpfsOneMountAPath(t *testing.T) {
+	f, opts := load(t, fleets["networks"])
+	for _, a := range f.Agents {
+		if a.Name == "quiet" {
+			a.Container.Tmpfs = append(a.Container.Tmpfs,
+				policy.Tmpfs{Path: "/home/quiet", Options: []string{"size=1048576"}},
+				policy.Tmpfs{Path: "/x"}, policy.Tmpfs{Path: "/x", Options: []string{"size=2097152"}},
+				policy.Tmpfs{Path: "/tmp", Options: []string{"size=1048576"}}, policy.Tmpfs{Path: "/tmp", Options: []string{"size=3145728"}})
+		}
+	}
+	e, err := Render(f.Agents, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, o := range e.Objects {
+		cj, ok := o.Spec.(CronJobSpec)
+		if !ok || o.Metadata.Labels[LabelAgent] != "quiet" {
+			continue
+		}
+		found++
+		pod := cj.JobTemplate.Spec.Template.Spec
+		vols := map[string]Volume{}
+		for _, v := range pod.Volumes {
+			vols[v.Name] = v
+		}
+		seen := map[string]Volume{}
+		for _, m := range pod.Containers[0].VolumeMounts {
+			if _, dup := seen[m.MountPath]; dup {
+				t.Errorf("%s: two mounts on %s", o.Metadata.Name, m.MountPath)
+			}
+			v, ok := vols[m.Name]
+			if !ok {
+				t.Errorf("%s: mount %s of no volume", o.Metadata.Name, m.Name)
+			}
+			seen[m.MountPath] = v
+		}
+		if len(pod.Volumes) != len(seen) {
+			t.Errorf("%s: %d volumes for %d mounts", o.Metadata.Name, len(pod.Volumes), len(seen))
+		}
+		for path, size := range map[string]string{"/home/quiet": "1Mi", "/x": "2Mi", "/tmp": "3Mi"} {
+			if v := seen[path]; v.EmptyDir == nil || v.EmptyDir.SizeLimit != size {
+				t.Errorf("%s: %s is %+v, want the last tmpfs, of %s", o.Metadata.Name, path, v, size)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("found %d of quiet's CronJobs", found)
 	}
 }

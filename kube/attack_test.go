@@ -234,3 +234,54 @@ func TestAgentTmpfsOneMountAPath(t *testing.T) {
 		t.Errorf("found %d of quiet's CronJobs", found)
 	}
 }
+
+// TestNoEnvFileValueOnACommandLine: the fleet file expands ${VAR} from
+// the env file anywhere, an MCP server's env or headers too, and a pod's
+// command line is in the CronJob in clear. Before, such a token was in
+// the manifests ("No credential is in the manifests"); now the agent is
+// refused, naming the variable and the field.
+func TestNoEnvFileValueOnACommandLine(t *testing.T) {
+	f, opts := load(t, fleets["networks"])
+	opts.EnvFile = f.Config.Env
+	token := f.Config.Env["GIT_TOKEN"]
+	if len(token) < policy.MinSecretLen {
+		t.Fatalf("the test fleet's GIT_TOKEN is %q", token)
+	}
+	for field, set := range map[string]func(a *policy.Agent){
+		"mcp_servers": func(a *policy.Agent) {
+			a.Claude.MCPConfig = `{"mcpServers":{"gh":{"command":"/usr/bin/gh-mcp","env":{"GH_TOKEN":"` + token + `"}}}}`
+		},
+		"system_prompt":  func(a *policy.Agent) { a.Claude.SystemPrompt = "the token is " + token },
+		"default_prompt": func(a *policy.Agent) { a.DefaultPrompt = token },
+	} {
+		f, _ := load(t, fleets["networks"])
+		for _, a := range f.Agents {
+			if a.Name == "quiet" {
+				set(a)
+				if field == "default_prompt" {
+					for i := range a.Schedules {
+						a.Schedules[i].Prompt = ""
+					}
+				}
+			}
+		}
+		e, err := Render(f.Agents, opts)
+		if err == nil {
+			var b bytes.Buffer
+			e.WriteYAML(&b, Header{}, opts)
+			if strings.Contains(b.String(), token) {
+				t.Errorf("%s: the env file's GIT_TOKEN is in the manifests", field)
+			} else {
+				t.Errorf("%s: not refused", field)
+			}
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, field+": agent \"quiet\"") || !strings.Contains(msg, "value of GIT_TOKEN from the env file") || strings.Contains(msg, token) {
+			t.Errorf("%s: the refusal does not name the field and variable, or holds the value: %v", field, err)
+		}
+	}
+	// The fleet as it is (GIT_TOKEN only in docker.env) exports.
+	if _, err := Render(f.Agents, opts); err != nil {
+		t.Errorf("the fleet is refused: %v", err)
+	}
+}

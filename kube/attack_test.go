@@ -285,3 +285,37 @@ func TestNoEnvFileValueOnACommandLine(t *testing.T) {
 		t.Errorf("the fleet is refused: %v", err)
 	}
 }
+
+// TestEgressPodTakesOnlyTheRelaysSecrets: every agent's traffic passes
+// through the egress pod, so it holds no more of the env file than its
+// relays' credentials. Before, it took the whole Secret (envFrom): the
+// fleet's GIT_TOKEN, which only scout's docker.env names, chat and hook
+// tokens too.
+func TestEgressPodTakesOnlyTheRelaysSecrets(t *testing.T) {
+	f, opts := load(t, fleets["networks"])
+	e, err := Render(f.Agents, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range e.Objects {
+		d, ok := o.Spec.(DeploymentSpec)
+		if !ok {
+			continue
+		}
+		c := d.Template.Spec.Containers[0]
+		if len(c.EnvFrom) > 0 {
+			t.Errorf("the egress pod takes the whole Secret: %+v", c.EnvFrom)
+		}
+		var keys []string
+		for _, v := range c.Env {
+			if v.ValueFrom != nil && v.ValueFrom.SecretKeyRef != nil {
+				keys = append(keys, v.ValueFrom.SecretKeyRef.Key)
+			}
+		}
+		if !slices.Equal(keys, []string{"ANTHROPIC_API_KEY"}) {
+			t.Errorf("the egress pod takes %q of the Secret, want the relay's ANTHROPIC_API_KEY alone", keys)
+		}
+		return
+	}
+	t.Fatal("no egress Deployment")
+}

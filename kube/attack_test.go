@@ -319,3 +319,28 @@ func TestEgressPodTakesOnlyTheRelaysSecrets(t *testing.T) {
 	}
 	t.Fatal("no egress Deployment")
 }
+
+// TestJobBudgetNotMeteredIsNamed: on one host the API relay refuses a
+// job's requests once it has spent max_cost_usd_per_job (its metering,
+// which the agent cannot forge). The egress Deployment's relay meters no
+// job, so the only bound is Claude Code's --max-budget-usd, which a
+// process of the job that calls the relay (curl $ANTHROPIC_BASE_URL)
+// escapes. Until it meters, the export says so.
+func TestJobBudgetNotMeteredIsNamed(t *testing.T) {
+	f, opts := load(t, fleets["networks"])
+	for _, a := range f.Agents {
+		if a.Name == "scout" {
+			a.Budget.PerJob = 0.5
+		}
+	}
+	e, err := Render(f.Agents, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range e.Notes {
+		if strings.Contains(n, `agent "scout": max_cost_usd_per_job`) && strings.Contains(n, "relay does not meter") {
+			return
+		}
+	}
+	t.Errorf("the notes do not say that scout's max_cost_usd_per_job is not metered:\n%s", strings.Join(e.Notes, "\n"))
+}

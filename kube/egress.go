@@ -188,7 +188,7 @@ func (r *renderer) egressObjects(eg *egressPlan) []Object {
 			Image:           r.opts.Image,
 			ImagePullPolicy: "IfNotPresent",
 			Command:         []string{r.opts.Runner, "egress", "--config=" + EgressConfigFile},
-			EnvFrom:         []EnvFromSource{{SecretRef: &SecretEnvSource{Name: r.opts.Secret}}},
+			Env:             r.egressEnv(eg),
 			Ports:           ctrPorts,
 			Resources: ResourceRequirements{
 				Limits:   map[string]string{"memory": "256Mi", "cpu": "500m", "ephemeral-storage": "64Mi"},
@@ -216,6 +216,28 @@ func (r *renderer) egressObjects(eg *egressPlan) []Object {
 		{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Metadata: r.meta(EgressName, labels),
 			Spec: NetworkPolicySpec{PodSelector: LabelSelector{MatchLabels: labels}, PolicyTypes: []string{"Ingress", "Egress"}, Ingress: in, Egress: out}},
 	}
+}
+
+// egressEnv is what the egress pod takes from the Secret: the env file's
+// variables the relays' credentials name, each by reference, and nothing
+// else. The whole Secret (envFrom) gave the pod that every agent's
+// traffic passes through every token of the env file: chat bots', hooks',
+// and the variables of agents' docker.env it has no use for.
+func (r *renderer) egressEnv(eg *egressPlan) []EnvVar {
+	names := map[string]bool{}
+	for _, a := range eg.config.Agents {
+		for _, t := range a.SecretEnv {
+			_, refs := secretRefs(t)
+			for _, n := range refs {
+				names[n] = true
+			}
+		}
+	}
+	var env []EnvVar
+	for _, n := range sortedKeys(names) {
+		env = append(env, r.secretVar(n, n))
+	}
+	return env
 }
 
 // dnsRule lets the egress pod ask the cluster's DNS (kube-dns, as most

@@ -125,6 +125,7 @@ func (r *renderer) agentPod(p *agentPlan, s policy.Schedule, eg *egressPlan) Pod
 		vols = append(vols, Volume{Name: name, EmptyDir: ed})
 		c.VolumeMounts = append(c.VolumeMounts, VolumeMount{Name: name, MountPath: t.Path})
 	}
+	c.VolumeMounts, vols = lastMountWins(c.VolumeMounts, vols)
 	return PodSpec{
 		RestartPolicy:                 "Never",
 		AutomountServiceAccountToken:  false,
@@ -135,6 +136,33 @@ func (r *renderer) agentPod(p *agentPlan, s policy.Schedule, eg *egressPlan) Pod
 		Containers:                    []Container{c},
 		Volumes:                       vols,
 	}
+}
+
+// lastMountWins keeps, of the mounts on one path, the last, as on one
+// host, where a later mount hides an earlier one (an agent file's tmpfs
+// on its home, or "/x" and "/x/." both): Kubernetes refuses a pod with
+// two mounts on one path, so such an agent's CronJob failed the apply.
+// A volume no mount uses any more is left out.
+func lastMountWins(mounts []VolumeMount, vols []Volume) ([]VolumeMount, []Volume) {
+	last := map[string]int{}
+	for i, m := range mounts {
+		last[m.MountPath] = i
+	}
+	var keptMounts []VolumeMount
+	used := map[string]bool{}
+	for i, m := range mounts {
+		if last[m.MountPath] == i {
+			keptMounts = append(keptMounts, m)
+			used[m.Name] = true
+		}
+	}
+	var keptVols []Volume
+	for _, v := range vols {
+		if used[v.Name] {
+			keptVols = append(keptVols, v)
+		}
+	}
+	return keptMounts, keptVols
 }
 
 // hostname is the agent's name as a pod's hostname (a DNS label), or ""

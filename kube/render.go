@@ -2,10 +2,13 @@ package kube
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/policy/claudecli"
 	"github.com/herdctl/herdctl/units"
 )
 
@@ -28,6 +31,10 @@ type Options struct {
 	// Where says where an agent's field is set, for refusals; the agent's
 	// file alone if nil.
 	Where func(agent, field string) config.Location
+	// EnvFile is the fleet's env file (config.Fleet.Env): a value of it
+	// (policy.MinSecretLen or longer, policy's rule for a secret) on a
+	// pod's command line, which the manifests hold in clear, is refused.
+	EnvFile map[string]string
 }
 
 func (o *Options) fill() {
@@ -165,6 +172,7 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 	take("NetworkPolicy", fmt.Sprintf("agent %q", a.Name), "name", maxName, a.Name)
 	p := &agentPlan{agent: a, claim: a.Chat != nil}
 	schedules := append([]policy.Schedule(nil), a.Schedules...)
+	leaks := false
 	sort.Slice(schedules, func(i, j int) bool { return schedules[i].Name < schedules[j].Name })
 	for _, s := range schedules {
 		what := fmt.Sprintf("schedule %q of agent %q", s.Name, a.Name)
@@ -191,6 +199,9 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 		if s.Jitter > 0 {
 			r.note("%s: jitter %s has no CronJob form: it starts on the minute", what, policy.HumanDuration(s.Jitter))
 		}
+		if !leaks {
+			leaks = r.checkSecrets(a, s)
+		}
 		p.schedules = append(p.schedules, schedulePlan{schedule: s, cron: cron})
 	}
 	if p.claim {
@@ -205,6 +216,49 @@ func (r *renderer) plan(a *policy.Agent, names map[string]string) *agentPlan {
 		return nil
 	}
 	return p
+}
+
+// checkSecrets refuses agent a when a word of the command line of its
+// schedule s holds a value of the env file: the fleet file expands ${VAR}
+// anywhere (an MCP server's env or header, a prompt), and the command
+// line is in the CronJob, in clear, for anyone who may read CronJobs.
+func (r *renderer) checkSecrets(a *policy.Agent, s policy.Schedule) bool {
+	argv := a.Command
+	if len(argv) == 0 {
+		argv = claudecli.Args(a, claudecli.Job{Prompt: prompt(a, s), MaxBudgetUSD: a.Budget.PerJob})
+	} else {
+		argv = append(append([]string(nil), argv...), prompt(a, s))
+	}
+	for _, w := range argv {
+		t, ok := policy.SecretTemplate(w, r.opts.EnvFile)
+		if !ok {
+			continue
+		}
+		_, refs := secretRefs(t)
+		var names []string
+		for _, n := range refs {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		field := "command"
+		for prefix, f := range map[string]string{"--mcp-config=": "mcp_servers", "--append-system-prompt=": "system_prompt", "--model=": "model",
+			"--allowedTools=": "allowed_tools", "--disallowedTools=": "denied_tools"} {
+			if strings.HasPrefix(w, prefix) {
+				field = f
+			}
+		}
+		if w == prompt(a, s) {
+			field = "default_prompt"
+			if s.Prompt != "" {
+				field = "schedules." + s.Name + ".prompt"
+			}
+		}
+		r.refuse(a, field, "agent %q: its command line would hold the value of %s from the env file, and a pod's command line is in the manifests, in clear: pass %s in docker.env instead (the pod reads it from the Secret), and write $${%s} where Claude Code should expand it (an MCP server's env or headers)", a.Name, strings.Join(names, ", "), names[0], names[0])
+		return true
+	}
+	return false
 }
 
 // agentNotes names what agent a has that its objects do not.
@@ -226,6 +280,9 @@ func (r *renderer) agentNotes(a *policy.Agent, p *agentPlan) {
 	}
 	if len(a.Hooks.OnError)+len(a.Hooks.OnSuccess)+len(a.Hooks.AfterRun) > 0 {
 		r.note("agent %q: hooks are not exported: the daemon runs them after a job ends, a step a Kubernetes Job does not have", a.Name)
+	}
+	if a.Budget.PerJob > 0 && policy.UsesRelay(a) {
+		r.note("agent %q: max_cost_usd_per_job is only Claude Code's own --max-budget-usd in the pod: the egress relay does not meter a job as it does on one host, so a process of the job that calls the relay itself is held to no budget", a.Name)
 	}
 	if a.Budget.PerDay > 0 {
 		r.note("agent %q: max_cost_usd_per_day is not exported: it needs the day's count the runner keeps on one host (each job still gets max_cost_usd_per_job)", a.Name)

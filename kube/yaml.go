@@ -1,9 +1,11 @@
 package kube
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 )
@@ -28,7 +30,7 @@ func (e *Export) WriteYAML(w io.Writer, h Header, opts Options) error {
 	fmt.Fprintf(&b, "#   kubectl -n %s create secret generic %s --from-env-file=%s\n", opts.Namespace, opts.Secret, h.EnvFile)
 	b.WriteString("#   kubectl apply --server-side -f FILE\n")
 	for _, o := range e.Objects {
-		y, err := yaml.Marshal(o)
+		y, err := marshalYAML(o)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", o.Kind, o.Metadata.Name, err)
 		}
@@ -37,6 +39,45 @@ func (e *Export) WriteYAML(w io.Writer, h Header, opts Options) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// marshalYAML is yaml.Marshal (JSON, then YAML) with every character
+// YAML's reader refuses or rewrites written as a JSON escape first: the
+// YAML step reads the JSON as YAML, which refuses DEL, the C1 controls
+// and U+FFFE/U+FFFF ("control characters are not allowed": an agent's
+// prompt holding one failed the whole export) and reads a raw NEL
+// (U+0085) as a line break (the prompt reached Claude Code changed). As
+// escapes, the YAML writer writes them escaped in a double-quoted string.
+func marshalYAML(o any) ([]byte, error) {
+	j, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	return yaml.JSONToYAML(escapeForYAML(j))
+}
+
+// escapeForYAML writes, in JSON text j, each character YAML 1.1 does not
+// take as printable text (DEL, U+0080 to U+009F, the byte order mark,
+// U+FFFE and U+FFFF) as a \u escape. Outside its strings JSON is ASCII,
+// so only strings change, and only in form.
+func escapeForYAML(j []byte) []byte {
+	var b []byte
+	for i := 0; i < len(j); {
+		r, n := utf8.DecodeRune(j[i:])
+		if r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0xfeff || r == 0xfffe || r == 0xffff {
+			if b == nil {
+				b = append(make([]byte, 0, len(j)+16), j[:i]...)
+			}
+			b = fmt.Appendf(b, `\u%04x`, r)
+		} else if b != nil {
+			b = append(b, j[i:i+n]...)
+		}
+		i += n
+	}
+	if b == nil {
+		return j
+	}
+	return b
 }
 
 // ObjectList is a v1 List: the export as one JSON document.

@@ -16,6 +16,7 @@ import (
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/runner"
 	"github.com/herdctl/herdctl/state"
+	"golang.org/x/sys/unix"
 )
 
 func runPod(args []string) error {
@@ -45,6 +46,13 @@ Example:
 		return cli.Exitf(cli.ExitUsage, "pod: --agent and the process after -- are required")
 	}
 	o.Args = fs.Args()
+	// The pod's process runs as the runner's own uid (the pod's): were
+	// the runner dumpable, it could ptrace it or open /proc/PID/mem and
+	// write the job's log, cost and outcome. On one host the runner is
+	// root. A process it starts is dumpable again after its exec.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("pod: making the runner undumpable: %w", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	r := &runner.Runner{Sink: &runner.JSONSink{W: os.Stdout}}

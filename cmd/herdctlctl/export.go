@@ -82,7 +82,7 @@ func runExport(c *ctl, args []string) error {
 	if err != nil {
 		return c.configFailure(err)
 	}
-	opts := kube.Options{Namespace: o.namespace, Image: o.image, Secret: o.secret, TimeZone: kube.LocalZone(),
+	opts := kube.Options{Namespace: o.namespace, Image: o.image, Secret: o.secret, TimeZone: kube.LocalZone(), EnvFile: fleet.Config.Env,
 		Where: func(agent, field string) config.Location {
 			for _, a := range fleet.Config.Agents {
 				if a.Name == agent {

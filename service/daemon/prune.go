@@ -110,11 +110,12 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 		res.Errors = append(res.Errors, "transcripts: "+err.Error())
 	}
 	res.Transcripts = append(res.Transcripts, tp.Removed...)
+	res.TranscriptsOmitted = tp.Omitted
 	res.Bytes += tp.Bytes
 	res.Errors = append(res.Errors, tp.Errors...)
-	if !o.DryRun && (len(res.Jobs) > 0 || len(res.DayFiles) > 0 || len(res.Transcripts) > 0) {
+	if !o.DryRun && (len(res.Jobs) > 0 || len(res.DayFiles) > 0 || res.TranscriptCount() > 0) {
 		d.Log.Info("pruned", zap.Int("jobs", len(res.Jobs)), zap.Int("day_files", len(res.DayFiles)),
-			zap.Int("transcripts", len(res.Transcripts)), zap.Int64("bytes", res.Bytes), zap.Time("cutoff", res.Cutoff))
+			zap.Int("transcripts", res.TranscriptCount()), zap.Int64("bytes", res.Bytes), zap.Time("cutoff", res.Cutoff))
 	}
 	return res, ctx.Err()
 }

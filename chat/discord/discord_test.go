@@ -259,3 +259,34 @@ func TestUpload(t *testing.T) {
 		t.Errorf("upload: %+v", p)
 	}
 }
+
+// TestNoEmbeds (the red team's chat C1): an agent with no network
+// writes a link into its answer (or the argument of a tool, which the
+// progress message shows); Discord's servers fetch a link of a bot's
+// message to unfurl it, a request to a host the agent chose, with what
+// the agent put in the URL. Every post, upload and edit asks Discord for
+// no embed, as Slack's are sent with unfurling off.
+func TestNoEmbeds(t *testing.T) {
+	c, _ := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
+	id, err := c.Post(context.Background(), to, "", "see https://exfil.example/?d=c2VjcmV0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Edit(context.Background(), to, id, "⏳ Working for 4s · WebFetch: 'https://exfil.example/?d=c2VjcmV0'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Upload(context.Background(), to, "", "https://exfil.example/?d=c2VjcmV0", "answer.md", "x\n"); err != nil {
+		t.Fatal(err)
+	}
+	ps := fake.Posts()
+	for _, p := range ps[len(ps)-2:] {
+		if !p.NoEmbeds {
+			t.Errorf("a post that lets Discord unfurl its links: %+v", p)
+		}
+	}
+	es := fake.Edits()
+	if e := es[len(es)-1]; e.ID != id || !e.NoEmbeds {
+		t.Errorf("an edit that lets Discord unfurl its links: %+v", e)
+	}
+}

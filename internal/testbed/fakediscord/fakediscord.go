@@ -78,6 +78,9 @@ type Post struct {
 	// NoMentions says it allowed no mention (allowed_mentions.parse
 	// empty and no users or roles).
 	NoMentions bool
+	// NoEmbeds says it asked Discord for no embed (flags
+	// SUPPRESS_EMBEDS): no link in it is fetched to unfurl it.
+	NoEmbeds bool
 	// Files are the files uploaded with it (multipart).
 	Files []File
 }
@@ -85,8 +88,11 @@ type Post struct {
 // Edit is an edit of a bot's message.
 type Edit struct {
 	Bot, Channel, ID, Content string
-	NoMentions                bool
+	NoMentions, NoEmbeds      bool
 }
+
+// suppressEmbeds is Discord's message flag SUPPRESS_EMBEDS.
+const suppressEmbeds = 1 << 2
 
 // Message is what a user writes.
 type Message struct {
@@ -273,6 +279,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 	var body struct {
 		Content         string           `json:"content"`
 		AllowedMentions *allowedMentions `json:"allowed_mentions"`
+		Flags           int              `json:"flags"`
 		Reference       *struct {
 			MessageID string `json:"message_id"`
 		} `json:"message_reference"`
@@ -313,6 +320,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 		p.ReplyTo = body.Reference.MessageID
 	}
 	p.NoMentions = body.AllowedMentions.none()
+	p.NoEmbeds = body.Flags&suppressEmbeds != 0
 	s.posts = append(s.posts, p)
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"id": id, "channel_id": channel, "content": body.Content, "type": 0,
@@ -348,6 +356,7 @@ func (s *Server) limited(w http.ResponseWriter) bool {
 type editBody struct {
 	Content         *string          `json:"content"`
 	AllowedMentions *allowedMentions `json:"allowed_mentions"`
+	Flags           int              `json:"flags"`
 }
 
 // editMessage is PATCH of a bot's own message.
@@ -377,7 +386,7 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 		writeJSON(w, 400, map[string]any{"message": "Invalid Form Body", "code": 50035})
 		return
 	}
-	s.edits = append(s.edits, Edit{Bot: bot.ID, Channel: channel, ID: id, Content: *body.Content, NoMentions: body.AllowedMentions.none()})
+	s.edits = append(s.edits, Edit{Bot: bot.ID, Channel: channel, ID: id, Content: *body.Content, NoMentions: body.AllowedMentions.none(), NoEmbeds: body.Flags&suppressEmbeds != 0})
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"id": id, "channel_id": channel, "content": *body.Content, "type": 0,
 		"author": map[string]any{"id": bot.ID, "username": bot.Name, "bot": true}})

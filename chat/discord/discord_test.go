@@ -160,14 +160,14 @@ func TestSlashCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := fake.Posts()
-	if p := ps[len(ps)-1]; p.Interaction != id || p.Content != "$0.0100 today" || !p.NoMentions || p.ID != msg {
+	if p := ps[len(ps)-1]; p.Interaction != id || p.Content != "$0.0100 today" || !p.NoMentions || !p.NoEmbeds || p.ID != msg {
 		t.Errorf("answer: %+v", p)
 	}
 	if err := c.Edit(context.Background(), to, msg, "@everyone edited"); err != nil {
 		t.Fatal(err)
 	}
 	es := fake.Edits()
-	if e := es[len(es)-1]; e.ID != msg || e.Content != "@everyone edited" || !e.NoMentions {
+	if e := es[len(es)-1]; e.ID != msg || e.Content != "@everyone edited" || !e.NoMentions || !e.NoEmbeds {
 		t.Errorf("edit: %+v", e)
 	}
 	// A second post for the same command follows in the channel.

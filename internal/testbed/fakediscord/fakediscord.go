@@ -48,6 +48,7 @@ type Server struct {
 	edits              []Edit
 	commands           map[string][]string // guild → command names registered
 	callbacks          map[string]int      // interaction id → callback type
+	callbackFlags      map[string]int      // interaction id → its callback's message flags
 	tokens             map[string]string   // interaction token → its id
 	interactionChannel map[string]string   // interaction id → its channel
 	files              map[string]File     // attachment id → attachment
@@ -144,7 +145,7 @@ func (w *wsConn) sendJSON(v any) error {
 func New() *Server {
 	return &Server{HeartbeatInterval: 2 * time.Second, bots: map[string]*Bot{}, channels: map[string]Channel{},
 		sessions: map[string]*session{}, next: 1_300_000_000_000_000_000,
-		commands: map[string][]string{}, callbacks: map[string]int{}, tokens: map[string]string{}, interactionChannel: map[string]string{}, files: map[string]File{}}
+		commands: map[string][]string{}, callbacks: map[string]int{}, callbackFlags: map[string]int{}, tokens: map[string]string{}, interactionChannel: map[string]string{}, files: map[string]File{}}
 }
 
 // AddBot registers a bot by its token (without "Bot ").
@@ -423,6 +424,9 @@ func (s *Server) registerCommands(w http.ResponseWriter, r *http.Request, guild 
 func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token string) {
 	var body struct {
 		Type int `json:"type"`
+		Data *struct {
+			Flags int `json:"flags"`
+		} `json:"data"`
 	}
 	json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body)
 	s.mu.Lock()
@@ -432,6 +436,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 		return
 	}
 	s.callbacks[id] = body.Type
+	if body.Data != nil {
+		s.callbackFlags[id] = body.Data.Flags
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -460,10 +467,12 @@ func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, app, token
 		}
 	}
 	if post == nil {
-		s.posts = append(s.posts, Post{ID: s.snowflake(), Bot: app, Channel: s.interactionChannel[id], Content: *body.Content, Interaction: id, NoMentions: body.AllowedMentions.none()})
+		s.posts = append(s.posts, Post{ID: s.snowflake(), Bot: app, Channel: s.interactionChannel[id], Content: *body.Content, Interaction: id, NoMentions: body.AllowedMentions.none(),
+			NoEmbeds: (s.callbackFlags[id]|body.Flags)&suppressEmbeds != 0})
 		post = &s.posts[len(s.posts)-1]
 	} else {
-		s.edits = append(s.edits, Edit{Bot: app, Channel: post.Channel, ID: post.ID, Content: *body.Content, NoMentions: body.AllowedMentions.none()})
+		s.edits = append(s.edits, Edit{Bot: app, Channel: post.Channel, ID: post.ID, Content: *body.Content, NoMentions: body.AllowedMentions.none(),
+			NoEmbeds: (s.callbackFlags[id]|body.Flags)&suppressEmbeds != 0})
 	}
 	p := *post
 	s.mu.Unlock()

@@ -22,8 +22,8 @@ type TranscriptPrune struct {
 	Removed []string `json:"removed"`
 	Omitted int      `json:"omitted,omitempty"`
 	Bytes   int64    `json:"bytes"`
-	// Errors lists at most MaxPruneListed failures, the last one saying
-	// how many more there were.
+	// Errors lists at most MaxPruneListed failures, and then says that
+	// there were more.
 	Errors []string `json:"errors,omitempty"`
 }
 
@@ -32,9 +32,6 @@ type TranscriptPrune struct {
 // long as they like, and the list is an answer on the bus, which drops
 // the daemon for a reply over its limit. The rest are counted.
 const MaxPruneListed = 1000
-
-// Count is how many transcripts were removed, listed or not.
-func (t TranscriptPrune) Count() int { return len(t.Removed) + t.Omitted }
 
 func (t *TranscriptPrune) removed(path string, size int64) {
 	t.Bytes += size

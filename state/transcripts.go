@@ -17,9 +17,38 @@ import (
 // TranscriptPrune is what pruning the agents' transcripts removed, or
 // would remove.
 type TranscriptPrune struct {
+	// Removed lists at most MaxPruneListed of the transcripts removed;
+	// Omitted counts the others.
 	Removed []string `json:"removed"`
+	Omitted int      `json:"omitted,omitempty"`
 	Bytes   int64    `json:"bytes"`
-	Errors  []string `json:"errors,omitempty"`
+	// Errors lists at most MaxPruneListed failures, and then says that
+	// there were more.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// MaxPruneListed bounds the paths (and the errors) a prune lists: the
+// agents name the directories and files in their homes, as many and as
+// long as they like, and the list is an answer on the bus, which drops
+// the daemon for a reply over its limit. The rest are counted.
+const MaxPruneListed = 1000
+
+func (t *TranscriptPrune) removed(path string, size int64) {
+	t.Bytes += size
+	if len(t.Removed) < MaxPruneListed {
+		t.Removed = append(t.Removed, path)
+		return
+	}
+	t.Omitted++
+}
+
+func (t *TranscriptPrune) failed(e string) {
+	switch n := len(t.Errors); {
+	case n < MaxPruneListed:
+		t.Errors = append(t.Errors, e)
+	case n == MaxPruneListed:
+		t.Errors = append(t.Errors, "and more errors not listed")
+	}
 }
 
 // PruneAllTranscripts prunes the transcripts of every agent with a state
@@ -37,10 +66,7 @@ func (l Layout) PruneAllTranscripts(cutoff time.Time, keep map[string]bool, dryR
 		if !e.IsDir() {
 			continue
 		}
-		paths, n, errs := PruneTranscripts(l.TranscriptsDir(e.Name()), cutoff, keep, dryRun)
-		out.Removed = append(out.Removed, paths...)
-		out.Bytes += n
-		out.Errors = append(out.Errors, errs...)
+		pruneTranscripts(l.TranscriptsDir(e.Name()), cutoff, keep, dryRun, &out)
 	}
 	return out
 }
@@ -52,13 +78,19 @@ func (l Layout) PruneAllTranscripts(cutoff time.Time, keep map[string]bool, dryR
 // opened without symbolic links (safepath), and each file is looked at
 // and removed relative to its directory's descriptor, never by a path
 // the agent could swap.
-func PruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun bool) (removed []string, bytes int64, errs []string) {
+func PruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun bool) TranscriptPrune {
+	var out TranscriptPrune
+	pruneTranscripts(dir, cutoff, keep, dryRun, &out)
+	return out
+}
+
+func pruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun bool, out *TranscriptPrune) {
 	projects, err := openAgentDir(dir)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err.Error())
+			out.failed(err.Error())
 		}
-		return nil, 0, errs
+		return
 	}
 	names, _ := projects.Readdirnames(-1)
 	sort.Strings(names)
@@ -94,16 +126,14 @@ func PruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun
 			}
 			if !dryRun {
 				if err := unix.Unlinkat(int(f.Fd()), name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-					errs = append(errs, fmt.Sprintf("%s: %v", filepath.Join(pdir, name), err))
+					out.failed(fmt.Sprintf("%s: %v", filepath.Join(pdir, name), err))
 					continue
 				}
 			}
-			removed = append(removed, filepath.Join(pdir, name))
-			bytes += st.Size
+			out.removed(filepath.Join(pdir, name), st.Size)
 		}
 		f.Close()
 	}
-	return removed, bytes, errs
 }
 
 // openDir opens a directory an agent may control for listing, without

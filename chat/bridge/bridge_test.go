@@ -252,3 +252,18 @@ func stringValues(m map[string]any) []string {
 	}
 	return out
 }
+
+// TestLongFenceAnswer (the red team's chat C2, through the bridge): an
+// answer of 12 KB that opens a code block with a fence line of nearly a
+// message's length is posted as a handful of messages, not thousands.
+func TestLongFenceAnswer(t *testing.T) {
+	r := newRig(t, "", nil)
+	r.say("m1", "300", "200", "answer with a block")
+	r.eventually("a trigger", func() bool { return len(r.d.triggered()) == 1 })
+	answer := "```" + strings.Repeat("a", 1990) + "\n" + strings.Repeat("b\n", 5000) + "```"
+	r.d.finish("20260101-000000-000001", api.StatusCompleted, answer, "", "11111111-d9cb-469f-a165-70867728950e")
+	r.eventually("the reply done", func() bool { return len(r.b.Store.Pending()) == 0 })
+	if n := len(r.c.posted()); n > 10 {
+		t.Errorf("a 12 KB answer was posted as %d messages", n)
+	}
+}

@@ -223,3 +223,37 @@ func TestSessionExpiry(t *testing.T) {
 		t.Errorf("answer after the expiry: %q", p.text)
 	}
 }
+
+// TestNewWhileAJobRuns (the red team's chat C3): new, sent while a job
+// of the conversation still runs, starts a fresh session for the next
+// message even when that job ends first: its end used to record its
+// session for the conversation again, so the next message continued the
+// old session (with everything said in it) after all.
+func TestNewWhileAJobRuns(t *testing.T) {
+	r := newRig(t, "", nil)
+	const old = "11111111-d9cb-469f-a165-70867728950e"
+	r.say("m1", "300", "200", "remember the code 4711")
+	r.eventually("a trigger", func() bool { return len(r.d.triggered()) == 1 })
+	r.d.finish("20260101-000000-000001", api.StatusCompleted, "noted", "", old)
+	r.eventually("the reply done", func() bool { return len(r.b.Store.Pending()) == 0 })
+
+	r.say("m2", "300", "200", "and what else")
+	r.eventually("a second trigger", func() bool { return len(r.d.triggered()) == 2 })
+	r.say("m3", "300", "200", "new")
+	r.eventually("the fresh session said", func() bool {
+		for _, p := range r.c.posted() {
+			if strings.Contains(p.text, "fresh session") {
+				return true
+			}
+		}
+		return false
+	})
+	r.d.finish("20260101-000000-000002", api.StatusCompleted, "more", "", old)
+	r.eventually("the reply done", func() bool { return len(r.b.Store.Pending()) == 0 })
+
+	r.say("m4", "300", "200", "what was the code?")
+	r.eventually("a third trigger", func() bool { return len(r.d.triggered()) == 3 })
+	if tr := r.d.triggered()[2]; tr.o.Resume != "" {
+		t.Errorf("after new, the next message resumes %q", tr.o.Resume)
+	}
+}

@@ -124,7 +124,8 @@ func (b *Bridge) start(ctx context.Context, c Connector, m Inbound, prompt, stag
 	}
 	if expired {
 		p.Note = fmt.Sprintf("(A new session: this conversation was idle for more than %s.)", human(c.Rules().expiry()))
-		b.Store.Reset(b.now(), p.Conversation, p.ReplyIn)
+		// As of this job's start: its own session is the conversation's.
+		b.Store.Reset(p.Started, p.Conversation, p.ReplyIn)
 	}
 	if err := b.Store.Add(p); err != nil {
 		b.Log.Error("cannot record the answer owed: it is lost if herdctl-chat restarts before the job ends", append(fields(m, "store_failed"), zap.String("job", id), zap.Error(err))...)

@@ -49,6 +49,10 @@ type Session struct {
 	ID      string    `json:"id"`
 	Updated time.Time `json:"updated"`
 	LastJob string    `json:"last_job,omitempty"`
+	// Reset is when the conversation last started afresh (new, or an
+	// expired session): a job started before it that ends later does
+	// not give the conversation its session again.
+	Reset time.Time `json:"reset,omitzero"`
 }
 
 // Bounds of the state file.
@@ -176,16 +180,22 @@ func (s *Store) Update(job string, f func(p *Pending)) error {
 func (s *Store) Done(job, session string, now time.Time, convs ...Conversation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var started time.Time
 	keep := s.st.Pending[:0]
 	for _, p := range s.st.Pending {
 		if p.Job != job {
 			keep = append(keep, p)
+		} else {
+			started = p.Started
 		}
 	}
 	s.st.Pending = keep
 	if session != "" {
 		for _, c := range convs {
 			v := s.st.Sessions[c.Key()]
+			if !started.IsZero() && v.Reset.After(started) {
+				continue // started afresh while the job ran
+			}
 			v.ID, v.Updated = session, now
 			s.st.Sessions[c.Key()] = v
 		}
@@ -226,7 +236,7 @@ func (s *Store) Reset(now time.Time, convs ...Conversation) error {
 	defer s.mu.Unlock()
 	for _, c := range convs {
 		if v, ok := s.st.Sessions[c.Key()]; ok {
-			v.ID, v.Updated = "", now
+			v.ID, v.Updated, v.Reset = "", now, now
 			s.st.Sessions[c.Key()] = v
 		}
 	}

@@ -75,7 +75,8 @@ func (c *Connector) onInteraction(_ *discordgo.Session, ic *discordgo.Interactio
 	}
 	if v, _ := c.rules.Route(msg); v == bridge.Accept {
 		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		err := c.s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}, discordgo.WithContext(rctx))
+		err := c.s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: noEmbeds}}, discordgo.WithContext(rctx))
 		cancel()
 		if err != nil {
 			c.log.Warn("cannot acknowledge a slash command", zap.String("chat_event", "interaction_failed"), zap.Error(clean(err)))

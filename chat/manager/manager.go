@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -25,7 +26,15 @@ const callTimeout = 40 * time.Second
 type Client struct {
 	c      *api.Client
 	events chan bridge.Event
+	// owner is the daemon's unique name on the bus, "" while it has
+	// none: every local user may send signals, broadcast or to the
+	// bridge's connection, so only the owner's are the daemon's.
+	mu    sync.Mutex
+	owner string
 }
+
+// busDaemon is the bus itself, the sender of NameOwnerChanged.
+const busDaemon = "org.freedesktop.DBus"
 
 // Dial connects to the bus at address, or the system bus if "", and
 // subscribes to the daemon's signals.
@@ -37,9 +46,9 @@ func Dial(address string) (*Client, error) {
 	m := &Client{c: c, events: make(chan bridge.Event, 64)}
 	conn := c.Conn()
 	matches := [][]dbus.MatchOption{
-		{dbus.WithMatchInterface(api.Interface), dbus.WithMatchObjectPath(api.ObjectPath), dbus.WithMatchMember("JobFinished")},
-		{dbus.WithMatchInterface(api.Interface), dbus.WithMatchObjectPath(api.ObjectPath), dbus.WithMatchMember("Reloaded")},
-		{dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
+		{dbus.WithMatchSender(api.BusName), dbus.WithMatchInterface(api.Interface), dbus.WithMatchObjectPath(api.ObjectPath), dbus.WithMatchMember("JobFinished")},
+		{dbus.WithMatchSender(api.BusName), dbus.WithMatchInterface(api.Interface), dbus.WithMatchObjectPath(api.ObjectPath), dbus.WithMatchMember("Reloaded")},
+		{dbus.WithMatchSender(busDaemon), dbus.WithMatchInterface(busDaemon),
 			dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, api.BusName)},
 	}
 	for _, opts := range matches {
@@ -50,6 +59,12 @@ func Dial(address string) (*Client, error) {
 	}
 	signals := make(chan *dbus.Signal, 64)
 	conn.Signal(signals)
+	// After the subscription: a new owner from here on comes as
+	// NameOwnerChanged.
+	var owner string
+	if err := conn.BusObject().Call(busDaemon+".GetNameOwner", 0, api.BusName).Store(&owner); err == nil {
+		m.setOwner(owner)
+	}
 	go m.translate(signals)
 	return m, nil
 }
@@ -57,11 +72,35 @@ func Dial(address string) (*Client, error) {
 // Close closes the connection; Events then ends.
 func (m *Client) Close() error { return m.c.Close() }
 
+func (m *Client) setOwner(o string) {
+	m.mu.Lock()
+	m.owner = o
+	m.mu.Unlock()
+}
+
+// fromDaemon says s was sent by the daemon's connection.
+func (m *Client) fromDaemon(s *dbus.Signal) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.owner != "" && s.Sender == m.owner
+}
+
 // translate turns signals into events until the connection closes.
+// Anyone's signal but the daemon's (and the bus's word on the owner of
+// its name) is dropped at once, so that a flood of them never holds up
+// the bus library, which makes a goroutine for each signal it cannot
+// hand over.
 func (m *Client) translate(signals <-chan *dbus.Signal) {
 	defer close(m.events)
 	for s := range signals {
 		var ev bridge.Event
+		switch s.Name {
+		case "org.freedesktop.DBus.NameOwnerChanged":
+		default:
+			if !m.fromDaemon(s) {
+				continue
+			}
+		}
 		switch s.Name {
 		case api.Interface + ".JobFinished":
 			if len(s.Body) == 0 {
@@ -72,10 +111,15 @@ func (m *Client) translate(signals <-chan *dbus.Signal) {
 		case api.Interface + ".Reloaded":
 			ev = bridge.Event{Kind: bridge.Reloaded}
 		case "org.freedesktop.DBus.NameOwnerChanged":
-			if len(s.Body) < 3 {
+			if s.Sender != busDaemon || len(s.Body) < 3 {
 				continue
 			}
-			if owner, _ := s.Body[2].(string); owner == "" {
+			if name, _ := s.Body[0].(string); name != api.BusName {
+				continue
+			}
+			owner, _ := s.Body[2].(string)
+			m.setOwner(owner)
+			if owner == "" {
 				continue // gone; the next owner is what matters
 			}
 			ev = bridge.Event{Kind: bridge.Restarted}

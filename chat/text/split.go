@@ -181,5 +181,16 @@ func (sp *splitter) fence(line string) {
 	}
 	if m := sp.opens(line); m != "" {
 		sp.open, sp.marker = strings.TrimRight(strings.TrimLeft(line, " "), "\n"), m
+		if utf8.RuneCountInString(sp.open) > maxFenceLine {
+			// Reopened as it is, a fence line of nearly a message's
+			// length (the agent's to write) would leave each later
+			// message room for a character or two of the answer.
+			sp.open = m
+		}
 	}
 }
+
+// maxFenceLine is the longest fence line reopened as it is (a fence and
+// its language: "```typescript"); a longer one is reopened as its bare
+// fence.
+const maxFenceLine = 32

@@ -102,6 +102,7 @@ func FuzzSplit(f *testing.F) {
 	f.Add("hello\n```go\ncode\n```\nbye", 10)
 	f.Add(strings.Repeat("é", 50), 7)
 	f.Add("~~~\n~~~\n```\n", 3)
+	f.Add("```"+strings.Repeat("a", 190)+"\n"+strings.Repeat("b\n", 500), 200)
 	f.Fuzz(func(t *testing.T, s string, limit int) {
 		if limit < 16 || limit > 5000 || !utf8.ValidString(s) {
 			return
@@ -118,6 +119,11 @@ func FuzzSplit(f *testing.F) {
 		}
 		if strings.TrimSpace(s) != "" && len(msgs) == 0 {
 			t.Fatal("text lost")
+		}
+		// No flood: each message but the last carries a fair share of
+		// the text, whatever its fences.
+		if limit >= 200 && len(msgs) > 2*UTF16Len(s)/(limit/2)+2 {
+			t.Fatalf("%d characters became %d messages of at most %d", UTF16Len(s), len(msgs), limit)
 		}
 	})
 }
@@ -188,5 +194,35 @@ func TestSnippet(t *testing.T) {
 				t.Errorf("Snippet(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
+	}
+}
+
+// TestSplitLongFence (the red team's chat C2): an agent's answer opens a
+// code block with a fence line of nearly a message's length ("```" and
+// 1990 letters as its "language"); every message after a cut began
+// with that line again, so each carried a character or two of the
+// answer: 12 KB became 5000 messages, a flood of the channel at the
+// platform's rate for hours. A long fence line is reopened as its bare
+// fence.
+func TestSplitLongFence(t *testing.T) {
+	for _, body := range []string{strings.Repeat("b", 10000), strings.Repeat("b\n", 5000)} {
+		s := "```" + strings.Repeat("a", 1990) + "\n" + body + "```\n"
+		parts := Split(s, DiscordLimit, UTF16Len)
+		if len(parts) > 10 {
+			t.Errorf("%d bytes became %d messages", len(s), len(parts))
+		}
+		for i, p := range parts {
+			if UTF16Len(p) > DiscordLimit {
+				t.Errorf("part %d has %d characters", i, UTF16Len(p))
+			}
+			if i > 0 && !strings.HasPrefix(p, "```\n") {
+				t.Errorf("part %d does not reopen the block: %.20q", i, p)
+			}
+		}
+	}
+	// A short one keeps its language.
+	parts := Split("```go\n"+strings.Repeat("x := 1\n", 600), DiscordLimit, UTF16Len)
+	if len(parts) < 2 || !strings.HasPrefix(parts[1], "```go\n") {
+		t.Errorf("a short fence line is not reopened as it was: %d parts", len(parts))
 	}
 }

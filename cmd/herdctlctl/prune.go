@@ -93,12 +93,15 @@ func printPrune(w io.Writer, now time.Time, r *api.PruneResult, quiet bool) erro
 		for _, p := range r.Transcripts {
 			fmt.Fprintf(w, "%s transcript %s\n", verb, safe(p))
 		}
+		if r.TranscriptsOmitted > 0 {
+			fmt.Fprintf(w, "%s %d more transcripts, not listed\n", verb, r.TranscriptsOmitted)
+		}
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "could not remove: %s\n", safe(e))
 	}
 	_, err := fmt.Fprintf(w, "%s %d jobs, %d day files, %d transcripts (%s) that ended before %s\n", verb,
-		len(r.Jobs), len(r.DayFiles), len(r.Transcripts), humanBytes(r.Bytes), clock(r.Cutoff, now))
+		len(r.Jobs), len(r.DayFiles), r.TranscriptCount(), humanBytes(r.Bytes), clock(r.Cutoff, now))
 	return err
 }
 

@@ -39,7 +39,7 @@ func TestDiscordNotice(t *testing.T) {
 		t.Fatalf("result: %+v", res)
 	}
 	ps := d.Posts()
-	if len(ps) != 1 || ps[0].Channel != "500" || ps[0].Bot != "4444" || !ps[0].NoMentions {
+	if len(ps) != 1 || ps[0].Channel != "500" || ps[0].Bot != "4444" || !ps[0].NoMentions || !ps[0].NoEmbeds {
 		t.Fatalf("posts: %+v", ps)
 	}
 	for _, want := range []string{"✗ garden: job 20261206-101010-abcdef of gardener failed: the API refused the key (401 authentication_error)", "$0.0012 · 1 turns · 4s · manual", "> @everyone <@300> look[2J\n> line 2\n> line 3\n> line 4\n> line 5"} {

@@ -197,7 +197,9 @@ func request(ctx context.Context, spec hook.Spec, body []byte) (*http.Request, e
 		var msg any
 		if spec.Type == policy.HookDiscord {
 			auth = "Bot " + spec.Secret
-			msg = map[string]any{"content": notice, "allowed_mentions": map[string]any{"parse": []string{}}}
+			// flags 4 (SUPPRESS_EMBEDS): Discord fetches no link of the
+			// agent's result to unfurl it, as Slack's unfurl_* below.
+			msg = map[string]any{"content": notice, "allowed_mentions": map[string]any{"parse": []string{}}, "flags": 4}
 		} else {
 			auth = "Bearer " + spec.Secret
 			msg = map[string]any{"channel": spec.Channel, "text": text.EscapeSlack(notice), "unfurl_links": false, "unfurl_media": false}

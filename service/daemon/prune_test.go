@@ -20,7 +20,7 @@ func TestPrune(t *testing.T) {
 	r := newDaemonRig(t)
 	r.start()
 	now := time.Now()
-	old, recent := now.Add(-100*24*time.Hour), now.Add(-time.Hour)
+	old, recent := now.Add(-100*24*time.Hour), now.Add(-30*time.Hour)
 	const (
 		sOld    = "00000000-0000-4000-8000-000000000001"
 		sKept   = "00000000-0000-4000-8000-000000000002"
@@ -121,8 +121,33 @@ func TestPrune(t *testing.T) {
 
 	// --older-than shorter than the default takes the recent end too,
 	// never the running or queued job.
-	res, _ = r.d.Prune(t.Context(), api.PruneOptions{OlderThan: time.Minute})
+	res, _ = r.d.Prune(t.Context(), api.PruneOptions{OlderThan: 24 * time.Hour})
 	if !slices.Equal(res.Jobs, []string{"20250801-000000-dddddd"}) {
-		t.Errorf("older than a minute: %+v", res.Jobs)
+		t.Errorf("older than a day: %+v", res.Jobs)
+	}
+}
+
+// TestPruneRefusesLessThanADay (the red team's R2): herdctlctl refuses
+// --older-than under a day, but the bus method took any positive age
+// from any member of group herdctl (herdctl-chat's user among them): a
+// call with a second pruned every ended job's record and the
+// transcripts of their sessions at once. The daemon refuses it too.
+func TestPruneRefusesLessThanADay(t *testing.T) {
+	r := newDaemonRig(t)
+	r.start()
+	recent := time.Now().Add(-time.Hour)
+	recs := state.Records{Layout: r.d.Layout}
+	j := &api.Job{ID: "20250801-000000-eeeeee", Agent: "alpha", Status: state.StatusCompleted, Started: recent, Finished: &recent}
+	if err := recs.Write(j); err != nil {
+		t.Fatal(err)
+	}
+	r.d.jobChanged(j.ID)
+	for _, d := range []time.Duration{time.Nanosecond, time.Second, 23 * time.Hour} {
+		if res, err := r.d.Prune(t.Context(), api.PruneOptions{OlderThan: d}); err == nil {
+			t.Errorf("prune older than %s: %d jobs removed, no error", d, len(res.Jobs))
+		}
+	}
+	if _, err := os.Stat(r.d.Layout.JobRecord(j.ID)); err != nil {
+		t.Errorf("the job of an hour ago: %v", err)
 	}
 }

@@ -32,7 +32,14 @@ type SystemdConn struct {
 	early   map[dbus.ObjectPath]string      // results heard before their waiter
 	signals chan *dbus.Signal
 	done    chan struct{}
+	// owner is systemd's unique name on the bus: every local user may
+	// send signals, and one sent to this connection passes any match
+	// rule, so only the owner's JobRemoved is systemd's word.
+	owner string
 }
+
+// busDaemon is the bus itself, the sender of NameOwnerChanged.
+const busDaemon = "org.freedesktop.DBus"
 
 // ConnectSystemd connects to systemd's manager through the system bus.
 func ConnectSystemd(ctx context.Context) (*SystemdConn, error) {
@@ -46,6 +53,16 @@ func ConnectSystemd(ctx context.Context) (*SystemdConn, error) {
 		signals: make(chan *dbus.Signal, 64), done: make(chan struct{}),
 	}
 	conn.Signal(s.signals)
+	// systemd's name changes hands when it re-executes: follow it.
+	if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchSender(busDaemon), dbus.WithMatchInterface(busDaemon),
+		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, systemdDest)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("following %s on the system bus: %w", systemdDest, err)
+	}
+	// Asked after the subscription, so that a change in between is
+	// heard; none yet (systemd not on the bus so early) is heard as it
+	// comes.
+	conn.BusObject().CallWithContext(ctx, busDaemon+".GetNameOwner", 0, systemdDest).Store(&s.owner)
 	go s.dispatch()
 	return s, nil
 }
@@ -69,7 +86,17 @@ func (s *SystemdConn) dispatch() {
 			if !ok {
 				return
 			}
-			if sig.Name != systemdManager+".JobRemoved" || len(sig.Body) < 4 {
+			if sig.Name == busDaemon+".NameOwnerChanged" && sig.Sender == busDaemon && len(sig.Body) == 3 && sig.Body[0] == systemdDest {
+				owner, _ := sig.Body[2].(string)
+				s.mu.Lock()
+				s.owner = owner
+				s.mu.Unlock()
+				continue
+			}
+			s.mu.Lock()
+			fromSystemd := s.owner != "" && sig.Sender == s.owner
+			s.mu.Unlock()
+			if !fromSystemd || sig.Name != systemdManager+".JobRemoved" || len(sig.Body) < 4 {
 				continue
 			}
 			job, _ := sig.Body[1].(dbus.ObjectPath)

@@ -48,6 +48,7 @@ type Server struct {
 	edits              []Edit
 	commands           map[string][]string // guild → command names registered
 	callbacks          map[string]int      // interaction id → callback type
+	callbackFlags      map[string]int      // interaction id → its callback's message flags
 	tokens             map[string]string   // interaction token → its id
 	interactionChannel map[string]string   // interaction id → its channel
 	files              map[string]File     // attachment id → attachment
@@ -78,6 +79,9 @@ type Post struct {
 	// NoMentions says it allowed no mention (allowed_mentions.parse
 	// empty and no users or roles).
 	NoMentions bool
+	// NoEmbeds says it asked Discord for no embed (flags
+	// SUPPRESS_EMBEDS): no link in it is fetched to unfurl it.
+	NoEmbeds bool
 	// Files are the files uploaded with it (multipart).
 	Files []File
 }
@@ -85,8 +89,11 @@ type Post struct {
 // Edit is an edit of a bot's message.
 type Edit struct {
 	Bot, Channel, ID, Content string
-	NoMentions                bool
+	NoMentions, NoEmbeds      bool
 }
+
+// suppressEmbeds is Discord's message flag SUPPRESS_EMBEDS.
+const suppressEmbeds = 1 << 2
 
 // Message is what a user writes.
 type Message struct {
@@ -138,7 +145,7 @@ func (w *wsConn) sendJSON(v any) error {
 func New() *Server {
 	return &Server{HeartbeatInterval: 2 * time.Second, bots: map[string]*Bot{}, channels: map[string]Channel{},
 		sessions: map[string]*session{}, next: 1_300_000_000_000_000_000,
-		commands: map[string][]string{}, callbacks: map[string]int{}, tokens: map[string]string{}, interactionChannel: map[string]string{}, files: map[string]File{}}
+		commands: map[string][]string{}, callbacks: map[string]int{}, callbackFlags: map[string]int{}, tokens: map[string]string{}, interactionChannel: map[string]string{}, files: map[string]File{}}
 }
 
 // AddBot registers a bot by its token (without "Bot ").
@@ -273,6 +280,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 	var body struct {
 		Content         string           `json:"content"`
 		AllowedMentions *allowedMentions `json:"allowed_mentions"`
+		Flags           int              `json:"flags"`
 		Reference       *struct {
 			MessageID string `json:"message_id"`
 		} `json:"message_reference"`
@@ -313,6 +321,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 		p.ReplyTo = body.Reference.MessageID
 	}
 	p.NoMentions = body.AllowedMentions.none()
+	p.NoEmbeds = body.Flags&suppressEmbeds != 0
 	s.posts = append(s.posts, p)
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"id": id, "channel_id": channel, "content": body.Content, "type": 0,
@@ -348,6 +357,7 @@ func (s *Server) limited(w http.ResponseWriter) bool {
 type editBody struct {
 	Content         *string          `json:"content"`
 	AllowedMentions *allowedMentions `json:"allowed_mentions"`
+	Flags           int              `json:"flags"`
 }
 
 // editMessage is PATCH of a bot's own message.
@@ -377,7 +387,7 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, bot *Bot, c
 		writeJSON(w, 400, map[string]any{"message": "Invalid Form Body", "code": 50035})
 		return
 	}
-	s.edits = append(s.edits, Edit{Bot: bot.ID, Channel: channel, ID: id, Content: *body.Content, NoMentions: body.AllowedMentions.none()})
+	s.edits = append(s.edits, Edit{Bot: bot.ID, Channel: channel, ID: id, Content: *body.Content, NoMentions: body.AllowedMentions.none(), NoEmbeds: body.Flags&suppressEmbeds != 0})
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"id": id, "channel_id": channel, "content": *body.Content, "type": 0,
 		"author": map[string]any{"id": bot.ID, "username": bot.Name, "bot": true}})
@@ -414,6 +424,9 @@ func (s *Server) registerCommands(w http.ResponseWriter, r *http.Request, guild 
 func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token string) {
 	var body struct {
 		Type int `json:"type"`
+		Data *struct {
+			Flags int `json:"flags"`
+		} `json:"data"`
 	}
 	json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body)
 	s.mu.Lock()
@@ -423,6 +436,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 		return
 	}
 	s.callbacks[id] = body.Type
+	if body.Data != nil {
+		s.callbackFlags[id] = body.Data.Flags
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -451,10 +467,12 @@ func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request, app, token
 		}
 	}
 	if post == nil {
-		s.posts = append(s.posts, Post{ID: s.snowflake(), Bot: app, Channel: s.interactionChannel[id], Content: *body.Content, Interaction: id, NoMentions: body.AllowedMentions.none()})
+		s.posts = append(s.posts, Post{ID: s.snowflake(), Bot: app, Channel: s.interactionChannel[id], Content: *body.Content, Interaction: id, NoMentions: body.AllowedMentions.none(),
+			NoEmbeds: (s.callbackFlags[id]|body.Flags)&suppressEmbeds != 0})
 		post = &s.posts[len(s.posts)-1]
 	} else {
-		s.edits = append(s.edits, Edit{Bot: app, Channel: post.Channel, ID: post.ID, Content: *body.Content, NoMentions: body.AllowedMentions.none()})
+		s.edits = append(s.edits, Edit{Bot: app, Channel: post.Channel, ID: post.ID, Content: *body.Content, NoMentions: body.AllowedMentions.none(),
+			NoEmbeds: (s.callbackFlags[id]|body.Flags)&suppressEmbeds != 0})
 	}
 	p := *post
 	s.mu.Unlock()

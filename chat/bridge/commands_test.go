@@ -257,3 +257,19 @@ func TestNewWhileAJobRuns(t *testing.T) {
 		t.Errorf("after new, the next message resumes %q", tr.o.Resume)
 	}
 }
+
+// TestUnknownSlashCommand (attack): a slash command the bridge does not
+// know (one left registered by something else) starts no job: before,
+// it started one with an empty prompt.
+func TestUnknownSlashCommand(t *testing.T) {
+	d := newFakeDaemon()
+	r := newRig(t, "", d)
+	conv := Conversation{Platform: Discord, Agent: "gardener", Channel: "200"}
+	r.c.in <- Inbound{Conversation: conv, ReplyIn: conv, ID: "x1", Guild: "100", User: "300", Mentioned: true, Command: "deploy"}
+	if ps := r.posts(1); !strings.Contains(ps[0].text, "Unknown command") {
+		t.Errorf("the answer: %q", ps[0].text)
+	}
+	if len(d.triggered()) != 0 {
+		t.Errorf("an unknown slash command started a job: %+v", d.triggered())
+	}
+}

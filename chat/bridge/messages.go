@@ -62,6 +62,13 @@ func (b *Bridge) handle(ctx context.Context, m Inbound) {
 		cmd.run(b, ctx, c, m)
 		return
 	}
+	if m.Command != "" {
+		// A slash command the bridge does not know (one registered once
+		// by something else, or an older herdctl) is never a prompt.
+		b.Log.Info("chat command unknown", append(fields(m, "command_unknown"), zap.String("chat_command", text.OneLine(m.Command, 64)))...)
+		b.say(ctx, c, m, "Unknown command. `help` lists the commands.")
+		return
+	}
 	if len(m.Attachments) == 0 {
 		b.start(ctx, c, m, prompt, "")
 		return

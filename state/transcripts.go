@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -113,6 +114,10 @@ func pruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun
 		files, _ := f.Readdirnames(-1)
 		sort.Strings(files)
 		for _, name := range files {
+			if IsSessionID(name) && !keep[name] {
+				pruneSessionDir(f, pdir, name, cutoff, dryRun, out)
+				continue
+			}
 			session, ok := strings.CutSuffix(name, ".jsonl")
 			if !ok || !IsSessionID(session) || keep[session] {
 				continue
@@ -134,6 +139,109 @@ func pruneTranscripts(dir string, cutoff time.Time, keep map[string]bool, dryRun
 		}
 		f.Close()
 	}
+}
+
+// A session's directory beside its transcript holds its subagents'
+// transcripts (<session>/subagents/agent-*.jsonl). The agent's uid can
+// make it as deep and as wide as it likes: pruning looks at most
+// maxSessionDepth levels and maxSessionEntries names into one, and
+// leaves alone one that goes beyond.
+const (
+	maxSessionDepth   = 4
+	maxSessionEntries = 10000
+)
+
+// pruneSessionDir removes the directory name in project (a session's,
+// not kept) when nothing in it was written since cutoff. Like the
+// transcripts, it is walked by descriptors, without following a link:
+// a link in it loses its own name, whatever it points to.
+func pruneSessionDir(project *os.File, pdir, name string, cutoff time.Time, dryRun bool, out *TranscriptPrune) {
+	var st unix.Stat_t
+	if unix.Fstatat(int(project.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	var w sessionWalk
+	if !w.old(int(project.Fd()), name, cutoff, maxSessionDepth) {
+		return
+	}
+	if !dryRun {
+		if err := removeTree(int(project.Fd()), name, maxSessionDepth); err != nil {
+			out.failed(fmt.Sprintf("%s: %v", filepath.Join(pdir, name), err))
+			return
+		}
+	}
+	out.removed(filepath.Join(pdir, name)+"/", w.bytes)
+}
+
+// sessionWalk adds up a session directory's entries and bytes.
+type sessionWalk struct {
+	entries int
+	bytes   int64
+}
+
+// old reports whether the directory name in parent, and everything in
+// it, was last written before cutoff, within the depth and entry bounds.
+func (w *sessionWalk) old(parent int, name string, cutoff time.Time, depth int) bool {
+	fd, err := unix.Openat(parent, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	d := os.NewFile(uintptr(fd), name)
+	defer d.Close()
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || !time.Unix(st.Mtim.Unix()).Before(cutoff) {
+		return false
+	}
+	names, err := d.Readdirnames(maxSessionEntries + 1 - w.entries)
+	if err != nil && err != io.EOF {
+		return false
+	}
+	w.entries += len(names)
+	if w.entries > maxSessionEntries {
+		return false
+	}
+	for _, n := range names {
+		if unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !time.Unix(st.Mtim.Unix()).Before(cutoff) {
+			return false
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			if depth == 0 || !w.old(fd, n, cutoff, depth-1) {
+				return false
+			}
+			continue
+		}
+		w.bytes += st.Size
+	}
+	return true
+}
+
+// removeTree removes the directory name in parent and what is in it, at
+// most depth levels down, never following a link.
+func removeTree(parent int, name string, depth int) error {
+	fd, err := unix.Openat(parent, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	d := os.NewFile(uintptr(fd), name)
+	names, _ := d.Readdirnames(maxSessionEntries)
+	for _, n := range names {
+		var st unix.Stat_t
+		if unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+			continue
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			if depth > 0 {
+				removeTree(fd, n, depth-1)
+			}
+			continue
+		}
+		unix.Unlinkat(fd, n, 0)
+	}
+	d.Close()
+	if err := unix.Unlinkat(parent, name, unix.AT_REMOVEDIR); err != nil && !errors.Is(err, unix.ENOENT) {
+		return err
+	}
+	return nil
 }
 
 // openDir opens a directory an agent may control for listing, without

@@ -65,6 +65,7 @@ type Bridge struct {
 
 	byKey    map[string]Connector
 	seen     map[string]time.Time // recent messages, to drop a platform's redelivery
+	refusals refusalLog
 	mu       sync.Mutex
 	inflight map[string]bool // jobs whose answer is being posted
 	watchers map[string]*watcher

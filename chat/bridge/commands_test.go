@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -271,5 +272,29 @@ func TestUnknownSlashCommand(t *testing.T) {
 	}
 	if len(d.triggered()) != 0 {
 		t.Errorf("an unknown slash command started a job: %+v", d.triggered())
+	}
+}
+
+// TestRefusalsLogBounded (attack): strangers' messages, as many as they
+// like, put at most maxRefusalLogs lines a minute into the journal; the
+// next line logged counts the ones that were not.
+func TestRefusalsLogBounded(t *testing.T) {
+	d := newFakeDaemon()
+	r := newRig(t, "", d)
+	for i := 0; i < 3*maxRefusalLogs; i++ {
+		r.say(fmt.Sprintf("s%d", i), "666", "200", "hello")
+	}
+	r.say("last", "300", "200", "status")
+	r.posts(1) // the listed user's command: every stranger's message was handled before it
+	if n := r.logs.FilterField(zapString("chat_event", "refused")).Len(); n != maxRefusalLogs {
+		t.Errorf("%d refusals logged, want %d", n, maxRefusalLogs)
+	}
+	var lr refusalLog
+	now := time.Now()
+	for i := 0; i < maxRefusalLogs+5; i++ {
+		lr.take(now)
+	}
+	if unsaid, ok := lr.take(now.Add(time.Minute)); !ok || unsaid != 5 {
+		t.Errorf("a minute later: %d unsaid, %v", unsaid, ok)
 	}
 }

@@ -31,6 +31,34 @@ func fields(m Inbound, event string) []zap.Field {
 	return fs
 }
 
+// maxRefusalLogs bounds the refused messages logged a minute: strangers
+// decide how many there are, and each would be a line in the host's
+// journal. The others are counted, and the next line logged says how
+// many went unlogged.
+const maxRefusalLogs = 30
+
+// refusalLog is the bridge's count of refused messages logged in the
+// current minute (used by the bridge's loop alone).
+type refusalLog struct {
+	window         time.Time
+	logged, unsaid int
+}
+
+// take says whether a refusal at now may be logged, and how many were
+// not logged before it.
+func (r *refusalLog) take(now time.Time) (unsaid int, ok bool) {
+	if now.Sub(r.window) >= time.Minute {
+		r.window, r.logged = now, 0
+	}
+	if r.logged >= maxRefusalLogs {
+		r.unsaid++
+		return 0, false
+	}
+	r.logged++
+	unsaid, r.unsaid = r.unsaid, 0
+	return unsaid, true
+}
+
 // handle acts on one message a connector received.
 func (b *Bridge) handle(ctx context.Context, m Inbound) {
 	c := b.byKey[connKey(m.Platform, m.Agent)]
@@ -47,7 +75,13 @@ func (b *Bridge) handle(ctx context.Context, m Inbound) {
 	case Ignore:
 		return
 	case Refuse:
-		b.Log.Info("chat message ignored: "+reason, append(fields(m, "refused"), zap.String("chat_reason", reason), zap.Int("chat_bytes", len(m.Text)))...)
+		if unsaid, ok := b.refusals.take(b.now()); ok {
+			fs := append(fields(m, "refused"), zap.String("chat_reason", reason), zap.Int("chat_bytes", len(m.Text)))
+			if unsaid > 0 {
+				fs = append(fs, zap.Int("chat_refusals_unlogged", unsaid))
+			}
+			b.Log.Info("chat message ignored: "+reason, fs...)
+		}
 		return
 	}
 	c.Health().Message()

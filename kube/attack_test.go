@@ -17,43 +17,12 @@ import (
 // would put a secret on it), reaches Claude Code as the agent wrote it
 // and adds no object.
 func TestAgentTextStaysText(t *testing.T) {
-	f, opts := load(t, fleets["networks"])
 	const evil = "$(ANTHROPIC_API_KEY) $$(HOME) ${GIT_TOKEN}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\n...\n"
-	for _, a := range f.Agents {
-		if a.Name == "quiet" {
-			a.DefaultPrompt, a.Claude.SystemPrompt = evil, evil
-			for i := range a.Schedules {
-				a.Schedules[i].Prompt = evil
-			}
-		}
-	}
-	e, err := Render(f.Agents, opts)
+	cmds, err := quietCommands(t, evil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := e.WriteYAML(&b, Header{}, opts); err != nil {
-		t.Fatal(err)
-	}
-	docs := strings.Split(b.String(), "\n---\n")[1:]
-	if len(docs) != len(e.Objects) {
-		t.Fatalf("%d documents for %d objects", len(docs), len(e.Objects))
-	}
-	found := 0
-	for _, d := range docs {
-		var cj CronJobSpec
-		var o struct {
-			Kind string
-			Spec *CronJobSpec
-		}
-		o.Spec = &cj
-		if err := yaml.Unmarshal([]byte(d), &o); err != nil {
-			t.Fatal(err)
-		}
-		if o.Kind != "CronJob" || !strings.Contains(d, "herdctl.dev/agent: quiet") {
-			continue
-		}
-		cmd := cj.JobTemplate.Spec.Template.Spec.Containers[0].Command
+	for _, cmd := range cmds {
 		// What the kubelet runs: $$ is $, and no $(NAME) is left to expand.
 		var run []string
 		for _, w := range cmd {
@@ -65,11 +34,59 @@ func TestAgentTextStaysText(t *testing.T) {
 		if !slices.Contains(run, evil) || !slices.Contains(run, "--append-system-prompt="+evil) {
 			t.Errorf("the prompts do not reach Claude Code as written: %q", run)
 		}
-		found++
 	}
-	if found != 2 {
-		t.Errorf("found %d of quiet's CronJobs", found)
+}
+
+// quietCommands exports the networks fleet with prompt as agent quiet's
+// prompts (its system prompt too when system), checks that the YAML has
+// one document an object and that each reads back as kubectl reads it
+// (sigs.k8s.io/yaml), and returns the commands of quiet's two CronJobs.
+// The error is WriteYAML's.
+func quietCommands(t *testing.T, prompt string, system bool) ([][]string, error) {
+	t.Helper()
+	f, opts := load(t, fleets["networks"])
+	for _, a := range f.Agents {
+		if a.Name == "quiet" {
+			a.DefaultPrompt = prompt
+			if system {
+				a.Claude.SystemPrompt = prompt
+			}
+			for i := range a.Schedules {
+				a.Schedules[i].Prompt = prompt
+			}
+		}
 	}
+	e, err := Render(f.Agents, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := e.WriteYAML(&b, Header{}, opts); err != nil {
+		return nil, err
+	}
+	docs := strings.Split(b.String(), "\n---\n")[1:]
+	if len(docs) != len(e.Objects) {
+		t.Fatalf("%.40q: %d documents for %d objects", prompt, len(docs), len(e.Objects))
+	}
+	var cmds [][]string
+	for _, d := range docs {
+		var cj CronJobSpec
+		o := struct {
+			Kind     string
+			Metadata Meta
+			Spec     *CronJobSpec
+		}{Spec: &cj}
+		if err := yaml.Unmarshal([]byte(d), &o); err != nil {
+			t.Fatalf("%.40q: %v", prompt, err)
+		}
+		if o.Kind == "CronJob" && o.Metadata.Labels[LabelAgent] == "quiet" {
+			cmds = append(cmds, cj.JobTemplate.Spec.Template.Spec.Containers[0].Command)
+		}
+	}
+	if len(cmds) != 2 {
+		t.Fatalf("%.40q: found %d of quiet's CronJobs", prompt, len(cmds))
+	}
+	return cmds, nil
 }
 
 // TestRelayAgentsNeverSeeTheKey: a pod of an agent whose relay holds its
@@ -130,50 +147,15 @@ func TestAgentTextAnyCharacter(t *testing.T) {
 	}
 	all.WriteString("\U0001fffe\U0010ffff\U0001f600")
 	for _, evil := range []string{"hi \u007f there", "a\u0085b", "a\n\u0085kind: Evil\n", "\u009b31m\ufeff\ufffe\uffff", all.String()} {
-		f, opts := load(t, fleets["networks"])
-		for _, a := range f.Agents {
-			if a.Name == "quiet" {
-				a.DefaultPrompt = evil
-				for i := range a.Schedules {
-					a.Schedules[i].Prompt = evil
-				}
-			}
-		}
-		e, err := Render(f.Agents, opts)
+		cmds, err := quietCommands(t, evil, false)
 		if err != nil {
-			t.Fatal(err)
-		}
-		var b bytes.Buffer
-		if err := e.WriteYAML(&b, Header{}, opts); err != nil {
 			t.Errorf("%.40q: %v", evil, err)
 			continue
 		}
-		docs := strings.Split(b.String(), "\n---\n")[1:]
-		if len(docs) != len(e.Objects) {
-			t.Fatalf("%d documents for %d objects", len(docs), len(e.Objects))
-		}
-		found := 0
-		for _, d := range docs {
-			var cj CronJobSpec
-			o := struct {
-				Kind     string
-				Metadata Meta
-				Spec     *CronJobSpec
-			}{Spec: &cj}
-			if err := yaml.Unmarshal([]byte(d), &o); err != nil {
-				t.Fatalf("%.40q: %v", evil, err)
-			}
-			if o.Kind != "CronJob" || o.Metadata.Labels[LabelAgent] != "quiet" {
-				continue
-			}
-			found++
-			cmd := cj.JobTemplate.Spec.Template.Spec.Containers[0].Command
+		for _, cmd := range cmds {
 			if got := strings.ReplaceAll(cmd[len(cmd)-1], "$$", "$"); got != evil {
 				t.Errorf("the prompt %.40q reaches Claude Code as %.40q", evil, got)
 			}
-		}
-		if found != 2 {
-			t.Errorf("%.40q: found %d of quiet's CronJobs", evil, found)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -302,13 +303,14 @@ func TestEgressPodTakesOnlyTheRelaysSecrets(t *testing.T) {
 	t.Fatal("no egress Deployment")
 }
 
-// TestJobBudgetNotMeteredIsNamed: on one host the API relay refuses a
-// job's requests once it has spent max_cost_usd_per_job (its metering,
-// which the agent cannot forge). The egress Deployment's relay meters no
-// job, so the only bound is Claude Code's --max-budget-usd, which a
-// process of the job that calls the relay (curl $ANTHROPIC_BASE_URL)
-// escapes. Until it meters, the export says so.
-func TestJobBudgetNotMeteredIsNamed(t *testing.T) {
+// TestJobBudgetMeteredByTheRelay (the red team's K6): on one host the
+// API relay refuses a job's requests once it has spent
+// max_cost_usd_per_job. The egress Deployment's relay meters each job's
+// pod the same way (service/runner's podMeters): its config carries the
+// agent's job budget and its longest deadline, how long a pod's meter
+// lasts. Before, the egress relay metered nothing, and a process of the
+// job that called the relay itself was held to no budget.
+func TestJobBudgetMeteredByTheRelay(t *testing.T) {
 	f, opts := load(t, fleets["networks"])
 	for _, a := range f.Agents {
 		if a.Name == "scout" {
@@ -320,9 +322,25 @@ func TestJobBudgetNotMeteredIsNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range e.Notes {
-		if strings.Contains(n, `agent "scout": max_cost_usd_per_job`) && strings.Contains(n, "relay does not meter") {
+		if strings.Contains(n, "max_cost_usd_per_job") {
+			t.Errorf("a note says the job budget is not held: %s", n)
+		}
+	}
+	var cfg EgressConfig
+	for _, o := range e.Objects {
+		if o.Kind == "ConfigMap" && o.Data["egress.json"] != "" {
+			if err := json.Unmarshal([]byte(o.Data["egress.json"]), &cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, ea := range cfg.Agents {
+		if ea.Agent == "scout" {
+			if ea.JobBudgetUSD != 0.5 || ea.JobSeconds <= 0 {
+				t.Errorf("scout's relay: budget $%v, meter %d s", ea.JobBudgetUSD, ea.JobSeconds)
+			}
 			return
 		}
 	}
-	t.Errorf("the notes do not say that scout's max_cost_usd_per_job is not metered:\n%s", strings.Join(e.Notes, "\n"))
+	t.Error("scout has no relay in the egress config")
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"encoding/json"
+	"math"
 	"net/url"
 	"path"
 	"sort"
@@ -37,6 +38,11 @@ type EgressAgent struct {
 	// environment.
 	Env       map[string]string `json:"env,omitempty"`
 	SecretEnv map[string]string `json:"secret_env,omitempty"`
+	// JobBudgetUSD is the agent's max_cost_usd_per_job (0: none), which
+	// the relay meters by pod; JobSeconds is its longest job's deadline,
+	// how long a pod's meter lasts.
+	JobBudgetUSD float64 `json:"job_budget_usd,omitempty"`
+	JobSeconds   int64   `json:"job_seconds,omitempty"`
 }
 
 // FirstEgressPort is the first agent's proxy port on the egress pod; its
@@ -88,6 +94,10 @@ func (r *renderer) egressPlan(plans []*agentPlan) *egressPlan {
 				}
 			}
 			out[r.apiPort(a)] = true
+			ea.JobBudgetUSD = a.Budget.PerJob
+			for _, sc := range a.Schedules {
+				ea.JobSeconds = max(ea.JobSeconds, int64(math.Ceil(sc.Timeout.Seconds())))
+			}
 		}
 		port += 2
 		eg.ports[a.Name] = ports

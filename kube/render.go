@@ -281,9 +281,6 @@ func (r *renderer) agentNotes(a *policy.Agent, p *agentPlan) {
 	if len(a.Hooks.OnError)+len(a.Hooks.OnSuccess)+len(a.Hooks.AfterRun) > 0 {
 		r.note("agent %q: hooks are not exported: the daemon runs them after a job ends, a step a Kubernetes Job does not have", a.Name)
 	}
-	if a.Budget.PerJob > 0 && policy.UsesRelay(a) {
-		r.note("agent %q: max_cost_usd_per_job is only Claude Code's own --max-budget-usd in the pod: the egress relay does not meter a job as it does on one host, so a process of the job that calls the relay itself is held to no budget", a.Name)
-	}
 	if a.Budget.PerDay > 0 {
 		r.note("agent %q: max_cost_usd_per_day is not exported: it needs the day's count the runner keeps on one host (each job still gets max_cost_usd_per_job)", a.Name)
 	}

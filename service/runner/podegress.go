@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/herdctl/herdctl/kube"
 	"github.com/herdctl/herdctl/policy"
@@ -70,11 +73,74 @@ func (r *Runner) ServeEgress(ctx context.Context, cfg kube.EgressConfig, env map
 		if err != nil {
 			return fmt.Errorf("agent %q: %w", ea.Agent, err)
 		}
-		rl := serveRelay(ctx, relay, rln, log, func(string, float64) {}, func(float64) error { return nil }, nil)
+		pm := &podMeters{window: time.Duration(ea.JobSeconds) * time.Second}
+		rl := serveRelay(ctx, relay, rln, log, &apiRelay{budget: jobBudget(ea.JobBudgetUSD), meterOf: pm.meter}, nil)
 		stops = append(stops, rl.stop)
 		r.Sink.Send(fmt.Sprintf("egress of %s: proxy on %d, API relay on %d", ea.Agent, ea.ProxyPort, ea.RelayPort), PriInfo,
 			with(fields, state.FieldEvent, "egress_ready", FieldEgressPort, strconv.Itoa(int(ea.ProxyPort))))
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// podMeters meter the export's egress relay by job: a job is one pod, and
+// a pod is known by its address, the one thing about a request a process
+// of the job cannot choose. A meter lasts the agent's longest job
+// (activeDeadlineSeconds): no job of it runs longer, so an address seen
+// again after that is another job's. One seen again sooner counts
+// against the earlier job's meter: a budget held too soon, never too
+// late. The meters live in the egress pod's memory.
+type podMeters struct {
+	window time.Duration
+	now    func() time.Time
+
+	mu     sync.Mutex
+	meters map[string]*relayMeter
+}
+
+// maxPodMeters is when expired meters are swept.
+const maxPodMeters = 1024
+
+func (p *podMeters) meter(req *http.Request) *relayMeter {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	now := time.Now()
+	if p.now != nil {
+		now = p.now()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.meters == nil {
+		p.meters = map[string]*relayMeter{}
+	}
+	window := p.window
+	if window <= 0 {
+		window = 24 * time.Hour // no deadline known: a day
+	}
+	m := p.meters[host]
+	if m == nil || now.Sub(m.since) > window {
+		if len(p.meters) >= maxPodMeters {
+			for k, x := range p.meters {
+				if now.Sub(x.since) > window {
+					delete(p.meters, k)
+				}
+			}
+		}
+		m = &relayMeter{since: now}
+		p.meters[host] = m
+	}
+	return m
+}
+
+// jobBudget refuses a request of a job that has spent max_cost_usd_per_job
+// (0: none), as the relay of a job on one host does.
+func jobBudget(perJob float64) func(float64) error {
+	return func(metered float64) error {
+		if perJob > 0 && metered >= perJob {
+			return fmt.Errorf("budget: this job has spent $%.4f, its max_cost_usd_per_job is $%.2f", metered, perJob)
+		}
+		return nil
+	}
 }

@@ -114,11 +114,30 @@ type apiRelay struct {
 	// spent its budget, counting what the relay has metered.
 	budget func(metered float64) error
 
-	mu       sync.Mutex
+	// meterOf is the meter a request counts against: nil for one job's
+	// relay (own), a pod's for the export's egress relay (podMeters).
+	meterOf func(*http.Request) *relayMeter
+
+	mu       sync.Mutex // guards the counts and every meter's
 	requests int
 	failed   int
-	costs    map[string]float64 // by message id
-	cost     float64
+	own      relayMeter
+}
+
+// relayMeter is what one job's API messages cost, as the API reported
+// their usage.
+type relayMeter struct {
+	costs map[string]float64 // by message id
+	cost  float64
+	since time.Time // the first request (podMeters)
+}
+
+// meterFor is the meter req counts against.
+func (rl *apiRelay) meterFor(req *http.Request) *relayMeter {
+	if rl.meterOf != nil {
+		return rl.meterOf(req)
+	}
+	return &rl.own
 }
 
 // startRelay serves cfg on a listener opened inside the network namespace
@@ -128,11 +147,12 @@ func (r *Runner) startRelay(ctx context.Context, cfg *relayConfig, pid uint32, l
 	if err != nil {
 		return nil, fmt.Errorf("opening the API relay in the job's network namespace: %w", err)
 	}
-	return serveRelay(ctx, cfg, ln, log, message, budget, stop), nil
+	return serveRelay(ctx, cfg, ln, log, &apiRelay{message: message, budget: budget}, stop), nil
 }
 
-// serveRelay serves cfg on ln until the relay is stopped or ctx is done.
-func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *jobLog, message func(string, float64), budget func(float64) error, stop func(error)) *apiRelay {
+// serveRelay serves cfg on ln as rl (its message, budget and meterOf
+// set) until the relay is stopped or ctx is done.
+func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *jobLog, rl *apiRelay, stop func(error)) *apiRelay {
 	host := cfg.upstream.Hostname()
 	port := 443
 	if cfg.upstream.Scheme == "http" {
@@ -141,7 +161,6 @@ func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *job
 	if p := cfg.upstream.Port(); p != "" {
 		port, _ = strconv.Atoi(p)
 	}
-	rl := &apiRelay{message: message, budget: budget, costs: map[string]float64{}}
 	refuse := func(w http.ResponseWriter, req *http.Request, status int, why string) {
 		log.entry(fmt.Sprintf("api relay refused %s %s: %s", req.Method, req.URL.EscapedPath(), why), PriWarning,
 			with(log.fields, state.FieldEvent, "api_relay", FieldEgress, proxy.DecisionDeny, FieldEgressHost, host,
@@ -186,8 +205,9 @@ func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *job
 			log.entry(fmt.Sprintf("api relay: %s %s%s: %s", req.Method, cfg.upstream.Host, req.URL.Path, resp.Status), PriInfo,
 				with(log.fields, state.FieldEvent, "api_relay", FieldEgress, proxy.DecisionAllow, FieldEgressHost, host,
 					FieldEgressPort, strconv.Itoa(port), "HERDCTL_API_STATUS", strconv.Itoa(resp.StatusCode)), 0)
+			meter := rl.meterFor(req)
 			if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-				resp.Body = &meteredBody{ReadCloser: resp.Body, sse: true, relay: rl}
+				resp.Body = &meteredBody{ReadCloser: resp.Body, sse: true, relay: rl, meter: meter}
 				return nil
 			}
 			// A whole answer is read here, from the API, whether or not
@@ -200,7 +220,7 @@ func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *job
 			if len(body) > relayMaxWhole {
 				return fmt.Errorf("the API's answer is over %d bytes", relayMaxWhole)
 			}
-			(&meteredBody{relay: rl, whole: *bytes.NewBuffer(body)}).end()
+			(&meteredBody{relay: rl, meter: meter, whole: *bytes.NewBuffer(body)}).end()
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			return nil
 		},
@@ -218,7 +238,7 @@ func serveRelay(ctx context.Context, cfg *relayConfig, ln net.Listener, log *job
 				refuse(w, req, http.StatusForbidden, "the relay forwards only POST /v1/messages and /v1/messages/count_tokens")
 				return
 			}
-			if err := rl.overBudget(); err != nil {
+			if err := rl.overBudget(rl.meterFor(req)); err != nil {
 				refuse(w, req, http.StatusTooManyRequests, err.Error())
 				// The job is over its budget: it stops, with the reason.
 				if stop != nil {
@@ -264,13 +284,14 @@ func (rl *apiRelay) count(failed bool) {
 	}
 }
 
-// overBudget says why no more request may go out, or nil.
-func (rl *apiRelay) overBudget() error {
+// overBudget says why no more request counted against m may go out, or
+// nil.
+func (rl *apiRelay) overBudget(m *relayMeter) error {
 	if rl.budget == nil {
 		return nil
 	}
 	rl.mu.Lock()
-	metered := rl.cost
+	metered := m.cost
 	rl.mu.Unlock()
 	return rl.budget(metered)
 }
@@ -278,14 +299,17 @@ func (rl *apiRelay) overBudget() error {
 // metered counts a message's usage, as the API reported it so far: a
 // message is counted as soon as it starts (the input is billed then),
 // and its count replaced as its output grows.
-func (rl *apiRelay) metered(id, model string, u Usage) {
+func (rl *apiRelay) metered(m *relayMeter, id, model string, u Usage) {
 	usd := estimateCost(model, u)
 	rl.mu.Lock()
-	if id == "" {
-		id = fmt.Sprintf("unnamed-%d", len(rl.costs))
+	if m.costs == nil {
+		m.costs = map[string]float64{}
 	}
-	rl.cost += usd - rl.costs[id]
-	rl.costs[id] = usd
+	if id == "" {
+		id = fmt.Sprintf("unnamed-%d", len(m.costs))
+	}
+	m.cost += usd - m.costs[id]
+	m.costs[id] = usd
 	rl.mu.Unlock()
 	if rl.message != nil {
 		rl.message(id, usd)
@@ -296,7 +320,7 @@ func (rl *apiRelay) metered(id, model string, u Usage) {
 func (rl *apiRelay) record(rec *state.Job) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	rec.APIRequests, rec.APICostUSD = rl.requests, rl.cost
+	rec.APIRequests, rec.APICostUSD = rl.requests, rl.own.cost
 }
 
 // limitListener accepts at most n connections at once: the next waits,
@@ -339,6 +363,7 @@ type meteredBody struct {
 	io.ReadCloser
 	sse   bool
 	relay *apiRelay
+	meter *relayMeter
 
 	line    []byte
 	skip    bool // the current line is over relayMeterLine
@@ -419,7 +444,7 @@ func (b *meteredBody) event(line []byte) {
 		b.started = true
 		// Counted at once: the input is billed whether or not the
 		// stream is read to its end.
-		b.relay.metered(b.msg.id, b.msg.model, b.msg.usage)
+		b.relay.metered(b.meter, b.msg.id, b.msg.model, b.msg.usage)
 	case "message_delta":
 		if ev.Usage != nil {
 			// Counts in message_delta are the message's totals so far.
@@ -427,7 +452,7 @@ func (b *meteredBody) event(line []byte) {
 			if ev.Usage.InputTokens > 0 {
 				b.msg.usage.InputTokens = ev.Usage.InputTokens
 			}
-			b.relay.metered(b.msg.id, b.msg.model, b.msg.usage)
+			b.relay.metered(b.meter, b.msg.id, b.msg.model, b.msg.usage)
 		}
 	case "message_stop":
 		b.flush()
@@ -436,7 +461,7 @@ func (b *meteredBody) event(line []byte) {
 
 func (b *meteredBody) flush() {
 	if b.started {
-		b.relay.metered(b.msg.id, b.msg.model, b.msg.usage)
+		b.relay.metered(b.meter, b.msg.id, b.msg.model, b.msg.usage)
 		b.started = false
 	}
 }
@@ -455,7 +480,7 @@ func (b *meteredBody) end() {
 		Usage *Usage `json:"usage"`
 	}
 	if json.Unmarshal(b.whole.Bytes(), &m) == nil && m.Type == "message" && m.Usage != nil {
-		b.relay.metered(m.ID, m.Model, *m.Usage)
+		b.relay.metered(b.meter, m.ID, m.Model, *m.Usage)
 	}
 	b.whole.Reset()
 }

@@ -77,7 +77,7 @@ func relayRig(t *testing.T, up *upstreamAPI, b policy.Budget) (*apiRelay, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	rl := serveRelay(context.Background(), &relayConfig{upstream: up.url, header: "X-Api-Key", value: "sk-real"}, ln, log, nil, r.relayBudget(a), nil)
+	rl := serveRelay(context.Background(), &relayConfig{upstream: up.url, header: "X-Api-Key", value: "sk-real"}, ln, log, &apiRelay{budget: r.relayBudget(a)}, nil)
 	var once sync.Once
 	journal := func() string {
 		once.Do(func() { rl.stop(); log.close(&state.Job{}) })
@@ -212,5 +212,50 @@ func TestRelayConnections(t *testing.T) {
 	}
 	for _, c := range held[1:] {
 		c.Close()
+	}
+}
+
+// TestPodRelayBudgetPerPod (the red team's K6): the export's egress relay
+// serves every job of an agent, each a pod of its own address. It meters
+// each pod as one host's relay meters its job: once a pod has spent
+// max_cost_usd_per_job no request of it goes out, whoever in the pod
+// calls the relay; another pod is not held by that pod's spending; and
+// a pod's address seen again after the agent's longest job is a new job.
+// Before, the egress relay metered nothing.
+func TestPodRelayBudgetPerPod(t *testing.T) {
+	up := startUpstream(t)
+	out := &bytes.Buffer{}
+	r := &Runner{Layout: state.Layout{StateDir: t.TempDir()}, Sink: &JSONSink{W: out}}
+	a := &policy.Agent{Name: "scout", LogBudget: 1 << 20, LogBudgetDaily: 1 << 30, FleetLogBudgetDaily: 1 << 30}
+	log := r.newJobLog(a, map[string]string{state.FieldAgent: a.Name})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	pm := &podMeters{window: time.Hour, now: func() time.Time { return now }}
+	rl := serveRelay(context.Background(), &relayConfig{upstream: up.url, header: "X-Api-Key", value: "sk-real"}, ln, log,
+		&apiRelay{budget: jobBudget(2), meterOf: pm.meter}, nil)
+	t.Cleanup(func() { rl.stop(); log.close(&state.Job{}) })
+	// A pod is a source address: 127.0.0.1 and 127.0.0.2 are two pods.
+	from := func(src string) int {
+		c := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}).DialContext}}
+		resp, err := c.Post("http://"+ln.Addr().String()+"/v1/messages", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var codes []int
+	for range 3 {
+		codes = append(codes, from("127.0.0.1"))
+	}
+	codes = append(codes, from("127.0.0.2"))
+	now = now.Add(2 * time.Hour)
+	codes = append(codes, from("127.0.0.1"))
+	if fmt.Sprint(codes) != "[200 200 429 200 200]" {
+		t.Errorf("answers %v, want the first pod held after $3 of its $2, the second pod and the first's address a job later served", codes)
 	}
 }

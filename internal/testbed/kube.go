@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -216,14 +218,46 @@ func (k *Kube) Eventually(timeout time.Duration, what string, cond func() bool) 
 	}
 }
 
+// givenPorts are the ports freePort handed out: never twice.
+var givenPorts struct {
+	sync.Mutex
+	m map[int]bool
+}
+
+// freePort is a port on 127.0.0.1 nothing listens on, below the
+// kernel's ephemeral range: a port the kernel handed out and took back
+// could be handed out again as the source of any connection (etcd dials
+// itself as it starts), and kube-apiserver then failed with "address
+// already in use".
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	base := max(low/2, 1024)
+	givenPorts.Lock()
+	defer givenPorts.Unlock()
+	for range 100 {
+		port := base + mrand.IntN(low-base)
+		if givenPorts.m[port] {
+			continue
+		}
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			ln.Close()
+			if givenPorts.m == nil {
+				givenPorts.m = map[int]bool{}
+			}
+			givenPorts.m[port] = true
+			return port
+		}
+	}
+	t.Fatalf("no free port between %d and %d", base, low)
+	return 0
 }
 
 // writePKI writes a CA, the apiserver's serving certificate for

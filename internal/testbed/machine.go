@@ -106,7 +106,9 @@ func (m *Machine) Boot() {
 		m.T.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// A test binary that dies (go test's timeout) takes its machine down
+	// with it: an orphaned machine held the testbed, and what it had open.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		m.T.Fatal(err)
 	}

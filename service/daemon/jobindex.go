@@ -231,19 +231,23 @@ func (x *jobIndex) resume(e *jobEntry) string {
 	return x.sessionString(e.resume, e.flags, resumeUUID, resumeOdd)
 }
 
-// hasSession says whether e's session is s, with nothing allocated.
-func (x *jobIndex) hasSession(e *jobEntry, s string) bool {
+// hasSession says whether e's session is s.
+func (x *jobIndex) hasSession(e *jobEntry, s string) bool { return x.sessionIs(s)(e) }
+
+// sessionIs returns a test of whether an entry's session is s, which
+// allocates nothing per entry.
+func (x *jobIndex) sessionIs(s string) func(e *jobEntry) bool {
 	switch {
-	case e.flags&sessionUUID != 0:
-		if !state.IsSessionID(s) {
-			return false
-		}
+	case s == "":
+		return func(e *jobEntry) bool { return e.flags&(sessionUUID|sessionOdd) == 0 }
+	case state.IsSessionID(s):
 		k, _ := x.sessionKey(s, 0, sessionUUID, sessionOdd)
-		return k == e.session
-	case e.flags&sessionOdd != 0:
-		return x.session(e) == s
+		return func(e *jobEntry) bool { return e.flags&sessionUUID != 0 && e.session == k }
 	}
-	return s == ""
+	i, ok := x.odd.lookup(s)
+	return func(e *jobEntry) bool {
+		return ok && e.flags&sessionOdd != 0 && e.session == sessionKey{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}
+	}
 }
 
 func (x *jobIndex) agent(e *jobEntry) string    { return x.names.str(e.agent) }

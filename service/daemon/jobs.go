@@ -146,9 +146,10 @@ func (d *Daemon) ListJobs(ctx context.Context, f api.JobFilter) ([]*api.Job, err
 	d.mu.Lock()
 	x := &d.index
 	all := make([]hit, 0, len(x.entries))
+	inSession := x.sessionIs(f.Session)
 	for i := range x.entries {
 		e := &x.entries[i]
-		if (f.Agent != "" && !x.isAgent(e, f.Agent)) || (f.Session != "" && !x.hasSession(e, f.Session)) {
+		if (f.Agent != "" && !x.isAgent(e, f.Agent)) || (f.Session != "" && !inSession(e)) {
 			continue
 		}
 		h := hit{key: e.key(), started: e.started, status: x.status(e)}
@@ -283,13 +284,14 @@ func (d *Daemon) resumable(agent, session string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	x := &d.index
+	inSession := x.sessionIs(session)
 	var latest *jobEntry
 	for i := range x.entries {
 		j := &x.entries[i]
 		if j.flags&sessionUUID == 0 || !x.isAgent(j, agent) {
 			continue
 		}
-		if x.hasSession(j, session) {
+		if inSession(j) {
 			return session, nil
 		}
 		if latest == nil || j.started > latest.started {

@@ -153,8 +153,11 @@ func (d *Daemon) ListJobs(ctx context.Context, f api.JobFilter) ([]*api.Job, err
 			continue
 		}
 		h := hit{key: e.key(), started: e.started, status: x.status(e)}
-		if !api.Finished(h.status) {
-			h.open = x.open[h.key.String()]
+		switch {
+		case !api.Finished(h.status):
+			h.open = x.open[h.key.String()] // its status is view's
+		case f.Status != "" && h.status != f.Status:
+			continue
 		}
 		all = append(all, h)
 	}

@@ -109,6 +109,18 @@ func (d *Daemon) hookRuns(id string) []state.HookRun {
 	return append([]state.HookRun(nil), s.Runs...)
 }
 
+// forgetHooks drops what the daemon keeps of the hooks of jobs that
+// were pruned.
+func (d *Daemon) forgetHooks(ids []string) {
+	h := &d.hooks
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range ids {
+		delete(h.states, id)
+		delete(h.seen, id)
+	}
+}
+
 // jobEnded queues the hooks of a job that just ended.
 func (d *Daemon) jobEnded(j *api.Job) {
 	h := &d.hooks

@@ -114,6 +114,9 @@ func TestJobIndexListGet(t *testing.T) {
 		t.Errorf("agent: %+v %v", a, err)
 	}
 
+	r.d.hooks.mu.Lock()
+	r.d.hooks.seen[ids[0]] = true
+	r.d.hooks.mu.Unlock()
 	res, err := r.d.Prune(ctx, api.PruneOptions{OlderThan: time.Since(base.Add(150 * time.Minute))})
 	if err != nil || len(res.Jobs) != 3 {
 		t.Fatalf("prune: %+v %v", res, err)
@@ -124,6 +127,12 @@ func TestJobIndexListGet(t *testing.T) {
 	}
 	if _, err := r.d.GetJob(ctx, ids[0]); !errors.Is(err, ErrNotFound) {
 		t.Errorf("pruned job: %v", err)
+	}
+	r.d.hooks.mu.Lock()
+	seen := r.d.hooks.seen[ids[0]]
+	r.d.hooks.mu.Unlock()
+	if seen {
+		t.Error("a pruned job's hooks are still remembered")
 	}
 }
 

@@ -89,6 +89,7 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 		d.mu.Lock()
 		d.index.remove(res.Jobs)
 		d.mu.Unlock()
+		d.forgetHooks(res.Jobs)
 	}
 
 	for _, p := range d.Layout.DayFiles() {

@@ -178,7 +178,7 @@ func TestBusSignals(t *testing.T) {
 	ch := make(chan *dbus.Signal, 10)
 	conn.Signal(ch)
 	const id = "20260101-000000-abcdef"
-	r.d.jobs[id] = &api.Job{ID: id, Agent: "alpha", Status: state.StatusRunning}
+	r.d.index.put(&api.Job{ID: id, Agent: "alpha", Status: state.StatusRunning})
 	rec := &api.Job{ID: id, Agent: "alpha", Status: state.StatusCompleted}
 	if err := r.d.records().Write(rec); err != nil {
 		t.Fatal(err)

@@ -13,32 +13,53 @@ func (d *Daemon) Sessions(agent string) ([]*api.Session, error) {
 	d.mu.Lock()
 	byID := map[string]*api.Session{}
 	known := d.agents[agent] != nil
-	for _, j := range d.jobs {
-		if j.Agent != agent {
+	// A session's first and last jobs are found by the index's order
+	// and only they are named.
+	type sums struct {
+		s           *api.Session
+		first, last jobKey
+		t0, t1      int64
+	}
+	type skey struct {
+		k     sessionKey
+		flags uint8
+	}
+	bySession := map[skey]*sums{}
+	x := &d.index
+	for i := range x.entries {
+		j := &x.entries[i]
+		if !x.isAgent(j, agent) {
 			continue
 		}
 		known = true
-		if j.SessionID == "" {
+		kind := j.flags & (sessionUUID | sessionOdd)
+		if kind == 0 {
 			continue
 		}
-		s := byID[j.SessionID]
+		sk := skey{j.session, kind}
+		s := bySession[sk]
 		if s == nil {
-			s = &api.Session{ID: j.SessionID, Agent: agent, FirstJob: j.ID, LastJob: j.ID, FirstStarted: j.Started, LastStarted: j.Started}
-			byID[j.SessionID] = s
+			s = &sums{s: &api.Session{ID: x.session(j), Agent: agent}, first: j.key(), last: j.key(), t0: j.started, t1: j.started}
+			bySession[sk] = s
 		}
-		if j.Started.Before(s.FirstStarted) {
-			s.FirstJob, s.FirstStarted = j.ID, j.Started
+		if j.started < s.t0 {
+			s.first, s.t0 = j.key(), j.started
 		}
-		if j.Started.After(s.LastStarted) {
-			s.LastJob, s.LastStarted = j.ID, j.Started
+		if j.started > s.t1 {
+			s.last, s.t1 = j.key(), j.started
 		}
-		s.Jobs++
-		s.Turns += j.Turns
-		s.InputTokens += j.InputTokens
-		s.OutputTokens += j.OutputTokens
-		s.CostUSD += j.Spent()
+		s.s.Jobs++
+		s.s.Turns += int(j.turns)
+		s.s.InputTokens += j.inputTokens
+		s.s.OutputTokens += j.outputTokens
+		s.s.CostUSD += j.spent
 	}
 	d.mu.Unlock()
+	for _, s := range bySession {
+		s.s.FirstJob, s.s.LastJob = s.first.String(), s.last.String()
+		s.s.FirstStarted, s.s.LastStarted = nanosTime(s.t0), nanosTime(s.t1)
+		byID[s.s.ID] = s.s
+	}
 	if !known {
 		return nil, errorf(ErrNotFound, "no agent %q in the fleet or the job records: herdctlctl agents lists them", agent)
 	}
@@ -65,25 +86,28 @@ func (d *Daemon) Cost(f api.CostFilter) []api.CostDay {
 	var lastY, lastD int
 	var lastDay string
 	d.mu.Lock()
-	for _, j := range d.jobs {
-		if (f.Agent != "" && j.Agent != f.Agent) || j.Started.Before(f.Since) {
+	x := &d.index
+	for i := range x.entries {
+		j := &x.entries[i]
+		started := j.startedAt()
+		if (f.Agent != "" && !x.isAgent(j, f.Agent)) || started.Before(f.Since) {
 			continue
 		}
-		t := j.Started.Local()
+		t := started.Local()
 		if y, yd := t.Year(), t.YearDay(); y != lastY || yd != lastD || lastDay == "" {
 			lastY, lastD, lastDay = y, yd, t.Format(api.DayLayout)
 		}
-		k := key{j.Agent, lastDay}
+		k := key{x.agent(j), lastDay}
 		r := rows[k]
 		if r == nil {
-			r = &api.CostDay{Agent: j.Agent, Day: lastDay}
+			r = &api.CostDay{Agent: k.agent, Day: lastDay}
 			rows[k] = r
 		}
 		r.Jobs++
-		r.Turns += j.Turns
-		r.InputTokens += j.InputTokens
-		r.OutputTokens += j.OutputTokens
-		r.CostUSD += j.Spent()
+		r.Turns += int(j.turns)
+		r.InputTokens += j.inputTokens
+		r.OutputTokens += j.outputTokens
+		r.CostUSD += j.spent
 	}
 	d.mu.Unlock()
 	out := make([]api.CostDay, 0, len(rows))

@@ -18,9 +18,11 @@ const (
 )
 
 func indexed(jobs ...*api.Job) *Daemon {
-	d := &Daemon{jobs: map[string]*api.Job{}}
+	d := &Daemon{}
 	for _, j := range jobs {
-		d.jobs[j.ID] = j
+		if !d.index.put(j) {
+			panic("not a job id: " + j.ID)
+		}
 	}
 	return d
 }
@@ -28,17 +30,17 @@ func indexed(jobs ...*api.Job) *Daemon {
 func TestSessionsAndResume(t *testing.T) {
 	day := time.Date(2026, 11, 30, 6, 0, 0, 0, time.Local)
 	d := indexed(
-		&api.Job{ID: "1", Agent: "gardener", SessionID: sessA, Started: day.Add(-48 * time.Hour), Turns: 3, CostUSD: 0.25},
-		&api.Job{ID: "2", Agent: "gardener", SessionID: sessA, Started: day.Add(-24 * time.Hour), Turns: 2, CostUSD: 0.5},
-		&api.Job{ID: "3", Agent: "gardener", SessionID: sessB, Started: day, Turns: 1, CostUSD: 0.125},
-		&api.Job{ID: "4", Agent: "homelab", SessionID: sessC, Started: day},
-		&api.Job{ID: "5", Agent: "gardener", Started: day.Add(time.Hour), Status: state.StatusFailed},
+		&api.Job{ID: "20261130-000001-aaaaaa", Agent: "gardener", SessionID: sessA, Started: day.Add(-48 * time.Hour), Turns: 3, CostUSD: 0.25},
+		&api.Job{ID: "20261130-000002-aaaaaa", Agent: "gardener", SessionID: sessA, Started: day.Add(-24 * time.Hour), Turns: 2, CostUSD: 0.5},
+		&api.Job{ID: "20261130-000003-aaaaaa", Agent: "gardener", SessionID: sessB, Started: day, Turns: 1, CostUSD: 0.125},
+		&api.Job{ID: "20261130-000004-aaaaaa", Agent: "homelab", SessionID: sessC, Started: day},
+		&api.Job{ID: "20261130-000005-aaaaaa", Agent: "gardener", Started: day.Add(time.Hour), Status: state.StatusFailed},
 	)
 	ss, err := d.Sessions("gardener")
 	if err != nil || len(ss) != 2 {
 		t.Fatalf("sessions: %v %v", ss, err)
 	}
-	if s := ss[1]; s.ID != sessA || s.FirstJob != "1" || s.LastJob != "2" || s.Jobs != 2 || s.Turns != 5 || s.CostUSD != 0.75 {
+	if s := ss[1]; s.ID != sessA || s.FirstJob != "20261130-000001-aaaaaa" || s.LastJob != "20261130-000002-aaaaaa" || s.Jobs != 2 || s.Turns != 5 || s.CostUSD != 0.75 {
 		t.Errorf("session A: %+v", s)
 	}
 	if ss[0].ID != sessB {
@@ -64,10 +66,10 @@ func TestSessionsAndResume(t *testing.T) {
 func TestCost(t *testing.T) {
 	day := time.Date(2026, 11, 30, 6, 0, 0, 0, time.Local)
 	d := indexed(
-		&api.Job{ID: "1", Agent: "gardener", Started: day.Add(-24 * time.Hour), CostUSD: 0.25, Turns: 1, InputTokens: 10, OutputTokens: 1},
-		&api.Job{ID: "2", Agent: "gardener", Started: day, CostUSD: 0.5, Turns: 2},
-		&api.Job{ID: "3", Agent: "gardener", Started: day.Add(time.Hour), CostUSD: 0.125},
-		&api.Job{ID: "4", Agent: "homelab", Started: day, CostUSD: 1},
+		&api.Job{ID: "20261130-000001-aaaaaa", Agent: "gardener", Started: day.Add(-24 * time.Hour), CostUSD: 0.25, Turns: 1, InputTokens: 10, OutputTokens: 1},
+		&api.Job{ID: "20261130-000002-aaaaaa", Agent: "gardener", Started: day, CostUSD: 0.5, Turns: 2},
+		&api.Job{ID: "20261130-000003-aaaaaa", Agent: "gardener", Started: day.Add(time.Hour), CostUSD: 0.125},
+		&api.Job{ID: "20261130-000004-aaaaaa", Agent: "homelab", Started: day, CostUSD: 1},
 	)
 	got := d.Cost(api.CostFilter{})
 	want := []api.CostDay{
@@ -94,12 +96,12 @@ func BenchmarkCost100k(b *testing.B) {
 }
 
 func syntheticJobs(n int) *Daemon {
-	d := &Daemon{jobs: make(map[string]*api.Job, n)}
+	d := &Daemon{}
 	start := time.Date(2026, 8, 22, 0, 0, 0, 0, time.Local)
 	for i := range n {
-		id := fmt.Sprintf("job-%06d", i)
-		d.jobs[id] = &api.Job{ID: id, Agent: fmt.Sprintf("agent-%02d", i%20), Started: start.Add(time.Duration(i) * 100 * 24 * time.Hour / time.Duration(n)),
-			Status: state.StatusCompleted, Turns: 5, InputTokens: 1000, OutputTokens: 100, CostUSD: 0.01}
+		id := fmt.Sprintf("20260822-000000-%06x", i)
+		d.index.put(&api.Job{ID: id, Agent: fmt.Sprintf("agent-%02d", i%20), Started: start.Add(time.Duration(i) * 100 * 24 * time.Hour / time.Duration(n)),
+			Status: state.StatusCompleted, Turns: 5, InputTokens: 1000, OutputTokens: 100, CostUSD: 0.01})
 	}
 	return d
 }

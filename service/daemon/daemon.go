@@ -65,7 +65,7 @@ type Daemon struct {
 	// apply), so unchanged ones are neither read back nor written.
 	snapshots     map[string][]byte
 	snapshotNames map[string]bool
-	unitAgent     map[string]string // job unit name → agent
+	unitAgent     map[string]string // scheduled job unit name → agent (manual ones: jobIndex.manualAgent)
 	since         time.Time
 	lastReload    time.Time
 	reloadErr     error
@@ -79,8 +79,8 @@ type Daemon struct {
 	// schedSince caches, by agent, when its interval schedules were first
 	// applied (state.ScheduleSince); only applyFleet uses it.
 	schedSince map[string]map[string]time.Time
-	jobs       map[string]*api.Job // the job index, kept by watchJobs
-	retention  time.Duration       // [fleet] retention, 0 for the default
+	index      jobIndex      // the job index, kept by watchJobs
+	retention  time.Duration // [fleet] retention, 0 for the default
 	queue      []queued
 	hooks      hookRunner
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/herdctl/herdctl/hook"
 	"github.com/herdctl/herdctl/policy"
+	"github.com/herdctl/herdctl/service/api"
 	"github.com/herdctl/herdctl/state"
 	"github.com/herdctl/herdctl/units"
 )
@@ -65,16 +66,20 @@ func unitFailure(u UnitResult, jobResult, unit string) string {
 // is read, and pending hooks run now.
 func (d *Daemon) resumeHooks(ctx context.Context, s *state.HookState) {
 	d.mu.Lock()
-	j := d.jobs[s.Job]
 	var a *policy.Agent
-	if j != nil {
-		a = d.agents[j.Agent]
+	if e := d.index.get(s.Job); e != nil {
+		a = d.agents[d.index.agent(e)]
 	}
 	fleet := d.fleetName
 	d.mu.Unlock()
+	var j *api.Job
 	var sel []hook.Selected
-	if j != nil && a != nil {
-		sel = hook.Select(a.Hooks, j.Status)
+	if a != nil {
+		// The hooks' payload is the whole record.
+		if rec, err := d.jobRecord(s.Job); err == nil {
+			j = rec
+			sel = hook.Select(a.Hooks, j.Status)
+		}
 	}
 	for i := range s.Runs {
 		if ctx.Err() != nil {

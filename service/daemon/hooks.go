@@ -109,6 +109,18 @@ func (d *Daemon) hookRuns(id string) []state.HookRun {
 	return append([]state.HookRun(nil), s.Runs...)
 }
 
+// forgetHooks drops what the daemon keeps of the hooks of jobs that
+// were pruned.
+func (d *Daemon) forgetHooks(ids []string) {
+	h := &d.hooks
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range ids {
+		delete(h.states, id)
+		delete(h.seen, id)
+	}
+}
+
 // jobEnded queues the hooks of a job that just ended.
 func (d *Daemon) jobEnded(j *api.Job) {
 	h := &d.hooks
@@ -225,16 +237,24 @@ func (d *Daemon) catchUpHooks(since time.Time) {
 	}
 	if !mark.IsZero() {
 		d.mu.Lock()
-		var ended []*api.Job
-		for _, j := range d.jobs {
-			if api.Finished(j.Status) && jobEnd(j).After(mark) {
-				ended = append(ended, j)
+		type end struct {
+			id  jobKey
+			end time.Time
+		}
+		var ended []end
+		x := &d.index
+		for i := range x.entries {
+			j := &x.entries[i]
+			if api.Finished(x.status(j)) && j.end().After(mark) {
+				ended = append(ended, end{j.key(), j.end()})
 			}
 		}
 		d.mu.Unlock()
-		sort.Slice(ended, func(i, k int) bool { return jobEnd(ended[i]).Before(jobEnd(ended[k])) })
-		for _, j := range ended {
-			d.queueHooks(j)
+		sort.Slice(ended, func(i, k int) bool { return ended[i].end.Before(ended[k].end) })
+		for _, e := range ended {
+			if j, err := d.records().Read(e.id.String()); err == nil {
+				d.queueHooks(j)
+			}
 		}
 		if len(ended) > 0 {
 			d.Log.Info("hooks of jobs that ended while herdctl was down are run now", zap.Int("jobs", len(ended)))
@@ -262,7 +282,7 @@ func (d *Daemon) sweepHooks(ctx context.Context) {
 	}
 	d.mu.Lock()
 	var open []*api.Job
-	for _, j := range d.jobs {
+	for _, j := range d.index.open {
 		if j.Status == state.StatusRunning && j.Unit != "" && !ustate[j.Unit].Active() {
 			open = append(open, j)
 		}
@@ -434,8 +454,8 @@ func (d *Daemon) finishHook(s *state.HookState, i int, res hook.Result, unknown 
 	r := s.Runs[i]
 	d.mu.Lock()
 	agent := ""
-	if j := d.jobs[s.Job]; j != nil {
-		agent = j.Agent
+	if j := d.index.get(s.Job); j != nil {
+		agent = d.index.agent(j)
 	}
 	d.mu.Unlock()
 	fields := []zap.Field{zap.String("agent", agent), zap.String("job", s.Job), journalField(state.FieldHook, r.Hook),

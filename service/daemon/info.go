@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/herdctl/herdctl/internal/version"
 	"github.com/herdctl/herdctl/policy"
@@ -58,11 +59,18 @@ func (d *Daemon) timerStates(ctx context.Context) map[string]UnitState {
 func (d *Daemon) agentInfo(ctx context.Context, name string, ustate, timers map[string]UnitState) (*api.Agent, error) {
 	d.mu.Lock()
 	a := d.agents[name]
-	var last *api.Job
-	for _, j := range d.jobs {
-		if j.Agent == name && (last == nil || j.Started.After(last.Started)) {
+	x := &d.index
+	var last *jobEntry
+	for i := range x.entries {
+		if j := &x.entries[i]; x.isAgent(j, name) && (last == nil || j.started > last.started) {
 			last = j
 		}
+	}
+	var lastJob, lastStatus string
+	var lastDenied int
+	var lastFinished time.Time
+	if last != nil {
+		lastJob, lastStatus, lastDenied, lastFinished = last.id(), x.status(last), int(last.egressDenied), last.finishedAt()
 	}
 	running := d.activeJobs(ustate, name)
 	d.mu.Unlock()
@@ -79,12 +87,7 @@ func (d *Daemon) agentInfo(ctx context.Context, name string, ustate, timers map[
 	for _, s := range a.Schedules {
 		info.Schedules = append(info.Schedules, d.scheduleInfo(ctx, a, s, timers))
 	}
-	if last != nil {
-		info.LastJob, info.LastStatus, info.LastEgressDenied = last.ID, last.Status, last.EgressDenied
-		if last.Finished != nil {
-			info.LastFinished = *last.Finished
-		}
-	}
+	info.LastJob, info.LastStatus, info.LastEgressDenied, info.LastFinished = lastJob, lastStatus, lastDenied, lastFinished
 	return info, nil
 }
 

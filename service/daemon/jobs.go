@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,7 +24,7 @@ import (
 func (d *Daemon) loadJobs() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.jobs = map[string]*api.Job{}
+	d.index = jobIndex{}
 	if d.unitAgent == nil {
 		d.unitAgent = map[string]string{}
 	}
@@ -46,12 +48,21 @@ func (d *Daemon) loadJobs() error {
 			d.Log.Warn("unreadable job record skipped", zap.String("file", filepath.Join(dir, e.Name())), zap.Error(err))
 			continue
 		}
-		d.jobs[id] = rec
-		if rec.Unit != "" {
-			d.unitAgent[rec.Unit] = rec.Agent
-		}
+		d.indexJob(rec)
 	}
 	return nil
+}
+
+// indexJob takes rec into the index; the unit of a scheduled job is
+// remembered by name (one per schedule), a manual one is found by its
+// job's id (jobIndex.manualAgent). The caller holds d.mu.
+func (d *Daemon) indexJob(rec *api.Job) {
+	if !d.index.put(rec) {
+		return
+	}
+	if rec.Unit != "" && rec.Unit != units.ManualServiceName(rec.Agent, rec.ID) {
+		d.unitAgent[rec.Unit] = rec.Agent
+	}
 }
 
 // jobChanged takes a record that changed on disk into the index and
@@ -62,14 +73,11 @@ func (d *Daemon) jobChanged(id string) {
 		return
 	}
 	d.mu.Lock()
-	old := d.jobs[id]
-	d.jobs[id] = rec
-	if rec.Unit != "" {
-		d.unitAgent[rec.Unit] = rec.Agent
-	}
+	old, known := d.index.jobStatus(id)
+	d.indexJob(rec)
 	d.mu.Unlock()
-	started := rec.Status == state.StatusRunning && (old == nil || old.Status != state.StatusRunning)
-	finished := api.Finished(rec.Status) && (old == nil || !api.Finished(old.Status))
+	started := rec.Status == state.StatusRunning && (!known || old != state.StatusRunning)
+	finished := api.Finished(rec.Status) && (!known || !api.Finished(old))
 	if d.Signals != nil && started {
 		d.Signals.JobStarted(rec)
 	}
@@ -124,36 +132,63 @@ func (d *Daemon) ListJobs(ctx context.Context, f api.JobFilter) ([]*api.Job, err
 	if err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	all := make([]*api.Job, 0, len(d.jobs))
-	for _, j := range d.jobs {
-		if f.Agent == "" || j.Agent == f.Agent {
-			all = append(all, j)
-		}
-	}
-	d.mu.Unlock()
-	sort.Slice(all, func(i, k int) bool {
-		if !all[i].Started.Equal(all[k].Started) {
-			return all[i].Started.After(all[k].Started)
-		}
-		return all[i].ID > all[k].ID
-	})
 	if f.Offset < 0 || f.Limit < 0 {
 		return nil, errorf(ErrInvalidArgs, "limit and offset must not be negative (limit 0 means all)")
 	}
-	var out []*api.Job
-	skip := f.Offset
-	for _, j := range all {
-		if f.Session != "" && j.SessionID != f.Session {
+	// Filtered, ordered and paged on the index; only the page's records
+	// are read.
+	type hit struct {
+		key     jobKey
+		started int64
+		status  string   // a finished job's
+		open    *api.Job // an unfinished job's record
+	}
+	d.mu.Lock()
+	x := &d.index
+	all := make([]hit, 0, len(x.entries))
+	inSession := x.sessionIs(f.Session)
+	for i := range x.entries {
+		e := &x.entries[i]
+		if (f.Agent != "" && !x.isAgent(e, f.Agent)) || (f.Session != "" && !inSession(e)) {
 			continue
 		}
-		v := d.view(ctx, j, ustate)
-		if f.Status != "" && v.Status != f.Status {
+		h := hit{key: e.key(), started: e.started, status: x.status(e)}
+		switch {
+		case !api.Finished(h.status):
+			h.open = x.open[h.key.String()] // its status is view's
+		case f.Status != "" && h.status != f.Status:
+			continue
+		}
+		all = append(all, h)
+	}
+	d.mu.Unlock()
+	slices.SortFunc(all, func(a, b hit) int {
+		if a.started != b.started {
+			return cmp.Compare(b.started, a.started)
+		}
+		return b.key.compare(a.key)
+	})
+	var out []*api.Job
+	skip := f.Offset
+	for _, h := range all {
+		var v *api.Job
+		if h.open != nil {
+			v = d.view(ctx, h.open, ustate)
+			h.status = v.Status
+		}
+		if f.Status != "" && h.status != f.Status {
 			continue
 		}
 		if skip > 0 {
 			skip--
 			continue
+		}
+		if v == nil {
+			rec, err := d.records().Read(h.key.String())
+			if err != nil {
+				continue // pruned meanwhile
+			}
+			v = d.view(ctx, rec, ustate)
 		}
 		out = append(out, v)
 		if f.Limit > 0 && len(out) == f.Limit {
@@ -165,7 +200,7 @@ func (d *Daemon) ListJobs(ctx context.Context, f api.JobFilter) ([]*api.Job, err
 
 // GetJob returns one job.
 func (d *Daemon) GetJob(ctx context.Context, id string) (*api.Job, error) {
-	rec, err := d.findJob(id)
+	rec, err := d.jobRecord(id)
 	if err != nil {
 		return nil, err
 	}
@@ -229,8 +264,7 @@ func (d *Daemon) Trigger(ctx context.Context, agent, schedule, prompt string, op
 		return nil, fmt.Errorf("writing the job record: %w", err)
 	}
 	d.mu.Lock()
-	d.jobs[job.ID] = job
-	d.unitAgent[job.Unit] = agent
+	d.indexJob(job)
 	d.mu.Unlock()
 	if running >= a.MaxConcurrent {
 		d.mu.Lock()
@@ -252,15 +286,18 @@ func (d *Daemon) resumable(agent, session string) (string, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var latest *api.Job
-	for _, j := range d.jobs {
-		if j.Agent != agent || !state.IsSessionID(j.SessionID) {
+	x := &d.index
+	inSession := x.sessionIs(session)
+	var latest *jobEntry
+	for i := range x.entries {
+		j := &x.entries[i]
+		if j.flags&sessionUUID == 0 || !x.isAgent(j, agent) {
 			continue
 		}
-		if j.SessionID == session {
+		if inSession(j) {
 			return session, nil
 		}
-		if latest == nil || j.Started.After(latest.Started) {
+		if latest == nil || j.started > latest.started {
 			latest = j
 		}
 	}
@@ -270,7 +307,7 @@ func (d *Daemon) resumable(agent, session string) (string, error) {
 	case latest == nil:
 		return "", errorf(ErrNotFound, "agent %s has no session yet: trigger it without --resume", agent)
 	}
-	return latest.SessionID, nil
+	return x.session(latest), nil
 }
 
 // jobSchedule is the schedule a job of a runs under: the named one, or,
@@ -298,7 +335,14 @@ func (d *Daemon) running(ctx context.Context, agent string) (int, error) {
 func (d *Daemon) activeJobs(ustate map[string]UnitState, agent string) int {
 	n := 0
 	for name, u := range ustate {
-		if owner := d.unitAgent[name]; u.Active() && owner != "" && (agent == "" || owner == agent) {
+		if !u.Active() {
+			continue
+		}
+		owner := d.unitAgent[name]
+		if owner == "" {
+			owner = d.index.manualAgent(name)
+		}
+		if owner != "" && (agent == "" || owner == agent) {
 			n++
 		}
 	}
@@ -403,27 +447,23 @@ func (d *Daemon) Cancel(ctx context.Context, id string) error {
 // maxPrefixMatches bounds the ids an ambiguous prefix error lists.
 const maxPrefixMatches = 8
 
-// findJob finds a job by its id or by a unique prefix of it, as git and
-// docker do; an ambiguous prefix is an error listing the matches.
-func (d *Daemon) findJob(id string) (*api.Job, error) {
+// findJob finds a job's id by the id or a unique prefix of it, as git
+// and docker do; an ambiguous prefix is an error listing the matches.
+func (d *Daemon) findJob(id string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if rec := d.jobs[id]; rec != nil {
-		return rec, nil
+	if d.index.get(id) != nil {
+		return id, nil
 	}
 	var matches []string
 	if id != "" {
-		for k := range d.jobs {
-			if strings.HasPrefix(k, id) {
-				matches = append(matches, k)
-			}
-		}
+		matches = d.index.withPrefix(id)
 	}
 	switch len(matches) {
 	case 0:
-		return nil, errorf(ErrNotFound, "no job %q: list jobs with herdctlctl jobs", id)
+		return "", errorf(ErrNotFound, "no job %q: list jobs with herdctlctl jobs", id)
 	case 1:
-		return d.jobs[matches[0]], nil
+		return matches[0], nil
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(matches)))
 	more := ""
@@ -431,5 +471,27 @@ func (d *Daemon) findJob(id string) (*api.Job, error) {
 		more = fmt.Sprintf(" and %d more", len(matches)-maxPrefixMatches)
 		matches = matches[:maxPrefixMatches]
 	}
-	return nil, errorf(ErrInvalidArgs, "job id prefix %q is ambiguous: it matches %s%s; give more of the id", id, strings.Join(matches, ", "), more)
+	return "", errorf(ErrInvalidArgs, "job id prefix %q is ambiguous: it matches %s%s; give more of the id", id, strings.Join(matches, ", "), more)
+}
+
+// jobRecord is the whole record of the job findJob finds: an unfinished
+// job's from the index, a finished one's from disk.
+func (d *Daemon) jobRecord(id string) (*api.Job, error) {
+	id, err := d.findJob(id)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	rec := d.index.open[id]
+	d.mu.Unlock()
+	if rec != nil {
+		return rec, nil
+	}
+	if rec, err = d.records().Read(id); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errorf(ErrNotFound, "no job %q: list jobs with herdctlctl jobs", id)
+		}
+		return nil, fmt.Errorf("reading job %s: %w", id, err)
+	}
+	return rec, nil
 }

@@ -82,26 +82,23 @@ func (d *Daemon) journalMatch(q api.JournalQuery) ([]string, error) {
 		return nil, errorf(ErrInvalidArgs, "name a job or an agent, one of the two")
 	}
 	if q.Job != "" {
-		rec, err := d.findJob(q.Job)
+		id, err := d.findJob(q.Job)
 		if err != nil {
 			return nil, err
 		}
 		var units []string
-		for _, h := range d.hookRuns(rec.ID) {
+		for _, h := range d.hookRuns(id) {
 			if h.Unit != "" {
 				units = append(units, h.Unit)
 			}
 		}
-		return state.JournalMatch(state.FieldJob, rec.ID, units...), nil
+		return state.JournalMatch(state.FieldJob, id, units...), nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	known := d.agents[q.Agent] != nil || slices.ContainsFunc(d.broken, func(b config.BrokenAgent) bool { return b.Name == q.Agent })
-	for _, j := range d.jobs {
-		if known {
-			break
-		}
-		known = j.Agent == q.Agent
+	if a, ok := d.index.names.lookup(q.Agent); ok && !known {
+		known = slices.ContainsFunc(d.index.entries, func(j jobEntry) bool { return j.agent == a })
 	}
 	if !known {
 		return nil, errorf(ErrNotFound, "no agent %q in the fleet and no jobs of one: list agents with herdctlctl agents", q.Agent)

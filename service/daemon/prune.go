@@ -60,12 +60,14 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 	d.mu.Lock()
 	var gone []string
 	sessions := map[string]bool{}
-	for id, j := range d.jobs {
-		if api.Finished(j.Status) && jobEnd(j).Before(res.Cutoff) {
-			gone = append(gone, id)
+	x := &d.index
+	for i := range x.entries {
+		j := &x.entries[i]
+		if api.Finished(x.status(j)) && j.end().Before(res.Cutoff) {
+			gone = append(gone, j.id())
 			continue
 		}
-		sessions[j.SessionID], sessions[j.Resume] = true, true
+		sessions[x.session(j)], sessions[x.resume(j)] = true, true
 	}
 	d.mu.Unlock()
 	sort.Strings(gone)
@@ -80,11 +82,14 @@ func (d *Daemon) Prune(ctx context.Context, o api.PruneOptions) (*api.PruneResul
 				res.Errors = append(res.Errors, fmt.Sprintf("job %s: %v", id, err))
 				continue
 			}
-			d.mu.Lock()
-			delete(d.jobs, id)
-			d.mu.Unlock()
 		}
 		res.Jobs = append(res.Jobs, id)
+	}
+	if !o.DryRun {
+		d.mu.Lock()
+		d.index.remove(res.Jobs)
+		d.mu.Unlock()
+		d.forgetHooks(res.Jobs)
 	}
 
 	for _, p := range d.Layout.DayFiles() {

@@ -25,7 +25,7 @@ func (d *Daemon) reconcile(ctx context.Context) error {
 	var errs []error
 	d.mu.Lock()
 	var open []*api.Job
-	for _, j := range d.jobs {
+	for _, j := range d.index.open {
 		if j.Status == state.StatusRunning || j.Status == state.StatusQueued {
 			open = append(open, j)
 		}
@@ -56,7 +56,7 @@ func (d *Daemon) reconcile(ctx context.Context) error {
 			continue
 		}
 		d.mu.Lock()
-		d.jobs[rec.ID] = &rec
+		d.indexJob(&rec)
 		d.mu.Unlock()
 		d.Log.Warn("closed a job left open", zap.String("job", rec.ID), zap.String("agent", rec.Agent), zap.String("status", rec.Status))
 	}

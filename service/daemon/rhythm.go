@@ -20,10 +20,12 @@ func (d *Daemon) firstElapses(agents []*policy.Agent) map[string]time.Duration {
 	now := d.now()
 	last := map[[2]string]time.Time{}
 	d.mu.Lock()
-	for _, j := range d.jobs {
-		k := [2]string{j.Agent, j.Schedule}
-		if j.Trigger == state.TriggerSchedule && j.Started.After(last[k]) {
-			last[k] = j.Started
+	x := &d.index
+	for i := range x.entries {
+		j := &x.entries[i]
+		k := [2]string{x.agent(j), x.schedule(j)}
+		if x.trigger(j) == state.TriggerSchedule && j.startedAt().After(last[k]) {
+			last[k] = j.startedAt()
 		}
 	}
 	d.mu.Unlock()

@@ -106,9 +106,7 @@ func (m *Machine) Boot() {
 		m.T.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	// A test binary that dies (go test's timeout) takes its machine down
-	// with it: an orphaned machine held the testbed, and what it had open.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		m.T.Fatal(err)
 	}

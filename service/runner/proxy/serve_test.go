@@ -32,6 +32,11 @@ func TestConnectionLimit(t *testing.T) {
 	if e.Reason != ReasonConnLimit || e.Host != "origin.test" || e.Port != o.port || e.Method != "CONNECT" {
 		t.Errorf("event = %+v", e)
 	}
+	// The origin counts a connection when its Accept returns, which may
+	// come a moment after the proxy's dial did.
+	for wait := time.Now().Add(5 * time.Second); o.accepts.Load() < 2 && time.Now().Before(wait); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := o.accepts.Load(); n != 2 {
 		t.Errorf("origin accepted %d, want 2", n)
 	}

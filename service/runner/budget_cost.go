@@ -117,9 +117,10 @@ func (r *Runner) relayBudget(a *policy.Agent) func(metered float64) error {
 		return nil
 	}
 	pool := r.costPool(a.Name)
+	perJob := jobBudget(b.PerJob)
 	return func(metered float64) error {
-		if b.PerJob > 0 && metered >= b.PerJob {
-			return fmt.Errorf("budget: this job has spent $%.4f, its max_cost_usd_per_job is $%.2f", metered, b.PerJob)
+		if err := perJob(metered); err != nil {
+			return err
 		}
 		if b.PerDay > 0 {
 			if spent := pool.Spent(r.now()); spent+metered >= b.PerDay {

@@ -135,7 +135,8 @@ func (p *podMeters) meter(req *http.Request) *relayMeter {
 }
 
 // jobBudget refuses a request of a job that has spent max_cost_usd_per_job
-// (0: none), as the relay of a job on one host does.
+// (0: none): the per-job part of relayBudget, and all of the export's
+// egress relay's budget.
 func jobBudget(perJob float64) func(float64) error {
 	return func(metered float64) error {
 		if perJob > 0 && metered >= perJob {

@@ -2,7 +2,6 @@ package kube
 
 import (
 	"encoding/json"
-	"math"
 	"net/url"
 	"path"
 	"sort"
@@ -96,7 +95,7 @@ func (r *renderer) egressPlan(plans []*agentPlan) *egressPlan {
 			out[r.apiPort(a)] = true
 			ea.JobBudgetUSD = a.Budget.PerJob
 			for _, sc := range a.Schedules {
-				ea.JobSeconds = max(ea.JobSeconds, int64(math.Ceil(sc.Timeout.Seconds())))
+				ea.JobSeconds = max(ea.JobSeconds, deadlineSeconds(sc))
 			}
 		}
 		port += 2

@@ -35,7 +35,7 @@ func (r *renderer) cronJob(p *agentPlan, s schedulePlan, eg *egressPlan) Object 
 		FailedJobsHistoryLimit:     3,
 	}
 	if sc.Timeout > 0 {
-		spec.JobTemplate.Spec.ActiveDeadlineSeconds = ptr(int64(math.Ceil(sc.Timeout.Seconds())))
+		spec.JobTemplate.Spec.ActiveDeadlineSeconds = ptr(deadlineSeconds(sc))
 	}
 	if !sc.CatchUp {
 		// A run the controller missed by more than this is skipped, as a
@@ -359,3 +359,7 @@ func quantity(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// deadlineSeconds is a schedule's timeout as a Job's
+// activeDeadlineSeconds (and the egress relay's meter of its pods).
+func deadlineSeconds(sc policy.Schedule) int64 { return int64(math.Ceil(sc.Timeout.Seconds())) }
